@@ -1,0 +1,1 @@
+"""The `kalshi-edge` command: thin wrappers over the library packages."""

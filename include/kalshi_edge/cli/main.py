@@ -1,0 +1,71 @@
+"""Entry point of the `kalshi-edge` console script."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from kalshi_edge.cli import (
+    backtest_cmd,
+    billboard_cmd,
+    btc_cmd,
+    doctor_cmd,
+    kalshi_cmd,
+    lake_cmd,
+    simulator_cmd,
+    trade_cmd,
+    weather_cmd,
+)
+from kalshi_edge.cli.common import UserError, console
+
+app = typer.Typer(
+    name="kalshi-edge",
+    help="Find and trade mispriced Kalshi contracts (paper trading by default).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+for module in (doctor_cmd, lake_cmd, kalshi_cmd, simulator_cmd, btc_cmd, weather_cmd, billboard_cmd, trade_cmd, backtest_cmd):
+    module.register(app)
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from kalshi_edge.config import ConfigError
+    from kalshi_edge.kalshi.money import MoneyError
+    from kalshi_edge.lake.errors import LakeError
+
+    errors: list[type[BaseException]] = [UserError, ConfigError, MoneyError, LakeError, FileNotFoundError]
+    try:  # the Kalshi client's permanent errors are user-facing too (auth, validation)
+        from kalshi_edge.kalshi.errors import KalshiError
+
+        errors.append(KalshiError)
+    except ImportError:  # pragma: no cover - the client package is always installed
+        pass
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        app(args=argv, standalone_mode=False)
+    except SystemExit as exc:  # typer/click exit paths (--help, usage errors)
+        return int(exc.code or 0)
+    except _expected_errors() as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            console.print("aborted")
+            return 130
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Typed settings for the whole system, read once from the environment and `.env`.
+
+Every variable is prefixed ``KALSHI_EDGE_`` except the well-known third-party ones
+(``TRADE_MODE`` is accepted bare as well, because the execution layer documents it that way).
+Validation happens at construction: a wrong value raises :class:`ConfigError` naming the
+variable. Secrets are :class:`pydantic.SecretStr` and never appear in ``repr``/``str``/logs.
+
+Paths default to folders inside the project checkout, so a fresh clone works with no
+configuration at all (paper trading against the local simulator).
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The project root: two levels above ``include/kalshi_edge``. Overridable with KALSHI_EDGE_HOME.
+PROJECT_ROOT = Path(os.environ.get("KALSHI_EDGE_HOME", Path(__file__).resolve().parents[2]))
+
+ENV_PREFIX = "KALSHI_EDGE_"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or invalid. The message names the variable."""
+
+
+class KalshiEnv(StrEnum):
+    PROD = "prod"
+    DEMO = "demo"
+    LOCAL = "local"
+
+
+class TradeMode(StrEnum):
+    PAPER = "paper"
+    LIVE = "live"
+
+
+class RateTier(StrEnum):
+    BASIC = "basic"
+    ADVANCED = "advanced"
+    PREMIER = "premier"
+    PRIME = "prime"
+
+
+#: REST base URLs per environment (KALSHI_API.md "Hosts"). ``local`` is the project's simulator.
+REST_HOSTS: dict[KalshiEnv, str] = {
+    KalshiEnv.PROD: "https://external-api.kalshi.com/trade-api/v2",
+    KalshiEnv.DEMO: "https://external-api.demo.kalshi.co/trade-api/v2",
+    KalshiEnv.LOCAL: "http://127.0.0.1:8765/trade-api/v2",
+}
+WS_HOSTS: dict[KalshiEnv, str] = {
+    KalshiEnv.PROD: "wss://external-api-ws.kalshi.com/trade-api/ws/v2",
+    KalshiEnv.DEMO: "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2",
+    KalshiEnv.LOCAL: "ws://127.0.0.1:8765/trade-api/ws/v2",
+}
+
+
+class Settings(BaseSettings):
+    """All configuration. Construct with :func:`get_settings` (cached) or ``Settings()``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=(str(PROJECT_ROOT / ".env"),),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        validate_default=True,
+    )
+
+    # -- storage -------------------------------------------------------------------------
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", description="Root of lake, quarantine, reports")
+    lake_dir: Path | None = Field(default=None, description="Parquet lake (default data/lake)")
+    duckdb_path: Path | None = Field(default=None, description="DuckDB catalog (default data/warehouse.duckdb)")
+    models_dir: Path = Field(default=PROJECT_ROOT / "models", description="Trained artifacts")
+    max_bad_fraction: float = Field(
+        default=0.05, ge=0.0, le=1.0, description="Fail a write when more rows than this fraction fail validation"
+    )
+
+    # -- Kalshi --------------------------------------------------------------------------
+    kalshi_env: KalshiEnv = Field(default=KalshiEnv.LOCAL, description="prod | demo | local (simulator)")
+    kalshi_rest_url: str | None = Field(default=None, description="Override the REST base URL")
+    kalshi_ws_url: str | None = Field(default=None, description="Override the WebSocket URL")
+    kalshi_key_id: str | None = Field(default=None, description="API key id (KALSHI-ACCESS-KEY)")
+    kalshi_private_key_path: Path | None = Field(default=None, description="PEM private key (RSA or Ed25519)")
+    kalshi_rate_tier: RateTier = Field(default=RateTier.BASIC, description="Account rate-limit tier")
+    fee_rounding_tick: Decimal = Field(default=Decimal("0.01"), description="Fees round up to this, dollars")
+
+    # -- trading & risk ------------------------------------------------------------------
+    trade_mode: TradeMode = Field(
+        default=TradeMode.PAPER,
+        validation_alias=AliasChoices(f"{ENV_PREFIX}TRADE_MODE", "TRADE_MODE"),
+        description="paper (default) | live; live also needs --live on the command line",
+    )
+    risk_max_contracts_per_market: Decimal = Field(default=Decimal("50"), gt=0)
+    risk_max_dollars_per_event: Decimal = Field(default=Decimal("50"), gt=0)
+    risk_max_dollars_per_family: Decimal = Field(default=Decimal("150"), gt=0)
+    risk_max_dollars_total: Decimal = Field(default=Decimal("300"), gt=0)
+    risk_daily_loss_cap: Decimal = Field(default=Decimal("50"), gt=0)
+    risk_max_drawdown: Decimal = Field(default=Decimal("100"), gt=0)
+    risk_kelly_fraction: Decimal = Field(default=Decimal("0.25"), gt=0, le=1)
+    risk_max_orders_per_second: float = Field(default=5.0, gt=0)
+    min_edge_dollars: Decimal = Field(default=Decimal("0.02"), ge=0, description="Minimum EV per contract after fees")
+    max_quote_age_seconds: float = Field(default=30.0, gt=0)
+    max_spot_age_seconds: float = Field(default=120.0, gt=0, description="BTC staleness guard")
+
+    # -- third-party keys (all optional: a missing key disables that signal, loudly) -------
+    spotify_client_id: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices(f"{ENV_PREFIX}SPOTIFY_CLIENT_ID", "SPOTIPY_CLIENT_ID")
+    )
+    spotify_client_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices(f"{ENV_PREFIX}SPOTIFY_CLIENT_SECRET", "SPOTIPY_CLIENT_SECRET")
+    )
+    youtube_api_key: SecretStr | None = Field(default=None)
+    visual_crossing_api_key: SecretStr | None = Field(default=None)
+
+    @field_validator("kalshi_private_key_path")
+    @classmethod
+    def _key_must_exist(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.expanduser().is_file():
+            raise ValueError(f"file not found: {v}")
+        return v.expanduser() if v is not None else None
+
+    @field_validator("fee_rounding_tick")
+    @classmethod
+    def _tick_positive(cls, v: Decimal) -> Decimal:
+        if v <= 0 or v > 1:
+            raise ValueError("must be in (0, 1] dollars")
+        return v
+
+    @model_validator(mode="after")
+    def _live_needs_keys(self) -> Settings:
+        if self.trade_mode is TradeMode.LIVE and self.kalshi_env is KalshiEnv.LOCAL:
+            raise ValueError("TRADE_MODE=live makes no sense with KALSHI_EDGE_KALSHI_ENV=local")
+        return self
+
+    # -- derived -------------------------------------------------------------------------
+    @property
+    def lake_root(self) -> Path:
+        return self.lake_dir or self.data_dir / "lake"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.duckdb_path or self.data_dir / "warehouse.duckdb"
+
+    @property
+    def quarantine_root(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def rest_base_url(self) -> str:
+        return (self.kalshi_rest_url or REST_HOSTS[self.kalshi_env]).rstrip("/")
+
+    @property
+    def ws_url(self) -> str:
+        return self.kalshi_ws_url or WS_HOSTS[self.kalshi_env]
+
+    def describe(self) -> dict[str, Any]:
+        """Every setting as printable strings, secrets masked (for ``doctor`` and logs)."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "**********"
+            out[name] = "" if value is None else str(value)
+        return out
+
+
+def _explain(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        field = str(e["loc"][0]) if e.get("loc") else "?"
+        lines.append(f"{ENV_PREFIX}{field.upper()}: {e['msg']}")
+    return "invalid configuration: " + "; ".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning pydantic's error into a :class:`ConfigError` naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        raise ConfigError(_explain(err)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached). Tests call ``get_settings.cache_clear()``."""
+    return load_settings()
