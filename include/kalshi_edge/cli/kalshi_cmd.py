@@ -1,9 +1,99 @@
-"""CLI commands for kalshi (being built; see its issue)."""
+"""CLI commands of the Kalshi client package: ``fees`` and ``markets list``."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 import typer
+
+from kalshi_edge.cli.common import UserError, out, print_table
+
+
+def _fees(
+    price: str = typer.Option(..., "--price", help="Price paid for the side bought, dollars (e.g. 0.25)"),
+    count: str = typer.Option("1", "--count", help="Contracts in the order (2 decimals allowed)"),
+    maker: bool = typer.Option(False, "--maker", help="Fee for a resting (maker) order"),
+    fee_type: str = typer.Option("quadratic", "--fee-type", help="quadratic | quadratic_with_maker_fees | flat"),
+    multiplier: str = typer.Option("1", "--multiplier", help="Series fee multiplier"),
+    tick: str = typer.Option("0.01", "--tick", help="Round the order's fee up to this many dollars"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object instead of text"),
+) -> None:
+    """Print the Kalshi fee in dollars for one order (rounded up to the tick)."""
+    from kalshi_edge.kalshi.fees import FeeSchedule, order_fee
+    from kalshi_edge.kalshi.money import parse_count, parse_price, to_decimal
+
+    sched = FeeSchedule.resolve(series_fee_type=fee_type, series_multiplier=multiplier)
+    tick_d = to_decimal(tick, "--tick")
+    if tick_d <= 0:
+        raise UserError(f"--tick: {tick} must be positive")
+    p = parse_price(price, "--price")
+    c = parse_count(count, "--count")
+    fee = order_fee(price=p, count=c, is_maker=maker, schedule=sched, tick=tick_d)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "fee_dollars": str(fee),
+                    "price": str(p),
+                    "count": str(c),
+                    "is_maker": maker,
+                    "fee_type": sched.fee_type.value,
+                    "multiplier": str(sched.multiplier),
+                    "tick": str(tick_d),
+                    "per_contract_dollars": str((fee / c).quantize(Decimal("0.000001"))) if c else "0",
+                }
+            )
+        )
+    else:
+        role = "maker" if maker else "taker"
+        out.print(f"{fee} dollars ({role}, {c} @ {p}, {sched.fee_type.value} ×{sched.multiplier}, tick {tick_d})")
+
+
+def _markets_list(
+    series: str | None = typer.Option(None, "--series", help="Series ticker, e.g. KXHIGHNY"),
+    event: str | None = typer.Option(None, "--event", help="Event ticker"),
+    status: str | None = typer.Option(None, "--status", help="unopened | open | paused | closed | settled"),
+    base_url: str | None = typer.Option(None, "--base-url", help="REST base URL (default: settings)"),
+    limit: int = typer.Option(200, "--limit", min=1, help="Maximum markets to list"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table"),
+) -> None:
+    """List markets from the configured Kalshi host (or --base-url)."""
+    from kalshi_edge.config import get_settings
+    from kalshi_edge.kalshi.rest import KalshiRestClient
+
+    allowed = {"unopened", "open", "paused", "closed", "settled"}
+    if status is not None and status not in allowed:
+        raise UserError(f"--status: {status!r} is not one of {sorted(allowed)}")
+    settings = get_settings()
+    client = KalshiRestClient.from_settings(settings, base_url=base_url, max_retries=2)
+    try:
+        markets = []
+        for m in client.iter_markets(series_ticker=series, event_ticker=event, status=status):
+            markets.append(m)
+            if len(markets) >= limit:
+                break
+    finally:
+        client.close()
+    if as_json:
+        for m in markets:
+            out.print(json.dumps(m.to_summary()), soft_wrap=True, highlight=False)
+        return
+    rows = [
+        (m.ticker, m.status, m.strike_type or "", m.yes_sub_title or "",
+         m.yes_bid or "", m.yes_ask or "", m.volume or "")
+        for m in markets
+    ]
+    print_table(
+        f"{len(markets)} markets at {client.base_url}",
+        ["ticker", "status", "strike", "yes means", "yes bid", "yes ask", "volume"],
+        rows,
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add ``fees`` and ``markets list`` to the root app."""
+    app.command("fees")(_fees)
+    grp = typer.Typer(help="Kalshi markets on the configured host.", no_args_is_help=True)
+    grp.command("list")(_markets_list)
+    app.add_typer(grp, name="markets")
