@@ -1,0 +1,795 @@
+"""The one matching engine: exact, deterministic price-time priority for Kalshi binary markets.
+
+The simulator (``exchange/simulator.py``) and the backtester (``backtest``) both use this class,
+so a strategy sees the same fills offline, in paper trading and in replay.
+
+Book model (KALSHI_API.md "Order book")
+---------------------------------------
+A Kalshi book has two sides, and both are resting **bids**: YES bids and NO bids. A NO bid at
+``q`` is a YES ask at ``1 − q``. An incoming order is normalised to *which outcome it wants to
+own and at what price for that outcome*:
+
+=====================  ============  =======================  =================================
+request                 ``book_side``  rests on                 crosses
+=====================  ============  =======================  =================================
+buy YES at p            bid           YES bids at p            NO bids q with q ≥ 1 − p
+sell NO at q            bid           YES bids at 1 − q        NO bids ≥ q
+buy NO at q             ask           NO bids at q             YES bids p with p ≥ 1 − q
+sell YES at p           ask           NO bids at 1 − p         YES bids ≥ p
+=====================  ============  =======================  =================================
+
+``EngineOrder.price`` is always the **YES price** (as in the V2 order API); build an order from
+legacy ``side``/``action`` with :meth:`EngineOrder.from_side_action`.
+
+A trade executes at the **resting (maker) order's price**; the taker may get price improvement.
+Priority: best price first, then arrival order at the engine (a monotonically increasing
+sequence number; ``ts_ms`` is recorded but never used to break ties, because clocks tie).
+
+API
+---
+``MatchingEngine(fee_schedule_for=None, tick=Decimal("0.01"), price_ok=None)``
+    ``fee_schedule_for(ticker) -> FeeSchedule`` (default plain ``quadratic``), ``tick`` the fee
+    rounding tick in dollars, ``price_ok(ticker, yes_price) -> bool`` an optional tick-size check
+    (the simulator passes the market's ``price_ranges``).
+``submit(order) -> SubmitResult``
+    Match an :class:`EngineOrder`. ``result.fills`` holds one :class:`EngineFill` per order per
+    execution (taker and maker, sharing ``trade_id``), ``result.trades`` one :class:`EngineTrade`
+    per execution, ``result.deltas`` the aggregate level changes (:class:`BookDelta`, what the
+    WebSocket ``orderbook_delta`` channel streams), ``result.state`` the order's
+    :class:`OrderState` (``status`` ∈ resting | executed | canceled | rejected).
+    Iterating a ``SubmitResult`` iterates its fills.
+``cancel(order_id) -> OrderState`` / ``decrease(order_id, reduce_by=..., reduce_to=...)``
+    Remove / shrink a resting order (keeps its queue position when shrinking). Raises
+    :class:`OrderNotFound` / :class:`EngineError`.
+``book(ticker, depth=None) -> Book``
+    ``Book(yes=[(price, count), ...], no=[...])``: aggregate levels, best (highest) first, prices
+    in each outcome's own terms, exactly what ``GET /markets/{ticker}/orderbook`` serves.
+``load_levels(ticker, yes=[(p, c)], no=[(q, c)], ts_ms=0, account=EXCHANGE_ACCOUNT)``
+    Seed / replace external liquidity from a recorded book. Only the ``account``'s own orders are
+    replaced; a shrinking level keeps its queue position, a growing one joins the back of the
+    queue. New external liquidity that crosses a *user's* resting order trades with it (the user
+    is maker: in the recorded market someone traded through the user's price). Returns a
+    :class:`SubmitResult`-like :class:`LevelsResult` with fills and deltas.
+``close_market(ticker)`` cancels every resting order of a market (at close or settlement).
+``queue_position(order_id)`` contracts ahead of a resting order at its price.
+
+Fees
+----
+Every fee comes from :mod:`kalshi_edge.kalshi.fees` (the schedule's ``raw_fee`` and the same
+``round_up`` that ``order_fee`` uses). The fee is rounded up **per order**: an order's cumulative
+raw fee over all its executions is rounded up to ``tick``, and each fill is charged the increase,
+so the fills of one order add up to exactly ``order_fee`` of that order when it fills at one
+price. Takers pay the taker fee; makers pay only on ``quadratic_with_maker_fees``; an active fee
+waiver (at the fill's ``ts_ms``) makes the fill free.
+
+Self-trade prevention (``self_trade_prevention``): ``taker_at_cross`` (default) cancels the
+rest of the incoming order when it would meet its own account's resting order; ``maker`` cancels
+the resting order and continues.
+
+Everything is ``Decimal``; nothing reads a clock; ids are deterministic (``id_factory``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Literal, NamedTuple
+
+from kalshi_edge.kalshi.fees import DEFAULT_TICK, FeeSchedule, raw_fee
+from kalshi_edge.kalshi.money import ONE, ZERO, parse_count, parse_price, round_up
+
+Outcome = Literal["yes", "no"]
+BookSide = Literal["bid", "ask"]
+Action = Literal["buy", "sell"]
+TimeInForce = Literal["gtc", "ioc", "fok"]
+OrderStatus = Literal["resting", "executed", "canceled", "rejected"]
+SelfTradePrevention = Literal["taker_at_cross", "maker"]
+
+#: The account that owns liquidity seeded from recorded books (``load_levels``).
+EXCHANGE_ACCOUNT = "exchange"
+
+_TIF_ALIASES: dict[str, TimeInForce] = {
+    "gtc": "gtc",
+    "good_till_canceled": "gtc",
+    "ioc": "ioc",
+    "immediate_or_cancel": "ioc",
+    "fok": "fok",
+    "fill_or_kill": "fok",
+}
+
+
+class EngineError(ValueError):
+    """A request the engine refuses (bad price, bad count, unknown market state)."""
+
+
+class OrderNotFound(EngineError):
+    """No resting order with that id (never existed, already filled or canceled)."""
+
+
+def book_side_for(side: Outcome, action: Action) -> BookSide:
+    """Legacy ``side``/``action`` → V2 ``book_side``: bid = long YES (buy yes / sell no)."""
+    if side not in ("yes", "no"):
+        raise EngineError(f"side: {side!r} is not 'yes' or 'no'")
+    if action not in ("buy", "sell"):
+        raise EngineError(f"action: {action!r} is not 'buy' or 'sell'")
+    return "bid" if (side == "yes") == (action == "buy") else "ask"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOrder:
+    """An order as the engine sees it. ``price`` is the YES price in dollars; ``count`` contracts."""
+
+    order_id: str
+    account: str
+    ticker: str
+    book_side: BookSide
+    price: Decimal
+    count: Decimal
+    client_order_id: str = ""
+    time_in_force: TimeInForce = "gtc"
+    post_only: bool = False
+    self_trade_prevention: SelfTradePrevention = "taker_at_cross"
+    ts_ms: int = 0
+
+    def __post_init__(self) -> None:
+        if self.book_side not in ("bid", "ask"):
+            raise EngineError(f"book_side: {self.book_side!r} is not 'bid' or 'ask'")
+        tif = _TIF_ALIASES.get(str(self.time_in_force))
+        if tif is None:
+            raise EngineError(f"time_in_force: {self.time_in_force!r} is not gtc/ioc/fok")
+        object.__setattr__(self, "time_in_force", tif)
+        price = parse_price(self.price, "price")
+        if not ZERO < price < ONE:
+            raise EngineError(f"price: {price} must be strictly between 0 and 1 dollars")
+        count = parse_count(self.count, "count")
+        if count <= ZERO:
+            raise EngineError(f"count: {count} must be positive")
+        if self.self_trade_prevention not in ("taker_at_cross", "maker"):
+            raise EngineError(f"self_trade_prevention: {self.self_trade_prevention!r} is not taker_at_cross/maker")
+        object.__setattr__(self, "price", price)
+        object.__setattr__(self, "count", count)
+
+    @classmethod
+    def from_side_action(
+        cls,
+        *,
+        order_id: str,
+        account: str,
+        ticker: str,
+        side: Outcome,
+        action: Action,
+        price: Decimal,
+        count: Decimal,
+        **kwargs: object,
+    ) -> EngineOrder:
+        """Build from legacy fields; ``price`` is the price **of ``side``** (a NO price for side=no)."""
+        p = parse_price(price, "price")
+        yes_price = p if side == "yes" else ONE - p
+        return cls(
+            order_id=order_id,
+            account=account,
+            ticker=ticker,
+            book_side=book_side_for(side, action),
+            price=yes_price,
+            count=count,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    @property
+    def outcome(self) -> Outcome:
+        """The outcome this order bids for (``bid`` → yes, ``ask`` → no)."""
+        return "yes" if self.book_side == "bid" else "no"
+
+    @property
+    def outcome_price(self) -> Decimal:
+        """The price in its own outcome's terms (NO price for an ask)."""
+        return self.price if self.book_side == "bid" else ONE - self.price
+
+
+@dataclass(slots=True)
+class OrderState:
+    """The live state of one order. Counts in contracts, fees and costs in dollars."""
+
+    order: EngineOrder
+    status: OrderStatus
+    remaining_count: Decimal
+    filled_count: Decimal = ZERO
+    #: Sum over fills of yes_price × count (dollars): average yes fill price = this / filled.
+    filled_yes_notional: Decimal = ZERO
+    taker_fees: Decimal = ZERO
+    maker_fees: Decimal = ZERO
+    reject_reason: str = ""
+    seq: int = 0
+    # Unrounded cumulative fees: the per-order rounding is applied to these sums.
+    _raw_taker: Decimal = ZERO
+    _raw_maker: Decimal = ZERO
+
+    @property
+    def order_id(self) -> str:
+        return self.order.order_id
+
+    @property
+    def initial_count(self) -> Decimal:
+        return self.order.count
+
+    @property
+    def average_yes_price(self) -> Decimal | None:
+        """Average YES execution price in dollars (None before any fill)."""
+        if self.filled_count == ZERO:
+            return None
+        return self.filled_yes_notional / self.filled_count
+
+
+@dataclass(frozen=True, slots=True)
+class EngineFill:
+    """One order's side of one execution. ``yes_price`` dollars; ``fee`` dollars charged to this order."""
+
+    fill_id: str
+    trade_id: str
+    order_id: str
+    client_order_id: str
+    account: str
+    ticker: str
+    book_side: BookSide
+    count: Decimal
+    yes_price: Decimal
+    is_taker: bool
+    fee: Decimal
+    ts_ms: int
+
+    @property
+    def outcome(self) -> Outcome:
+        return "yes" if self.book_side == "bid" else "no"
+
+    @property
+    def no_price(self) -> Decimal:
+        return ONE - self.yes_price
+
+    @property
+    def outcome_price(self) -> Decimal:
+        """The price paid for the outcome this order is long."""
+        return self.yes_price if self.book_side == "bid" else ONE - self.yes_price
+
+
+@dataclass(frozen=True, slots=True)
+class EngineTrade:
+    """One execution between a taker and a maker (what the public ``trade`` channel shows)."""
+
+    trade_id: str
+    ticker: str
+    count: Decimal
+    yes_price: Decimal
+    taker_book_side: BookSide
+    taker_order_id: str
+    maker_order_id: str
+    ts_ms: int
+
+    @property
+    def taker_outcome_side(self) -> Outcome:
+        return "yes" if self.taker_book_side == "bid" else "no"
+
+
+@dataclass(frozen=True, slots=True)
+class BookDelta:
+    """A change of the aggregate quantity at one level (``orderbook_delta``): outcome-side price."""
+
+    ticker: str
+    side: Outcome
+    price: Decimal
+    delta: Decimal
+    ts_ms: int
+
+
+class Book(NamedTuple):
+    """Aggregate levels, best first: ``yes`` = YES bids (yes prices), ``no`` = NO bids (no prices)."""
+
+    yes: list[tuple[Decimal, Decimal]]
+    no: list[tuple[Decimal, Decimal]]
+
+    @property
+    def best_yes_bid(self) -> Decimal | None:
+        return self.yes[0][0] if self.yes else None
+
+    @property
+    def best_no_bid(self) -> Decimal | None:
+        return self.no[0][0] if self.no else None
+
+    @property
+    def best_yes_ask(self) -> Decimal | None:
+        """1 − best NO bid (dollars)."""
+        return ONE - self.no[0][0] if self.no else None
+
+    @property
+    def best_no_ask(self) -> Decimal | None:
+        return ONE - self.yes[0][0] if self.yes else None
+
+
+@dataclass(slots=True)
+class SubmitResult:
+    """What one ``submit`` did. Iterating it yields the fills."""
+
+    state: OrderState
+    fills: list[EngineFill] = field(default_factory=list)
+    trades: list[EngineTrade] = field(default_factory=list)
+    deltas: list[BookDelta] = field(default_factory=list)
+    #: Resting orders of other accounts that finished (executed) or were cancelled by STP.
+    touched: list[OrderState] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[EngineFill]:
+        return iter(self.fills)
+
+    def __len__(self) -> int:
+        return len(self.fills)
+
+    @property
+    def status(self) -> OrderStatus:
+        return self.state.status
+
+
+@dataclass(slots=True)
+class LevelsResult:
+    """What one ``load_levels`` did: executions against user orders and the level changes."""
+
+    fills: list[EngineFill] = field(default_factory=list)
+    trades: list[EngineTrade] = field(default_factory=list)
+    deltas: list[BookDelta] = field(default_factory=list)
+    touched: list[OrderState] = field(default_factory=list)
+
+
+class _Level:
+    __slots__ = ("price", "orders", "total")
+
+    def __init__(self, price: Decimal) -> None:
+        self.price = price
+        self.orders: deque[OrderState] = deque()
+        self.total = ZERO
+
+
+class _Side:
+    """One outcome's bids: price → FIFO level; ``prices`` kept sorted ascending (best = last)."""
+
+    __slots__ = ("levels", "prices")
+
+    def __init__(self) -> None:
+        self.levels: dict[Decimal, _Level] = {}
+        self.prices: list[Decimal] = []
+
+    def level(self, price: Decimal) -> _Level:
+        lvl = self.levels.get(price)
+        if lvl is None:
+            lvl = _Level(price)
+            self.levels[price] = lvl
+            bisect.insort(self.prices, price)
+        return lvl
+
+    def drop_if_empty(self, lvl: _Level) -> None:
+        # The identity check makes a second call (level already dropped or re-created) harmless.
+        if not lvl.orders and self.levels.get(lvl.price) is lvl:
+            del self.levels[lvl.price]
+            i = bisect.bisect_left(self.prices, lvl.price)
+            del self.prices[i]
+
+    def best_first(self) -> Iterator[_Level]:
+        # Iterate over a snapshot: matching may delete levels while we walk.
+        for p in reversed(list(self.prices)):
+            lvl = self.levels.get(p)
+            if lvl is not None:
+                yield lvl
+
+
+class _MarketBook:
+    __slots__ = ("yes", "no")
+
+    def __init__(self) -> None:
+        self.yes = _Side()
+        self.no = _Side()
+
+    def side(self, outcome: Outcome) -> _Side:
+        return self.yes if outcome == "yes" else self.no
+
+
+def _other(outcome: Outcome) -> Outcome:
+    return "no" if outcome == "yes" else "yes"
+
+
+def _sequential_ids() -> Callable[[str], str]:
+    counters: dict[str, Iterator[int]] = {}
+
+    def make(kind: str) -> str:
+        it = counters.setdefault(kind, itertools.count(1))
+        return f"{kind}-{next(it):010d}"
+
+    return make
+
+
+def _at(ts_ms: int) -> datetime:
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
+
+
+class MatchingEngine:
+    """Price-time priority matching for any number of binary markets (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        fee_schedule_for: Callable[[str], FeeSchedule] | None = None,
+        tick: Decimal = DEFAULT_TICK,
+        price_ok: Callable[[str, Decimal], bool] | None = None,
+        id_factory: Callable[[str], str] | None = None,
+    ) -> None:
+        self._fee_schedule_for = fee_schedule_for or (lambda _ticker: FeeSchedule())
+        self.tick = tick
+        self._price_ok = price_ok
+        self._ids = id_factory or _sequential_ids()
+        self._books: dict[str, _MarketBook] = {}
+        self._resting: dict[str, OrderState] = {}
+        #: Every order the engine has seen, by id (for lookups by the simulator/backtester).
+        self.orders: dict[str, OrderState] = {}
+        self._seq = itertools.count(1)
+
+    # ------------------------------------------------------------------ queries
+    def book(self, ticker: str, depth: int | None = None) -> Book:
+        """Aggregate levels of ``ticker`` (empty lists for an unknown market)."""
+        mb = self._books.get(ticker)
+        if mb is None:
+            return Book([], [])
+
+        def levels(side: _Side) -> list[tuple[Decimal, Decimal]]:
+            out: list[tuple[Decimal, Decimal]] = []
+            for p in reversed(side.prices):
+                out.append((p, side.levels[p].total))
+                if depth is not None and len(out) >= depth:
+                    break
+            return out
+
+        return Book(levels(mb.yes), levels(mb.no))
+
+    def tickers(self) -> list[str]:
+        """Markets that have (or had) a book."""
+        return sorted(self._books)
+
+    def resting_orders(self, ticker: str | None = None, account: str | None = None) -> list[OrderState]:
+        """Resting orders, in arrival order, optionally filtered."""
+        out = [
+            s
+            for s in self._resting.values()
+            if (ticker is None or s.order.ticker == ticker) and (account is None or s.order.account == account)
+        ]
+        return sorted(out, key=lambda s: s.seq)
+
+    def queue_position(self, order_id: str) -> Decimal:
+        """Contracts resting ahead of ``order_id`` at its price level."""
+        st = self._resting.get(order_id)
+        if st is None:
+            raise OrderNotFound(f"order {order_id!r} is not resting")
+        lvl = self._book(st.order.ticker).side(st.order.outcome).levels[st.order.outcome_price]
+        ahead = ZERO
+        for o in lvl.orders:
+            if o is st:
+                return ahead
+            ahead += o.remaining_count
+        raise AssertionError("resting order missing from its level")  # pragma: no cover
+
+    # ------------------------------------------------------------------ commands
+    def submit(self, order: EngineOrder) -> SubmitResult:
+        """Match ``order`` against the book; rest any GTC remainder. Never raises for a no-fill."""
+        if order.order_id in self.orders:
+            raise EngineError(f"order_id {order.order_id!r} already used")
+        state = OrderState(order=order, status="resting", remaining_count=order.count, seq=next(self._seq))
+        self.orders[order.order_id] = state
+        res = SubmitResult(state=state)
+        if self._price_ok is not None and not self._price_ok(order.ticker, order.price):
+            return self._reject(res, f"price {order.price} is not on the market's tick grid")
+        mb = self._book(order.ticker)
+        opposite = mb.side(_other(order.outcome))
+        threshold = ONE - order.outcome_price  # opposite bids at ≥ this price cross
+
+        if order.post_only:
+            if opposite.prices and opposite.prices[-1] >= threshold:
+                return self._reject(res, "post_only order would cross the book")
+        if order.time_in_force == "fok" and self._crossable(order, opposite, threshold) < order.count:
+            state.status = "canceled"
+            return res
+
+        self._match(state, opposite, threshold, res)
+
+        if state.remaining_count > ZERO and state.status == "resting":
+            if order.time_in_force == "gtc":
+                self._rest(state, mb, res.deltas)
+            else:
+                state.status = "canceled"
+        if state.remaining_count == ZERO:
+            state.status = "executed"
+        return res
+
+    def cancel(self, order_id: str, *, ts_ms: int = 0) -> tuple[OrderState, list[BookDelta]]:
+        """Cancel a resting order. Returns its final state and the book delta."""
+        st = self._resting.get(order_id)
+        if st is None:
+            raise OrderNotFound(f"order {order_id!r} is not resting")
+        deltas: list[BookDelta] = []
+        self._remove_resting(st, deltas, ts_ms)
+        st.status = "canceled"
+        return st, deltas
+
+    def decrease(
+        self,
+        order_id: str,
+        *,
+        reduce_by: Decimal | None = None,
+        reduce_to: Decimal | None = None,
+        ts_ms: int = 0,
+    ) -> tuple[OrderState, list[BookDelta]]:
+        """Shrink a resting order in place (keeps queue priority). Reducing to 0 cancels it."""
+        st = self._resting.get(order_id)
+        if st is None:
+            raise OrderNotFound(f"order {order_id!r} is not resting")
+        if (reduce_by is None) == (reduce_to is None):
+            raise EngineError("decrease: give exactly one of reduce_by / reduce_to")
+        if reduce_by is not None:
+            cut = parse_count(reduce_by, "reduce_by")
+        else:
+            target = parse_count(reduce_to, "reduce_to")
+            if target > st.remaining_count:
+                raise EngineError(f"reduce_to: {target} exceeds remaining {st.remaining_count}")
+            cut = st.remaining_count - target
+        cut = min(cut, st.remaining_count)
+        if cut >= st.remaining_count:
+            return self.cancel(order_id, ts_ms=ts_ms)
+        lvl = self._book(st.order.ticker).side(st.order.outcome).levels[st.order.outcome_price]
+        st.remaining_count -= cut
+        lvl.total -= cut
+        return st, [BookDelta(st.order.ticker, st.order.outcome, lvl.price, -cut, ts_ms)]
+
+    def close_market(self, ticker: str, *, ts_ms: int = 0) -> list[OrderState]:
+        """Cancel every resting order of ``ticker`` (market closed/settled). Returns them."""
+        out: list[OrderState] = []
+        for st in self.resting_orders(ticker=ticker):
+            self._remove_resting(st, [], ts_ms)
+            st.status = "canceled"
+            out.append(st)
+        return out
+
+    def load_levels(
+        self,
+        ticker: str,
+        *,
+        yes: Iterable[tuple[object, object]] = (),
+        no: Iterable[tuple[object, object]] = (),
+        ts_ms: int = 0,
+        account: str = EXCHANGE_ACCOUNT,
+    ) -> LevelsResult:
+        """Make ``account``'s liquidity in ``ticker`` equal the given levels (a recorded book).
+
+        ``yes``/``no`` are (price, count) in each outcome's own terms, as in the REST orderbook.
+        The target must not cross itself. Levels not listed are removed. Decreases keep queue
+        position (the newest external orders shrink first); increases queue at the back and
+        first trade with any crossing orders of *other* accounts (who are makers).
+        """
+        target: dict[Outcome, dict[Decimal, Decimal]] = {"yes": {}, "no": {}}
+        for outcome, levels in (("yes", yes), ("no", no)):
+            for i, (p_raw, c_raw) in enumerate(levels):
+                p = parse_price(p_raw, f"{outcome}[{i}].price")
+                c = parse_count(c_raw, f"{outcome}[{i}].count")
+                if not ZERO < p < ONE:
+                    raise EngineError(f"{ticker} {outcome}[{i}].price: {p} must be strictly between 0 and 1")
+                target[outcome][p] = target[outcome].get(p, ZERO) + c  # type: ignore[index]
+        ty = [p for p, c in target["yes"].items() if c > 0]
+        tn = [p for p, c in target["no"].items() if c > 0]
+        if ty and tn and max(ty) + max(tn) >= ONE:
+            raise EngineError(
+                f"{ticker}: recorded book is crossed or locked (best yes {max(ty)} + best no {max(tn)} ≥ 1)"
+            )
+        mb = self._book(ticker)
+        out = LevelsResult()
+        current: dict[Outcome, dict[Decimal, Decimal]] = {"yes": {}, "no": {}}
+        for st in self._resting.values():
+            if st.order.ticker == ticker and st.order.account == account:
+                cur = current[st.order.outcome]
+                cur[st.order.outcome_price] = cur.get(st.order.outcome_price, ZERO) + st.remaining_count
+        # Pass 1: shrink (never crosses anything), so pass 2's increases see the final own book.
+        increases: list[tuple[Outcome, Decimal, Decimal]] = []
+        for outcome in ("yes", "no"):
+            prices = set(current[outcome]) | set(target[outcome])  # type: ignore[index]
+            for p in sorted(prices):
+                have = current[outcome].get(p, ZERO)  # type: ignore[index]
+                want = target[outcome].get(p, ZERO)  # type: ignore[index]
+                if want < have:
+                    self._shrink_account_level(mb, outcome, p, account, have - want, out.deltas, ts_ms)  # type: ignore[arg-type]
+                elif want > have:
+                    increases.append((outcome, p, want - have))  # type: ignore[arg-type]
+        # Pass 2: best prices first so external liquidity trades through user orders in order.
+        increases.sort(key=lambda t: -t[1])
+        for outcome, p, qty in increases:
+            yes_price = p if outcome == "yes" else ONE - p
+            order = EngineOrder(
+                order_id=self._ids("X"),
+                account=account,
+                ticker=ticker,
+                book_side="bid" if outcome == "yes" else "ask",
+                price=yes_price,
+                count=qty,
+                self_trade_prevention="maker",
+                ts_ms=ts_ms,
+            )
+            r = self.submit(order)
+            out.fills.extend(r.fills)
+            out.trades.extend(r.trades)
+            out.deltas.extend(r.deltas)
+            out.touched.extend(r.touched)
+        return out
+
+    # ------------------------------------------------------------------ internals
+    def _book(self, ticker: str) -> _MarketBook:
+        mb = self._books.get(ticker)
+        if mb is None:
+            mb = _MarketBook()
+            self._books[ticker] = mb
+        return mb
+
+    def _reject(self, res: SubmitResult, reason: str) -> SubmitResult:
+        res.state.status = "rejected"
+        res.state.reject_reason = reason
+        return res
+
+    def _crossable(self, order: EngineOrder, opposite: _Side, threshold: Decimal) -> Decimal:
+        """Contracts ``order`` could take right now, walking in priority order (for FOK)."""
+        total = ZERO
+        for lvl in opposite.best_first():
+            if lvl.price < threshold:
+                break
+            for r in lvl.orders:
+                if r.order.account == order.account:
+                    if order.self_trade_prevention == "taker_at_cross":
+                        return total
+                    continue
+                total += r.remaining_count
+                if total >= order.count:
+                    return total
+        return total
+
+    def _match(self, state: OrderState, opposite: _Side, threshold: Decimal, res: SubmitResult) -> None:
+        order = state.order
+        schedule = self._fee_schedule_for(order.ticker)
+        waived = schedule.waived_at(_at(order.ts_ms))
+        for lvl in opposite.best_first():
+            if lvl.price < threshold or state.remaining_count == ZERO:
+                break
+            while lvl.orders and state.remaining_count > ZERO:
+                maker = lvl.orders[0]
+                if maker.order.account == order.account:
+                    if order.self_trade_prevention == "taker_at_cross":
+                        state.status = "canceled"
+                        return
+                    self._remove_resting(maker, res.deltas, order.ts_ms)
+                    maker.status = "canceled"
+                    res.touched.append(maker)
+                    continue
+                qty = min(state.remaining_count, maker.remaining_count)
+                # Trade at the maker's price; express it as the YES price.
+                yes_price = lvl.price if maker.order.outcome == "yes" else ONE - lvl.price
+                trade_id = self._ids("T")
+                taker_fee = self._charge(state, yes_price, qty, schedule, is_maker=False, waived=waived)
+                maker_fee = self._charge(maker, yes_price, qty, schedule, is_maker=True, waived=waived)
+                for st, fee, is_taker in ((state, taker_fee, True), (maker, maker_fee, False)):
+                    st.remaining_count -= qty
+                    st.filled_count += qty
+                    st.filled_yes_notional += yes_price * qty
+                    res.fills.append(
+                        EngineFill(
+                            fill_id=self._ids("F"),
+                            trade_id=trade_id,
+                            order_id=st.order.order_id,
+                            client_order_id=st.order.client_order_id,
+                            account=st.order.account,
+                            ticker=order.ticker,
+                            book_side=st.order.book_side,
+                            count=qty,
+                            yes_price=yes_price,
+                            is_taker=is_taker,
+                            fee=fee,
+                            ts_ms=order.ts_ms,
+                        )
+                    )
+                res.trades.append(
+                    EngineTrade(
+                        trade_id=trade_id,
+                        ticker=order.ticker,
+                        count=qty,
+                        yes_price=yes_price,
+                        taker_book_side=order.book_side,
+                        taker_order_id=order.order_id,
+                        maker_order_id=maker.order.order_id,
+                        ts_ms=order.ts_ms,
+                    )
+                )
+                lvl.total -= qty
+                res.deltas.append(BookDelta(order.ticker, maker.order.outcome, lvl.price, -qty, order.ts_ms))
+                if maker.remaining_count == ZERO:
+                    lvl.orders.popleft()
+                    del self._resting[maker.order.order_id]
+                    maker.status = "executed"
+                    res.touched.append(maker)
+            opposite.drop_if_empty(lvl)
+
+    def _charge(
+        self,
+        st: OrderState,
+        yes_price: Decimal,
+        qty: Decimal,
+        schedule: FeeSchedule,
+        *,
+        is_maker: bool,
+        waived: bool,
+    ) -> Decimal:
+        """Add this execution's fee to the order's running total, rounded up per order."""
+        if waived:
+            return ZERO
+        raw = raw_fee(price=yes_price, count=qty, is_maker=is_maker, schedule=schedule)
+        if is_maker:
+            st._raw_maker += raw
+            total = round_up(st._raw_maker, self.tick) if st._raw_maker > 0 else ZERO
+            fee, st.maker_fees = total - st.maker_fees, total
+        else:
+            st._raw_taker += raw
+            total = round_up(st._raw_taker, self.tick) if st._raw_taker > 0 else ZERO
+            fee, st.taker_fees = total - st.taker_fees, total
+        return fee
+
+    def _rest(self, state: OrderState, mb: _MarketBook, deltas: list[BookDelta]) -> None:
+        order = state.order
+        lvl = mb.side(order.outcome).level(order.outcome_price)
+        lvl.orders.append(state)
+        lvl.total += state.remaining_count
+        self._resting[order.order_id] = state
+        deltas.append(BookDelta(order.ticker, order.outcome, lvl.price, state.remaining_count, order.ts_ms))
+
+    def _remove_resting(self, st: OrderState, deltas: list[BookDelta], ts_ms: int) -> None:
+        side = self._book(st.order.ticker).side(st.order.outcome)
+        lvl = side.levels[st.order.outcome_price]
+        lvl.orders.remove(st)
+        lvl.total -= st.remaining_count
+        del self._resting[st.order.order_id]
+        deltas.append(BookDelta(st.order.ticker, st.order.outcome, lvl.price, -st.remaining_count, ts_ms))
+        side.drop_if_empty(lvl)
+
+    def _shrink_account_level(
+        self,
+        mb: _MarketBook,
+        outcome: Outcome,
+        price: Decimal,
+        account: str,
+        qty: Decimal,
+        deltas: list[BookDelta],
+        ts_ms: int,
+    ) -> None:
+        side = mb.side(outcome)
+        lvl = side.levels[price]
+        # Newest first: the oldest external orders keep the queue position they earned.
+        for st in sorted((o for o in lvl.orders if o.order.account == account), key=lambda s: -s.seq):
+            if qty == ZERO:
+                break
+            cut = min(qty, st.remaining_count)
+            qty -= cut
+            if cut == st.remaining_count:
+                self._remove_resting(st, deltas, ts_ms)
+                st.status = "canceled"
+            else:
+                st.remaining_count -= cut
+                lvl.total -= cut
+                deltas.append(BookDelta(st.order.ticker, outcome, price, -cut, ts_ms))
+
+
+def levels_from_strings(rows: Sequence[Sequence[str]], field: str) -> list[tuple[Decimal, Decimal]]:
+    """Parse ``[["0.2700", "31.54"], ...]`` (REST/WS ladders) into exact (price, count) pairs."""
+    out: list[tuple[Decimal, Decimal]] = []
+    for i, row in enumerate(rows):
+        if len(row) != 2:
+            raise EngineError(f"{field}[{i}]: expected [price, count], got {row!r}")
+        out.append((parse_price(row[0], f"{field}[{i}][0]"), parse_count(row[1], f"{field}[{i}][1]")))
+    return out
