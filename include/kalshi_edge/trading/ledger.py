@@ -1,0 +1,361 @@
+"""Crash-safe, append-only order ledger: one JSON line per event, fsynced before we act on it.
+
+Why JSONL and not the Parquet lake: the lake writes whole partitions atomically (replace, not
+append) — right for data, wrong for a journal that must record *each* state change durably before
+the next step (an intent must be on disk before its order is sent). An ``O_APPEND`` file with
+``fsync`` per event gives exactly that; a crash can at worst tear the **last** line, which the
+reader detects and ignores (it was never acted on: we act only after ``fsync`` returns). DuckDB
+reads the file directly (:func:`ledger_view_sql`), so the ledger is queryable beside the lake.
+
+Events (``event`` field): ``intent`` (the full order intent, with its ``client_order_id``) →
+``sent`` → ``acknowledged`` (exchange ``order_id``) → ``fill`` (one per fill, deduplicated by
+``fill_id``) → ``filled`` | ``cancelled`` | ``rejected``; ``unknown`` when a send timed out or the
+connection dropped (the market is then blocked until :func:`reconcile` settles it);
+``settled`` closes a market's position with its result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from kalshi_edge.kalshi.money import ONE, ZERO
+from kalshi_edge.trading.intents import OrderIntent
+
+log = logging.getLogger(__name__)
+
+TERMINAL = frozenset({"filled", "cancelled", "rejected"})
+STATES = ("intent", "sent", "acknowledged", "partially_filled", "filled", "cancelled", "rejected", "unknown")
+
+
+class LedgerError(RuntimeError):
+    """The ledger file is corrupt (not just a torn last line). Names file and line."""
+
+
+@dataclass(slots=True)
+class OrderRecord:
+    """The ledger's view of one order (rebuilt by replaying events)."""
+
+    client_order_id: str
+    strategy: str
+    family: str
+    ticker: str
+    event_ticker: str
+    side: str
+    action: str
+    price: Decimal
+    count: Decimal
+    liquidity: str
+    p_yes: float
+    decided_at: str
+    state: str = "intent"
+    order_id: str = ""
+    filled: Decimal = ZERO
+    fees: Decimal = ZERO
+    fill_ids: set[str] = field(default_factory=set)
+    reason: str = ""
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.count - self.filled
+
+
+@dataclass(slots=True)
+class PositionRecord:
+    """Net position of one market from the ledger's fills. ``position`` signed: +YES / −NO."""
+
+    ticker: str
+    event_ticker: str
+    family: str
+    position: Decimal = ZERO
+    cost: Decimal = ZERO  # dollars paid for the currently open contracts
+    fees: Decimal = ZERO
+    realized: Decimal = ZERO  # dollars, before fees
+    settled: bool = False
+
+
+def _json_default(o: object) -> object:
+    if isinstance(o, Decimal):
+        return str(o)
+    if isinstance(o, datetime):
+        return o.isoformat()
+    if isinstance(o, set):
+        return sorted(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+class OrderLedger:
+    """Append-only JSONL journal at ``path`` with an in-memory index rebuilt on open."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.orders: dict[str, OrderRecord] = {}
+        self.positions: dict[str, PositionRecord] = {}
+        self._by_order_id: dict[str, str] = {}
+        self._seq = 0
+        self._lock = threading.Lock()
+        for ev in self._read():
+            self._apply(ev)
+        # O_APPEND: every write lands at the end even if another handle appended meanwhile.
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    @classmethod
+    def from_settings(cls, settings: object, name: str = "orders") -> OrderLedger:
+        return cls(Path(settings.data_dir) / "ledger" / f"{name}.jsonl")  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> OrderLedger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ reading
+    def _read(self) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        lines = self.path.read_bytes().split(b"\n")
+        for i, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                yield json.loads(raw)
+            except ValueError:
+                if i >= len(lines) - 1:  # the final (possibly unterminated) line: a torn write
+                    log.warning("%s:%d: ignoring torn last line (crash during write)", self.path, i)
+                    continue
+                raise LedgerError(f"{self.path}: line {i} is not valid JSON") from None
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every event on disk, in order."""
+        return list(self._read())
+
+    # ------------------------------------------------------------------ writing
+    def append(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Durably append one event (fsync) and apply it to the in-memory index."""
+        if event not in (*STATES, "fill", "settled", "reconciled"):
+            raise ValueError(f"unknown ledger event {event!r}")
+        with self._lock:
+            self._seq += 1
+            ev = {"seq": self._seq, "event": event, "at": datetime.now(UTC).isoformat(), **fields}
+            line = json.dumps(ev, default=_json_default, sort_keys=True) + "\n"
+            os.write(self._fd, line.encode())
+            os.fsync(self._fd)
+            self._apply(json.loads(line))
+            return ev
+
+    def record_intent(self, intent: OrderIntent) -> bool:
+        """Record an intent before sending. Returns False if this ``client_order_id`` already exists
+        (the same decision was made before: never send it again)."""
+        if intent.client_order_id in self.orders:
+            return False
+        self.append(
+            "intent", client_order_id=intent.client_order_id, strategy=intent.strategy, family=intent.family,
+            ticker=intent.ticker, event_ticker=intent.event_ticker, side=intent.side, action=intent.action,
+            price=intent.price, count=intent.count, liquidity=intent.liquidity, p_yes=intent.p_yes,
+            edge_per_contract=intent.edge_per_contract, decided_at=intent.decided_at,
+        )
+        return True
+
+    def record_fill(self, *, client_order_id: str, fill_id: str, count: Decimal, price: Decimal,
+                    fee: Decimal, is_taker: bool, ts: str = "") -> bool:
+        """Record a fill once (deduplicated by ``fill_id``). ``price`` is the price of the order's side."""
+        rec = self.orders.get(client_order_id)
+        if rec is None:
+            raise LedgerError(f"{self.path}: fill {fill_id} for unknown client_order_id {client_order_id}")
+        if fill_id in rec.fill_ids:
+            return False
+        self.append("fill", client_order_id=client_order_id, fill_id=fill_id, count=count, price=price,
+                    fee=fee, is_taker=is_taker, ts=ts)
+        return True
+
+    # ------------------------------------------------------------------ index
+    def _apply(self, ev: dict[str, Any]) -> None:
+        self._seq = max(self._seq, int(ev.get("seq", 0)))
+        kind = ev["event"]
+        if kind == "settled":
+            self._settle(ev)
+            return
+        if kind == "reconciled":
+            return
+        coid = ev.get("client_order_id", "")
+        if kind == "intent":
+            self.orders[coid] = OrderRecord(
+                client_order_id=coid, strategy=ev["strategy"], family=ev["family"], ticker=ev["ticker"],
+                event_ticker=ev["event_ticker"], side=ev["side"], action=ev["action"],
+                price=Decimal(ev["price"]), count=Decimal(ev["count"]), liquidity=ev["liquidity"],
+                p_yes=float(ev["p_yes"]), decided_at=ev["decided_at"],
+            )
+            return
+        rec = self.orders.get(coid)
+        if rec is None:
+            raise LedgerError(f"{self.path}: seq {ev.get('seq')}: event {kind} for unknown order {coid!r}")
+        if ev.get("order_id"):
+            rec.order_id = ev["order_id"]
+            self._by_order_id[rec.order_id] = coid
+        if kind == "fill":
+            if ev["fill_id"] in rec.fill_ids:
+                return
+            rec.fill_ids.add(ev["fill_id"])
+            qty, px, fee = Decimal(ev["count"]), Decimal(ev["price"]), Decimal(ev["fee"])
+            rec.filled += qty
+            rec.fees += fee
+            self._position_fill(rec, qty, px, fee)
+            if rec.filled >= rec.count:
+                rec.state = "filled"
+            elif not rec.terminal:
+                rec.state = "partially_filled"
+            return
+        if kind in TERMINAL:
+            if not rec.terminal:
+                rec.state = kind
+        elif not rec.terminal:  # a terminal state never goes back (a late ack after a cancel is noise)
+            rec.state = "partially_filled" if kind == "acknowledged" and rec.filled > 0 else kind
+        rec.reason = ev.get("reason", rec.reason)
+
+    def _position_fill(self, rec: OrderRecord, qty: Decimal, px: Decimal, fee: Decimal) -> None:
+        pos = self.positions.get(rec.ticker)
+        if pos is None:
+            pos = self.positions[rec.ticker] = PositionRecord(rec.ticker, rec.event_ticker, rec.family)
+        pos.fees += fee
+        long_yes = (rec.side == "yes") == (rec.action == "buy")
+        signed = qty if long_yes else -qty
+        yes_px = px if rec.side == "yes" else ONE - px  # the YES-equivalent price of this fill
+        # Price of the side being *held* after the fill; opening adds cost, closing realizes PnL.
+        if pos.position == 0 or (pos.position > 0) == (signed > 0):
+            held_px = yes_px if signed > 0 else ONE - yes_px
+            pos.cost += held_px * qty
+            pos.position += signed
+            return
+        closing = min(abs(signed), abs(pos.position))
+        avg = pos.cost / abs(pos.position)
+        exit_px = yes_px if pos.position > 0 else ONE - yes_px  # what our held side sold for
+        pos.realized += (exit_px - avg) * closing
+        pos.cost -= avg * closing
+        pos.position += signed if abs(signed) <= closing else (-pos.position)
+        rest = abs(signed) - closing
+        if rest > 0:  # flipped through zero: the remainder opens the other side
+            pos.position = rest if signed > 0 else -rest
+            pos.cost = (yes_px if signed > 0 else ONE - yes_px) * rest
+
+    def _settle(self, ev: dict[str, Any]) -> None:
+        pos = self.positions.get(ev["ticker"])
+        if pos is None or pos.settled:
+            return
+        result = ev["result"]
+        if pos.position != 0:
+            won = (pos.position > 0) == (result == "yes")
+            payout = abs(pos.position) if won else ZERO
+            pos.realized += payout - pos.cost
+            pos.cost = ZERO
+            pos.position = ZERO
+        pos.settled = True
+
+    # ------------------------------------------------------------------ queries
+    def by_order_id(self, order_id: str) -> OrderRecord | None:
+        coid = self._by_order_id.get(order_id)
+        return self.orders.get(coid) if coid else None
+
+    def open_orders(self) -> list[OrderRecord]:
+        """Orders not in a terminal state (including unknown)."""
+        return [r for r in self.orders.values() if not r.terminal]
+
+    def blocked_markets(self) -> set[str]:
+        """Markets with an order whose outcome is unknown (or sent but never acknowledged)."""
+        return {r.ticker for r in self.orders.values() if r.state in ("unknown", "sent", "intent")}
+
+    def net_positions(self) -> dict[str, Decimal]:
+        """Ticker → signed position (+YES / −NO), zero positions omitted."""
+        return {t: p.position for t, p in sorted(self.positions.items()) if p.position != 0}
+
+    def realized_pnl(self) -> Decimal:
+        """Realized PnL net of fees, dollars."""
+        return sum((p.realized - p.fees for p in self.positions.values()), ZERO)
+
+    def client_ids(self) -> Iterable[str]:
+        return self.orders.keys()
+
+
+def ledger_view_sql(path: Path, view: str = "order_ledger") -> str:
+    """DuckDB SQL creating a view over the ledger JSONL (money columns kept as exact strings)."""
+    p = str(Path(path)).replace("'", "''")
+    return (
+        f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_json('{p}', format='newline_delimited', "
+        "union_by_name=true, ignore_errors=true, columns={seq: 'BIGINT', event: 'VARCHAR', at: 'VARCHAR', "
+        "client_order_id: 'VARCHAR', ticker: 'VARCHAR', side: 'VARCHAR', action: 'VARCHAR', price: 'VARCHAR', "
+        "count: 'VARCHAR', fee: 'VARCHAR', order_id: 'VARCHAR', fill_id: 'VARCHAR', reason: 'VARCHAR', "
+        "strategy: 'VARCHAR', family: 'VARCHAR', event_ticker: 'VARCHAR', result: 'VARCHAR'})"
+    )
+
+
+class ExchangeView(Protocol):
+    """What reconciliation needs from a broker."""
+
+    def find_order(self, client_order_id: str) -> dict[str, Any] | None: ...
+
+    def order_fills(self, order_id: str) -> list[dict[str, Any]]: ...
+
+
+def reconcile(ledger: OrderLedger, broker: ExchangeView) -> dict[str, int]:
+    """Bring every non-terminal ledger order in line with the exchange. Call on start and after any
+    timeout or disconnect, before placing anything new.
+
+    ``broker.find_order(coid)`` returns ``{"order_id", "status" (resting|executed|canceled|rejected),
+    ...}`` or None when the exchange has never seen it; ``broker.order_fills(order_id)`` returns
+    ``[{"fill_id", "count", "price" (price of the order's side), "fee", "is_taker", "ts"}]``.
+    An order the exchange never saw is closed as ``cancelled`` (reason ``not_at_exchange``) — its
+    ``client_order_id`` stays in the ledger, so that decision is never sent again. If the exchange
+    cannot be reached, orders stay ``unknown`` and their markets stay blocked.
+    """
+    stats = {"checked": 0, "found": 0, "not_at_exchange": 0, "fills": 0, "unreachable": 0}
+    for rec in list(ledger.open_orders()):
+        stats["checked"] += 1
+        try:
+            ex = broker.find_order(rec.client_order_id)
+            fills = broker.order_fills(ex["order_id"]) if ex else []
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the order unknown (blocked)
+            stats["unreachable"] += 1
+            if rec.state != "unknown":
+                ledger.append("unknown", client_order_id=rec.client_order_id, reason=f"reconcile failed: {exc}")
+            continue
+        if ex is None:
+            stats["not_at_exchange"] += 1
+            ledger.append("cancelled", client_order_id=rec.client_order_id, reason="not_at_exchange")
+            continue
+        stats["found"] += 1
+        if rec.state in ("intent", "sent", "unknown"):
+            ledger.append("acknowledged", client_order_id=rec.client_order_id, order_id=ex["order_id"])
+        for f in fills:
+            if ledger.record_fill(client_order_id=rec.client_order_id, fill_id=f["fill_id"],
+                                  count=Decimal(str(f["count"])), price=Decimal(str(f["price"])),
+                                  fee=Decimal(str(f["fee"])), is_taker=bool(f["is_taker"]), ts=str(f.get("ts", ""))):
+                stats["fills"] += 1
+        rec = ledger.orders[rec.client_order_id]
+        status = ex.get("status")
+        if status in ("canceled", "cancelled") and not rec.terminal:
+            ledger.append("cancelled", client_order_id=rec.client_order_id, reason="exchange")
+        elif status == "rejected" and not rec.terminal:
+            ledger.append("rejected", client_order_id=rec.client_order_id, reason=ex.get("reason", "exchange"))
+        elif status == "executed" and not rec.terminal:
+            # Executed but our fill list is short (fills paginated/late): keep it open, not blocked.
+            ledger.append("partially_filled" if rec.filled > 0 else "acknowledged",
+                          client_order_id=rec.client_order_id, order_id=ex["order_id"])
+    ledger.append("reconciled", **{k: v for k, v in stats.items()})
+    return stats

@@ -1,0 +1,220 @@
+"""The strategy interface a family implements, the market view it receives, and the registry.
+
+A strategy only answers one question: *what is the probability that each of these open markets
+settles YES, as of now?* Everything that turns probabilities into orders (fees, gates,
+maker/taker, size, risk) is shared and lives in :mod:`kalshi_edge.trading.intents` and
+:mod:`kalshi_edge.trading.risk`, so every family is traded by the same rules.
+
+Strategies are registered by name with :func:`register_strategy` and built with
+:func:`get_strategy`. Family packages register theirs in ``kalshi_edge.families.<f>.strategy``;
+the registry imports those modules lazily (a family that has not written its adapter yet is
+simply absent, never an import error).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from kalshi_edge.kalshi.fees import FeeSchedule
+from kalshi_edge.kalshi.money import ONE, ZERO
+
+#: Series prefix → family. Used when a market snapshot does not say its family.
+FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("KXBTC", "btc"),
+    ("KXHIGH", "weather"),
+    ("KXTOPSONG", "billboard"),
+    ("KXTOPALBUM", "billboard"),
+)
+FAMILIES = ("btc", "weather", "billboard")
+
+
+def family_of(ticker: str) -> str:
+    """The family a market ticker belongs to ('btc' | 'weather' | 'billboard' | 'other')."""
+    t = ticker.upper()
+    for prefix, fam in FAMILY_PREFIXES:
+        if t.startswith(prefix):
+            return fam
+    return "other"
+
+
+_EVENT_RE = re.compile(r"^(?P<event>[A-Z0-9.]+-[A-Z0-9]+)-[^-]+$")
+
+
+def event_of(ticker: str) -> str:
+    """The event ticker of a market ticker (``KXHIGHNY-25DEC05-B32.5`` → ``KXHIGHNY-25DEC05``)."""
+    m = _EVENT_RE.match(ticker.upper())
+    return m.group("event") if m else ticker.upper()
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSnapshot:
+    """What the trading layer knows about one market at one moment (prices in dollars, Decimal).
+
+    ``yes_bid``/``yes_ask`` are the YES touch; ``None`` means that side of the book is empty.
+    The NO touch is implied (a NO bid at p is a YES ask at 1 − p). ``quote_ts`` is when the
+    quote was observed (UTC); ``close_time`` when trading ends. Sizes are optional: top-of-book
+    logs carry none.
+    """
+
+    ticker: str
+    yes_bid: Decimal | None
+    yes_ask: Decimal | None
+    quote_ts: datetime
+    close_time: datetime | None = None
+    event_ticker: str = ""
+    family: str = ""
+    status: str = "active"
+    yes_bid_size: Decimal | None = None
+    yes_ask_size: Decimal | None = None
+    fee_schedule: FeeSchedule = field(default_factory=FeeSchedule)
+    tick: Decimal = Decimal("0.01")
+
+    def __post_init__(self) -> None:
+        if not self.event_ticker:
+            object.__setattr__(self, "event_ticker", event_of(self.ticker))
+        if not self.family:
+            object.__setattr__(self, "family", family_of(self.ticker))
+        if self.quote_ts.tzinfo is None:
+            raise ValueError(f"{self.ticker}: quote_ts must be timezone-aware (UTC)")
+
+    @property
+    def no_bid(self) -> Decimal | None:
+        return None if self.yes_ask is None else ONE - self.yes_ask
+
+    @property
+    def no_ask(self) -> Decimal | None:
+        return None if self.yes_bid is None else ONE - self.yes_bid
+
+    @property
+    def mid(self) -> Decimal | None:
+        """YES mid in dollars, or None when either side is empty."""
+        if self.yes_bid is None or self.yes_ask is None:
+            return None
+        return (self.yes_bid + self.yes_ask) / 2
+
+    @property
+    def spread(self) -> Decimal | None:
+        if self.yes_bid is None or self.yes_ask is None:
+            return None
+        return self.yes_ask - self.yes_bid
+
+    def two_sided(self) -> bool:
+        """Both sides quoted at real prices (a 0 bid or a 1.00 ask is an empty side)."""
+        return (
+            self.yes_bid is not None
+            and self.yes_ask is not None
+            and self.yes_bid > ZERO
+            and self.yes_ask < ONE
+            and self.yes_ask > self.yes_bid
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelProbability:
+    """A model's belief about one market.
+
+    ``p_yes`` in [0, 1]; ``as_of`` when the model computed it (UTC); ``inputs_age_s`` the age in
+    seconds of the freshest-required input (e.g. BTC spot) at ``as_of``; ``confidence`` in [0, 1]
+    (how much the model trusts itself here: calibration sample size, regime, data coverage).
+    """
+
+    ticker: str
+    p_yes: float
+    as_of: datetime
+    inputs_age_s: float = 0.0
+    confidence: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.p_yes <= 1.0):
+            raise ValueError(f"{self.ticker}: p_yes {self.p_yes} outside [0, 1]")
+        if not (0.0 <= self.confidence <= 1.0):
+            raise ValueError(f"{self.ticker}: confidence {self.confidence} outside [0, 1]")
+        if self.as_of.tzinfo is None:
+            raise ValueError(f"{self.ticker}: as_of must be timezone-aware")
+
+
+class Strategy(ABC):
+    """What a family implements. Subclasses set ``name`` and ``family`` and accept ``**params``.
+
+    ``probabilities`` must only use data stamped at or before ``now`` (the backtester relies on
+    it for no look-ahead) and must not place orders or write anything.
+    """
+
+    name: ClassVar[str] = ""
+    family: ClassVar[str] = "any"
+    description: ClassVar[str] = ""
+    #: True when the strategy needs nothing but the order book (usable on any recorded book).
+    book_only: ClassVar[bool] = False
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = dict(params)
+
+    def wants(self, market: MarketSnapshot) -> bool:
+        """Whether this strategy trades ``market`` (default: its family, or everything for 'any')."""
+        return self.family == "any" or market.family == self.family
+
+    @abstractmethod
+    def probabilities(self, markets: Sequence[MarketSnapshot], now: datetime) -> list[ModelProbability]:
+        """Model probabilities for (a subset of) ``markets`` as of ``now`` (UTC)."""
+
+
+_REGISTRY: dict[str, type[Strategy]] = {}
+#: Modules that register strategies when imported. Families add ``strategy.py`` to plug in.
+STRATEGY_MODULES: tuple[str, ...] = (
+    "kalshi_edge.trading.builtin_strategies",
+    "kalshi_edge.families.btc.strategy",
+    "kalshi_edge.families.weather.strategy",
+    "kalshi_edge.families.billboard.strategy",
+)
+_loaded = False
+
+
+def register_strategy(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator: make ``cls`` loadable by ``cls.name``."""
+    if not cls.name:
+        raise ValueError(f"{cls.__qualname__}: a registered strategy needs a non-empty name")
+    existing = _REGISTRY.get(cls.name)
+    if existing is not None and existing is not cls and existing.__qualname__ != cls.__qualname__:
+        raise ValueError(f"strategy name {cls.name!r} already registered by {existing.__qualname__}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load_modules() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for mod in STRATEGY_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            # A family that has not written its adapter yet: absent, not an error. A broken
+            # import *inside* an existing adapter is a bug and must surface.
+            if exc.name is None or not mod.startswith(exc.name):
+                raise
+    _loaded = True
+
+
+def list_strategies() -> dict[str, type[Strategy]]:
+    """Every registered strategy by name (sorted)."""
+    _load_modules()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_strategy(name: str, params: Mapping[str, Any] | None = None) -> Strategy:
+    """Build the strategy registered as ``name`` with ``params``. Unknown names raise KeyError."""
+    _load_modules()
+    cls = _REGISTRY.get(name)
+    if cls is None:
+        raise KeyError(f"unknown strategy {name!r}; known: {', '.join(sorted(_REGISTRY)) or '(none)'}")
+    return cls(**dict(params or {}))
+
+
+StrategyFactory = Callable[..., Strategy]
