@@ -97,16 +97,24 @@ def _json_default(o: object) -> object:
 
 
 class OrderLedger:
-    """Append-only JSONL journal at ``path`` with an in-memory index rebuilt on open."""
+    """Append-only JSONL journal at ``path`` with an in-memory index rebuilt on open.
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    ``path=None`` keeps the journal in memory only (the backtester: no crash to survive, and an
+    fsync per simulated fill would dominate replay time).
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.memory: list[dict[str, Any]] = []
         self.orders: dict[str, OrderRecord] = {}
         self.positions: dict[str, PositionRecord] = {}
         self._by_order_id: dict[str, str] = {}
         self._seq = 0
         self._lock = threading.Lock()
+        self._fd = -1
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         for ev in self._read():
             self._apply(ev)
         # O_APPEND: every write lands at the end even if another handle appended meanwhile.
@@ -129,6 +137,9 @@ class OrderLedger:
 
     # ------------------------------------------------------------------ reading
     def _read(self) -> Iterator[dict[str, Any]]:
+        if self.path is None:
+            yield from self.memory
+            return
         if not self.path.exists():
             return
         lines = self.path.read_bytes().split(b"\n")
@@ -154,12 +165,17 @@ class OrderLedger:
             raise ValueError(f"unknown ledger event {event!r}")
         with self._lock:
             self._seq += 1
-            ev = {"seq": self._seq, "event": event, "at": datetime.now(UTC).isoformat(), **fields}
-            line = json.dumps(ev, default=_json_default, sort_keys=True) + "\n"
-            os.write(self._fd, line.encode())
-            os.fsync(self._fd)
-            self._apply(json.loads(line))
-            return ev
+            ev = {"seq": self._seq, "event": event, "at": fields.pop("at", None) or datetime.now(UTC).isoformat(),
+                  **fields}
+            line = json.dumps(ev, default=_json_default, sort_keys=True)
+            stored = json.loads(line)
+            if self.path is None:
+                self.memory.append(stored)
+            else:
+                os.write(self._fd, (line + "\n").encode())
+                os.fsync(self._fd)  # durable before the caller acts on it
+            self._apply(stored)
+            return stored
 
     def record_intent(self, intent: OrderIntent) -> bool:
         """Record an intent before sending. Returns False if this ``client_order_id`` already exists

@@ -1,0 +1,223 @@
+"""Brokers behind one interface: paper (in-process, the shared matching engine) and REST (the Kalshi
+client pointed at the local simulator or at Kalshi).
+
+The dry-run/live decision sits in ONE place, :func:`require_live_allowed`, called by
+:func:`make_broker` before a :class:`RestBroker` may talk to a real Kalshi host: live trading needs
+``settings.trade_mode == live`` **and** ``--live`` on the command line **and** a passing
+:func:`preflight` (keys valid, balance, exchange and trading active, clock skew).
+"""
+
+from __future__ import annotations
+
+import itertools
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from kalshi_edge.exchange.matching import EngineFill, EngineOrder, MatchingEngine, OrderNotFound, OrderState
+from kalshi_edge.kalshi.fees import FeeSchedule
+from kalshi_edge.kalshi.money import ONE, ZERO
+from kalshi_edge.trading.intents import OrderIntent
+from kalshi_edge.trading.strategy import MarketSnapshot
+
+
+class BrokerError(RuntimeError):
+    """A broker refused an order for good (the reason is in the message)."""
+
+
+class OutcomeUnknown(RuntimeError):
+    """The order may or may not have reached the exchange (timeout, lost response, disconnect).
+
+    The caller marks the ledger ``unknown`` and must reconcile before trading that market again.
+    """
+
+
+class LiveNotAllowed(RuntimeError):
+    """Live trading was requested without every switch and check; the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class FillInfo:
+    """One fill of our order. ``price`` is the price of the order's side, dollars."""
+
+    fill_id: str
+    count: Decimal
+    price: Decimal
+    fee: Decimal
+    is_taker: bool
+    ts: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"fill_id": self.fill_id, "count": self.count, "price": self.price, "fee": self.fee,
+                "is_taker": self.is_taker, "ts": self.ts}
+
+
+@dataclass(slots=True)
+class PlaceResult:
+    client_order_id: str
+    order_id: str
+    status: str  # resting | executed | canceled | rejected
+    fills: list[FillInfo] = field(default_factory=list)
+    reason: str = ""
+
+
+class Broker(ABC):
+    """The one order interface. Prices are the price of the intent's side in dollars."""
+
+    name: str = "broker"
+
+    @abstractmethod
+    def place(self, intent: OrderIntent, *, count: Decimal, protection: dict[str, object] | None = None
+              ) -> PlaceResult:
+        """Send ``count`` contracts of ``intent``. Idempotent by ``intent.client_order_id``.
+        Raises :class:`OutcomeUnknown` when the outcome cannot be known now."""
+
+    @abstractmethod
+    def cancel(self, order_id: str) -> None: ...
+
+    @abstractmethod
+    def find_order(self, client_order_id: str) -> dict[str, Any] | None:
+        """``{"order_id", "status", ...}`` or None when the exchange never saw the id."""
+
+    @abstractmethod
+    def order_fills(self, order_id: str) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def resting_order_ids(self) -> list[str]: ...
+
+    @abstractmethod
+    def positions(self) -> dict[str, Decimal]:
+        """Ticker → signed position (+YES / −NO contracts), zero positions omitted."""
+
+    @abstractmethod
+    def balance(self) -> Decimal:
+        """Cash in dollars."""
+
+    def exchange_active(self) -> tuple[bool, bool]:
+        """(exchange_active, trading_active)."""
+        return True, True
+
+    def new_fills(self) -> list[tuple[str, FillInfo]]:
+        """Fills of resting orders since the last call, as (client_order_id, fill)."""
+        return []
+
+
+def _fill_info(f: EngineFill) -> FillInfo:
+    return FillInfo(fill_id=f.fill_id, count=f.count, price=f.outcome_price, fee=f.fee,
+                    is_taker=f.is_taker, ts=str(f.ts_ms))
+
+
+class PaperBroker(Broker):
+    """In-process paper trading: our orders meet the observed book in the shared matching engine.
+
+    :meth:`observe` loads each observed top of book as external liquidity (``touch_size``
+    contracts per level when the source carries no size, e.g. top-of-book logs). A taker order
+    fills at the observed touch; a resting order fills when observed liquidity crosses it (the
+    engine's ``load_levels``). The backtester adds its stricter trade-through rule on top.
+    """
+
+    name = "paper"
+
+    def __init__(self, *, cash: Decimal = Decimal("1000"), touch_size: Decimal = Decimal("50"),
+                 fee_schedule_for: Callable[[str], FeeSchedule] | None = None, tick: Decimal = Decimal("0.01"),
+                 account: str = "paper") -> None:
+        self.engine = MatchingEngine(fee_schedule_for=fee_schedule_for, tick=tick)
+        self.account = account
+        self.cash = cash
+        self.touch_size = touch_size
+        self._by_coid: dict[str, str] = {}
+        self._fills: dict[str, list[FillInfo]] = {}
+        self._pending: list[tuple[str, FillInfo]] = []
+        self._positions: dict[str, Decimal] = {}
+        self._ids = itertools.count(1)
+        self.now_ms = 0
+
+    # -- market data -----------------------------------------------------------------
+    def observe(self, m: MarketSnapshot) -> list[EngineFill]:
+        """Make the engine's external book of ``m.ticker`` equal this snapshot. Returns our fills."""
+        self.now_ms = int(m.quote_ts.timestamp() * 1000)
+        yes = []
+        no = []
+        if m.yes_bid is not None and ZERO < m.yes_bid < ONE:
+            yes.append((m.yes_bid, m.yes_bid_size or self.touch_size))
+        if m.yes_ask is not None and ZERO < m.yes_ask < ONE:
+            no.append((ONE - m.yes_ask, m.yes_ask_size or self.touch_size))
+        res = self.engine.load_levels(m.ticker, yes=yes, no=no, ts_ms=self.now_ms)
+        mine = [f for f in res.fills if f.account == self.account]
+        for f in mine:
+            self._book_fill(f)
+        return mine
+
+    def _book_fill(self, f: EngineFill) -> None:
+        info = _fill_info(f)
+        self._fills.setdefault(f.order_id, []).append(info)
+        signed = f.count if f.book_side == "bid" else -f.count
+        prev = self._positions.get(f.ticker, ZERO)
+        self._positions[f.ticker] = prev + signed
+        # Cash: a bid pays the YES price, an ask pays the NO price, fee on top. A YES and a NO
+        # held together are worth exactly $1, so each contract that nets against the opposite
+        # position returns $1 (selling YES at p == buying NO at 1 − p and netting: receive p).
+        self.cash -= f.outcome_price * f.count + f.fee
+        if prev != 0 and (prev > 0) != (signed > 0):
+            self.cash += min(abs(prev), abs(signed))
+        self._pending.append((f.client_order_id, info))
+
+    # -- orders ----------------------------------------------------------------------
+    def place(self, intent: OrderIntent, *, count: Decimal, protection: dict[str, object] | None = None
+              ) -> PlaceResult:
+        existing = self._by_coid.get(intent.client_order_id)
+        if existing is not None:  # idempotent, like the exchange's client_order_id dedupe
+            st = self.engine.orders[existing]
+            return PlaceResult(intent.client_order_id, existing, st.status, list(self._fills.get(existing, [])))
+        oid = f"P-{next(self._ids):08d}"
+        order = EngineOrder.from_side_action(
+            order_id=oid, account=self.account, ticker=intent.ticker, side=intent.side, action=intent.action,
+            price=intent.price, count=count, client_order_id=intent.client_order_id,
+            time_in_force=intent.time_in_force, post_only=intent.post_only, ts_ms=self.now_ms,
+        )
+        self._by_coid[intent.client_order_id] = oid
+        res = self.engine.submit(order)
+        fills = []
+        for f in res.fills:
+            if f.account == self.account:
+                self._book_fill(f)
+                fills.append(_fill_info(f))
+        self._pending = [p for p in self._pending if p[0] != intent.client_order_id]
+        return PlaceResult(intent.client_order_id, oid, res.state.status, fills, res.state.reject_reason)
+
+    def cancel(self, order_id: str) -> None:
+        try:
+            self.engine.cancel(order_id, ts_ms=self.now_ms)
+        except OrderNotFound:
+            pass  # already filled or cancelled: cancelling is idempotent
+
+    def find_order(self, client_order_id: str) -> dict[str, Any] | None:
+        oid = self._by_coid.get(client_order_id)
+        if oid is None:
+            return None
+        st: OrderState = self.engine.orders[oid]
+        return {"order_id": oid, "status": st.status, "reason": st.reject_reason}
+
+    def order_fills(self, order_id: str) -> list[dict[str, Any]]:
+        return [f.as_dict() for f in self._fills.get(order_id, [])]
+
+    def resting_order_ids(self) -> list[str]:
+        return [s.order_id for s in self.engine.resting_orders(account=self.account)]
+
+    def positions(self) -> dict[str, Decimal]:
+        return {t: p for t, p in sorted(self._positions.items()) if p != 0}
+
+    def balance(self) -> Decimal:
+        return self.cash
+
+    def new_fills(self) -> list[tuple[str, FillInfo]]:
+        out, self._pending = self._pending, []
+        return out
+
+
+def now_utc() -> datetime:
+    """The wall clock (UTC). Only the live/paper session loop calls it; library math takes times."""
+    return datetime.now(UTC)
