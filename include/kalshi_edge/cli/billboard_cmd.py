@@ -1,9 +1,96 @@
-"""CLI commands for billboard (being built; see its issue)."""
+"""``kalshi-edge billboard ...``: chart import/backfill, walk-forward backtest, weekly prediction."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import typer
+
+from kalshi_edge.cli.common import UserError, console, parse_date, print_table, progress
+
+
+def _read_charts(path: Path):  # noqa: ANN202 - pandas frame
+    from kalshi_edge.sources.charts import ChartFormatError, read_charts_csv
+
+    try:
+        return read_charts_csv(path)
+    except ChartFormatError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _config(top_n: int | None, window: str | None, train_days: int | None, seed: int | None):  # noqa: ANN202
+    from kalshi_edge.families.billboard.model import BillboardModelError, ModelConfig, with_overrides
+
+    try:
+        return with_overrides(ModelConfig(), top_n=top_n, window=window, train_days=train_days, seed=seed)
+    except BillboardModelError as exc:
+        raise UserError(str(exc)) from None
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add the ``billboard`` command group to the root app."""
+    grp = typer.Typer(help="Billboard Hot 100 family: chart history, #1 model, KXTOPSONG edge.",
+                      no_args_is_help=True)
+    app.add_typer(grp, name="billboard")
+
+    @grp.command("backtest")
+    def backtest_cmd(
+        charts: Path = typer.Option(..., "--charts", help="Chart CSV: chart_date,this_week,song,artist,last_week,peak_position,weeks_on_chart"),
+        from_: str = typer.Option(..., "--from", help="First chart week to predict (YYYY-MM-DD)"),
+        to: str | None = typer.Option(None, "--to", help="Last chart week to predict (YYYY-MM-DD)"),
+        out: Path = typer.Option(..., "--out", help="Output CSV: chart_date,song,artist,p_number_one"),
+        top_n: int | None = typer.Option(None, "--top-n", help="Contenders: last week's top N (default 20)"),
+        window: str | None = typer.Option(None, "--window", help="expanding (default) or rolling"),
+        train_days: int | None = typer.Option(None, "--train-days", help="Rolling window length in days (default 42)"),
+    ) -> None:
+        """Walk-forward: for each week W from --from, train only on charts dated before W and predict W."""
+        from kalshi_edge.families.billboard.model import BillboardModelError, run_backtest, write_output
+
+        start = parse_date(from_, "--from")
+        end = parse_date(to, "--to") if to else None
+        if end is not None and end < start:
+            raise UserError("--to is before --from")
+        cfg = _config(top_n, window, train_days, None)
+        t0 = time.perf_counter()
+        frame = _read_charts(charts)
+        n_total = int((frame["chart_date"].drop_duplicates().between(start.isoformat(),
+                                                                    (end or start.replace(year=9999)).isoformat())).sum())
+        try:
+            with progress("billboard backtest", n_total) as advance:
+                res = run_backtest(frame, start, end, cfg, on_week=advance)
+        except BillboardModelError as exc:
+            raise UserError(f"{charts}: {exc}") from None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_output(res.predictions, str(out))
+        rows = [[r["metric"], f"{r['model']:.5f}", f"{r['baseline']:.5f}", "model" if r["model_better"] else "baseline"]
+                for r in res.summary_rows()]
+        print_table(f"Billboard backtest: {res.n_weeks} weeks, top {cfg.top_n} + __OTHER__, {cfg.window} window",
+                    ["metric", "model", "rank-prior baseline", "better"], rows)
+        console.print(f"wrote {len(res.predictions)} rows to {out} in {time.perf_counter() - t0:.1f}s")
+
+    @grp.command("predict")
+    def predict_cmd(
+        charts: Path = typer.Option(..., "--charts", help="Chart CSV in the documented layout"),
+        week: str = typer.Option(..., "--week", help="Chart week to predict (YYYY-MM-DD); uses charts dated before it"),
+        out: Path = typer.Option(..., "--out", help="Output CSV: chart_date,song,artist,p_number_one"),
+        top_n: int | None = typer.Option(None, "--top-n", help="Contenders: last week's top N (default 20)"),
+        window: str | None = typer.Option(None, "--window", help="expanding (default) or rolling"),
+        train_days: int | None = typer.Option(None, "--train-days", help="Rolling window length in days (default 42)"),
+    ) -> None:
+        """Probabilities of #1 for one chart week from charts dated strictly before it."""
+        from kalshi_edge.families.billboard.model import BillboardModelError, predict_for_week, write_output
+
+        wk = parse_date(week, "--week")
+        cfg = _config(top_n, window, train_days, None)
+        frame = _read_charts(charts)
+        try:
+            pred = predict_for_week(frame, wk, cfg)
+        except BillboardModelError as exc:
+            raise UserError(f"{charts}: {exc}") from None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_output(pred, str(out))
+        top = pred.sort_values("p_number_one", ascending=False).head(10)
+        print_table(f"Billboard #1 probabilities for {wk.isoformat()}", ["song", "artist", "last week", "p(#1)"],
+                    [[r.song, r.artist, r.last_rank or "", f"{r.p_number_one:.3f}"] for r in top.itertuples()])
+        console.print(f"wrote {len(pred)} rows to {out}")

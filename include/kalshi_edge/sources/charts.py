@@ -1,0 +1,175 @@
+"""Billboard Hot 100 chart history: the documented CSV layout, the public JSON archive, billboard.py.
+
+The documented import format (``data/README``) is one row per chart entry::
+
+    chart_date,this_week,song,artist,last_week,peak_position,weeks_on_chart
+
+``last_week`` is empty for a debut or re-entry. Three ways in, all producing that frame:
+
+* :func:`read_charts_csv` — a file in that layout (``.csv`` or ``.csv.gz``);
+* :func:`fetch_archive_week` / :func:`backfill_archive` — the public weekly JSON archive the CSV came
+  from (``https://raw.githubusercontent.com/mhollingshead/billboard-hot-100/main/date/{date}.json``,
+  configurable; shape ``{"date": ..., "data": [{"song", "artist", "this_week", "last_week",
+  "peak_position", "weeks_on_chart"}, ...]}``);
+* :func:`chart_from_billboard_py` — billboard.com through the ``billboard.py`` package (weekly update).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+CHART_COLUMNS = ("chart_date", "this_week", "song", "artist", "last_week", "peak_position", "weeks_on_chart")
+DEFAULT_ARCHIVE_URL = "https://raw.githubusercontent.com/mhollingshead/billboard-hot-100/main/date/{date}.json"
+
+
+class ChartFormatError(ValueError):
+    """A chart file or payload does not follow the documented layout (message names file/row/field)."""
+
+
+def _check_int_column(df: pd.DataFrame, col: str, source: str, *, nullable: bool) -> pd.Series:
+    raw = df[col]
+    num = pd.to_numeric(raw, errors="coerce")
+    bad = num.isna() & (raw.notna() if nullable else True)
+    bad |= num.notna() & ((num != num.round()) | (num < 1))
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        # +2: one for the header, one because humans count rows from 1
+        raise ChartFormatError(f"{source}: row {i + 2}, field {col!r}: {raw.iloc[i]!r} is not a positive integer")
+    return num.astype("Int64")
+
+
+def validate_chart_frame(df: pd.DataFrame, source: str = "<frame>") -> pd.DataFrame:
+    """Type and check a frame in the documented layout; returns a clean copy sorted by date and rank.
+
+    Raises :class:`ChartFormatError` naming the source, row and field of the first bad value.
+    """
+    missing = [c for c in CHART_COLUMNS if c not in df.columns]
+    if missing:
+        raise ChartFormatError(f"{source}: missing column(s) {missing}; expected {list(CHART_COLUMNS)}")
+    out = pd.DataFrame(index=df.index)
+    dates = pd.to_datetime(df["chart_date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        i = int(dates.isna().to_numpy().nonzero()[0][0])
+        raise ChartFormatError(f"{source}: row {i + 2}, field 'chart_date': {df['chart_date'].iloc[i]!r} is not YYYY-MM-DD")
+    out["chart_date"] = dates.dt.strftime("%Y-%m-%d").astype("string")
+    out["this_week"] = _check_int_column(df, "this_week", source, nullable=False)
+    for col in ("song", "artist"):
+        s = df[col].astype("string")
+        if (s.isna() | (s.str.strip() == "")).any():
+            i = int((s.isna() | (s.str.strip() == "")).to_numpy().nonzero()[0][0])
+            raise ChartFormatError(f"{source}: row {i + 2}, field {col!r}: empty")
+        out[col] = s
+    out["last_week"] = _check_int_column(df, "last_week", source, nullable=True)
+    out["peak_position"] = _check_int_column(df, "peak_position", source, nullable=False)
+    out["weeks_on_chart"] = _check_int_column(df, "weeks_on_chart", source, nullable=False)
+    return out.sort_values(["chart_date", "this_week"], kind="stable").reset_index(drop=True)
+
+
+def read_charts_csv(path: str | Path) -> pd.DataFrame:
+    """Read a chart-history CSV in the documented layout (gzip allowed) and validate it."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"charts file not found: {p}")
+    try:
+        raw = pd.read_csv(p, dtype={"song": "string", "artist": "string", "chart_date": "string"}, keep_default_na=False,
+                          na_values={"last_week": [""]})
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
+        raise ChartFormatError(f"{p}: cannot parse as CSV: {exc}") from None
+    return validate_chart_frame(raw, str(p))
+
+
+def archive_payload_to_frame(payload: dict[str, Any], source: str = "<json>") -> pd.DataFrame:
+    """Map one week of the JSON archive (``{"date", "data": [...]}``) to the documented layout."""
+    if not isinstance(payload, dict) or "date" not in payload or not isinstance(payload.get("data"), list):
+        raise ChartFormatError(f"{source}: expected an object with 'date' and a 'data' list")
+    rows = [
+        {
+            "chart_date": payload["date"],
+            "this_week": e.get("this_week"),
+            "song": e.get("song"),
+            "artist": e.get("artist"),
+            "last_week": e.get("last_week"),
+            "peak_position": e.get("peak_position"),
+            "weeks_on_chart": e.get("weeks_on_chart"),
+        }
+        for e in payload["data"]
+    ]
+    return validate_chart_frame(pd.DataFrame(rows, columns=list(CHART_COLUMNS)), source)
+
+
+def fetch_archive_week(day: date, *, url_template: str = DEFAULT_ARCHIVE_URL, session: Any = None,
+                       timeout: float = 20.0) -> pd.DataFrame | None:
+    """Download one chart week from the JSON archive; ``None`` when the archive has no chart that day (404)."""
+    import requests
+
+    http = session or requests.Session()
+    url = url_template.format(date=day.isoformat())
+    resp = http.get(url, timeout=timeout)
+    if resp.status_code == 404:
+        return None
+    resp.raise_for_status()
+    return archive_payload_to_frame(resp.json(), url)
+
+
+def chart_saturdays(start: date, end: date) -> list[date]:
+    """Every Saturday in [start, end] (charts have been dated Saturdays since 1962)."""
+    first = start + timedelta(days=(5 - start.weekday()) % 7)
+    out: list[date] = []
+    d = first
+    while d <= end:
+        out.append(d)
+        d += timedelta(days=7)
+    return out
+
+
+def backfill_archive(start: date, end: date, *, url_template: str = DEFAULT_ARCHIVE_URL, session: Any = None,
+                     on_week: Callable[[date, bool], None] | None = None) -> pd.DataFrame:
+    """Fetch every Saturday chart in [start, end] from the archive; missing weeks are skipped.
+
+    ``on_week(day, found)`` is called after each request (progress reporting).
+    """
+    frames = []
+    for day in chart_saturdays(start, end):
+        f = fetch_archive_week(day, url_template=url_template, session=session)
+        if on_week is not None:
+            on_week(day, f is not None)
+        if f is not None:
+            frames.append(f)
+    if not frames:
+        return validate_chart_frame(pd.DataFrame(columns=list(CHART_COLUMNS)))
+    return validate_chart_frame(pd.concat(frames, ignore_index=True), url_template)
+
+
+def chart_from_billboard_py(chart: Any) -> pd.DataFrame:
+    """Map a ``billboard.ChartData`` (billboard.py) to the documented layout.
+
+    billboard.py's ``ChartEntry`` carries ``title, artist, rank, lastPos (0 when new), peakPos,
+    weeks``; ``ChartData.date`` is the chart's date (YYYY-MM-DD).
+    """
+    entries: Iterable[Any] = getattr(chart, "entries", [])
+    rows = [
+        {
+            "chart_date": chart.date,
+            "this_week": e.rank,
+            "song": e.title,
+            "artist": e.artist,
+            "last_week": (e.lastPos or None),
+            "peak_position": e.peakPos,
+            "weeks_on_chart": e.weeks,
+        }
+        for e in entries
+    ]
+    return validate_chart_frame(pd.DataFrame(rows, columns=list(CHART_COLUMNS)), f"billboard.py {chart.date}")
+
+
+def fetch_billboard_week(day: date | None = None) -> pd.DataFrame:  # pragma: no cover - live network
+    """The Hot 100 for ``day`` (latest when None) from billboard.com via billboard.py."""
+    import billboard
+
+    chart = billboard.ChartData("hot-100", date=day.isoformat() if day else None)
+    return chart_from_billboard_py(chart)
