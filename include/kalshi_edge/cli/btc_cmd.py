@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from kalshi_edge.cli.common import UserError, console, parse_datetime, print_table
+from kalshi_edge.cli.common import UserError, console, parse_date, parse_datetime, print_table
 
 
 def register(app: typer.Typer) -> None:
@@ -58,3 +58,71 @@ def register(app: typer.Typer) -> None:
                     ["forecaster", "rows", "Brier", "log loss", "ECE"], rows)
         skipped = ", ".join(f"{k}={v}" for k, v in res.skipped.items())
         console.print(f"wrote {len(res.rows)} rows to {out} in {time.perf_counter() - t0:.1f}s (skipped: {skipped})")
+
+    @grp.command("import")
+    def import_cmd(
+        bars: Path = typer.Option(..., "--bars", help="Bars CSV: timestamp,open,high,low,close,volume (UTC, fixed interval)"),
+    ) -> None:
+        """Import a bars CSV into the lake (btc_bars); bad rows are quarantined, gaps reported."""
+        from kalshi_edge.families.btc.bars import BarsError
+        from kalshi_edge.families.btc.ingest import gaps_summary, import_bars_csv
+        from kalshi_edge.lake import Lake
+
+        try:
+            res = import_bars_csv(Lake.from_settings(), bars)
+        except BarsError as exc:
+            raise UserError(str(exc)) from None
+        print_table(f"btc import {bars.name}", ["rows in", "written", "quarantined", "interval", "partitions"],
+                    [[res.rows_in, res.rows_written, res.rows_quarantined, res.interval, len(res.partitions)]])
+        console.print(gaps_summary(res.gaps))
+        if res.quarantine_file:
+            console.print(f"quarantined rows: {res.quarantine_file}")
+
+    @grp.command("backfill")
+    def backfill_cmd(
+        from_: str = typer.Option(..., "--from", help="First UTC day (YYYY-MM-DD)"),
+        to: str = typer.Option(..., "--to", help="Last UTC day (YYYY-MM-DD), inclusive"),
+        product: str = typer.Option("BTC-USD", "--product"),
+        granularity: int = typer.Option(60, "--granularity", help="Candle seconds: 60, 300, 900, 3600, ..."),
+        base_url: str | None = typer.Option(None, "--base-url", help="Coinbase Exchange REST base (tests: a stub)"),
+    ) -> None:
+        """Backfill Coinbase Exchange candles into the lake (paginated, rate-limited)."""
+        from kalshi_edge.families.btc.ingest import backfill_coinbase, gaps_summary
+        from kalshi_edge.lake import Lake
+        from kalshi_edge.sources.coinbase import CoinbaseError
+
+        start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+        if end < start:
+            raise UserError(f"--to {end} is before --from {start}")
+        pages = ((end - start).days + 1) * -(-86400 // (granularity * 300))
+        from kalshi_edge.cli.common import progress
+
+        try:
+            with progress("coinbase candles", pages) as advance:
+                results = backfill_coinbase(Lake.from_settings(), start, end, product=product,
+                                            granularity=granularity, base_url=base_url, on_page=advance)
+        except (CoinbaseError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        print_table("btc backfill", ["rows written", "quarantined", "days"],
+                    [[sum(r.rows_written for r in results), sum(r.rows_quarantined for r in results), len(results)]])
+        console.print(gaps_summary([g for r in results for g in r.gaps]))
+
+    @grp.command("record")
+    def record_cmd(
+        seconds: float = typer.Option(60.0, "--seconds", help="How long to record"),
+        product: str = typer.Option("BTC-USD", "--product"),
+        url: str | None = typer.Option(None, "--url", help="WebSocket URL (default Coinbase Exchange feed)"),
+    ) -> None:
+        """Record the Coinbase WebSocket ticker into the lake (btc_ticks) for a while."""
+        import asyncio
+
+        from kalshi_edge.families.btc.ingest import write_ticks
+        from kalshi_edge.lake import Lake
+        from kalshi_edge.sources.coinbase import WS_URL, CoinbaseError, record_ticker
+
+        try:
+            rows = asyncio.run(record_ticker(url=url or WS_URL, product_ids=(product,), duration_s=seconds))
+        except (CoinbaseError, OSError) as exc:
+            raise UserError(f"ticker recorder: {exc}") from None
+        n = write_ticks(Lake.from_settings(), rows)
+        console.print(f"recorded {len(rows)} ticker messages, wrote {n} rows to btc_ticks")
