@@ -328,7 +328,7 @@ class Backtester:
         marks = self._marks()
         final_value = self.broker.cash
         per_market: dict[str, dict[str, Any]] = {}
-        for tk, pos in self.ledger.positions.items():
+        for tk in list(self.ledger.positions):
             res = results.get(tk)
             if res is not None:
                 self.ledger.append("settled", ticker=tk, result=res, at=end.isoformat())

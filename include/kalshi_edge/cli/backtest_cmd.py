@@ -35,6 +35,9 @@ def register(app: typer.Typer) -> None:
             return
         if not book:
             raise UserError("--book: give at least one recorded book file")
+        missing = [str(b) for b in book if not b.is_file()]
+        if missing:
+            raise UserError(f"--book: file not found: {', '.join(missing)}")
         if not strategy:
             raise UserError("--strategy: required (see --list-strategies)")
         if out_dir is None:

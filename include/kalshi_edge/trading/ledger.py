@@ -312,13 +312,13 @@ class OrderLedger:
 def ledger_view_sql(path: Path, view: str = "order_ledger") -> str:
     """DuckDB SQL creating a view over the ledger JSONL (money columns kept as exact strings)."""
     p = str(Path(path)).replace("'", "''")
-    return (
-        f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_json('{p}', format='newline_delimited', "
-        "union_by_name=true, ignore_errors=true, columns={seq: 'BIGINT', event: 'VARCHAR', at: 'VARCHAR', "
-        "client_order_id: 'VARCHAR', ticker: 'VARCHAR', side: 'VARCHAR', action: 'VARCHAR', price: 'VARCHAR', "
-        "count: 'VARCHAR', fee: 'VARCHAR', order_id: 'VARCHAR', fill_id: 'VARCHAR', reason: 'VARCHAR', "
-        "strategy: 'VARCHAR', family: 'VARCHAR', event_ticker: 'VARCHAR', result: 'VARCHAR'})"
-    )
+    cols = ("seq BIGINT", "event VARCHAR", "at VARCHAR", "client_order_id VARCHAR", "ticker VARCHAR",
+            "side VARCHAR", "action VARCHAR", "price VARCHAR", "count VARCHAR", "fee VARCHAR", "order_id VARCHAR",
+            "fill_id VARCHAR", "reason VARCHAR", "strategy VARCHAR", "family VARCHAR", "event_ticker VARCHAR",
+            "result VARCHAR")
+    spec = ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in cols)
+    return (f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_json('{p}', format='newline_delimited', "
+            f"ignore_errors=true, columns={{{spec}}})")
 
 
 class ExchangeView(Protocol):
