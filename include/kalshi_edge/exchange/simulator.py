@@ -85,7 +85,8 @@ WS_PATH = "/trade-api/ws/v2"
 PING_SECONDS = 10.0
 CHANNELS = ("orderbook_delta", "ticker", "trade", "fill", "market_lifecycle_v2")
 _PUBLIC_PREFIXES = ("/exchange", "/series", "/events", "/markets")
-_ACCOUNT_KEY = web.AppKey("sim", object)
+_SIM_KEY = web.AppKey("sim", object)
+_ACCOUNT = web.RequestKey("account", str)
 
 
 # ---------------------------------------------------------------------------- query helpers
@@ -311,7 +312,7 @@ class Simulator:
     # ------------------------------------------------------------------ app
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
-        app[_ACCOUNT_KEY] = self
+        app[_SIM_KEY] = self
         r = app.router
         g = r.add_get
         g(API + "/exchange/status", self.exchange_status)
@@ -399,9 +400,9 @@ class Simulator:
                 delay = self.faults.slow()
                 if delay:
                     await asyncio.sleep(delay)
-                request["account"] = self._authenticate(request, path)
+                request[_ACCOUNT] = self._authenticate(request, path)
             elif path == WS_PATH:
-                request["account"] = self._authenticate(request, path, force=True)
+                request[_ACCOUNT] = self._authenticate(request, path, force=True)
             return await handler(request)
         except ApiError as exc:
             return web.json_response(exc.body(), status=exc.status)
@@ -664,11 +665,11 @@ class Simulator:
     # ------------------------------------------------------------------ portfolio
     async def balance(self, request: web.Request) -> web.Response:
         _q_int(request, "subaccount")
-        return web.json_response(self.exchange.balance_dict(request["account"]))
+        return web.json_response(self.exchange.balance_dict(request[_ACCOUNT]))
 
     async def positions(self, request: web.Request) -> web.Response:
         _q_int(request, "subaccount")
-        markets, events = self.exchange.position_dicts(request["account"])
+        markets, events = self.exchange.position_dicts(request[_ACCOUNT])
         ticker = request.query.get("ticker")
         ev = request.query.get("event_ticker")
         cf = set(_q_list(request, "count_filter"))
@@ -685,7 +686,7 @@ class Simulator:
         return web.json_response({"market_positions": page, "event_positions": events, "cursor": cursor})
 
     async def orders_list(self, request: web.Request) -> web.Response:
-        acct = request["account"]
+        acct = request[_ACCOUNT]
         q = request.query
         status = q.get("status")
         if status and status not in ("resting", "canceled", "executed"):
@@ -712,7 +713,7 @@ class Simulator:
         return web.json_response({"orders": page, "cursor": cursor})
 
     async def order_one(self, request: web.Request) -> web.Response:
-        rec = self.exchange.get_order(request["account"], request.match_info["order_id"])
+        rec = self.exchange.get_order(request[_ACCOUNT], request.match_info["order_id"])
         return web.json_response({"order": self.exchange.order_dict(rec)})
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
@@ -726,24 +727,24 @@ class Simulator:
 
     async def create_order_legacy(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
-        rec = self.exchange.create_order(request["account"], body, v2=False)
+        rec = self.exchange.create_order(request[_ACCOUNT], body, v2=False)
         lost = await self._maybe_lose(request)
         return lost or web.json_response({"order": self.exchange.order_dict(rec)}, status=201)
 
     async def create_order_v2(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
-        rec = self.exchange.create_order(request["account"], body, v2=True)
+        rec = self.exchange.create_order(request[_ACCOUNT], body, v2=True)
         lost = await self._maybe_lose(request)
         return lost or web.json_response(self.exchange.v2_create_dict(rec), status=201)
 
     async def cancel_order_legacy(self, request: web.Request) -> web.StreamResponse:
         _q_int(request, "subaccount")
-        rec, reduced = self.exchange.cancel_order(request["account"], request.match_info["order_id"])
+        rec, reduced = self.exchange.cancel_order(request[_ACCOUNT], request.match_info["order_id"])
         lost = await self._maybe_lose(request)
         return lost or web.json_response({"order": self.exchange.order_dict(rec), "reduced_by_fp": fmt_count(reduced)})
 
     async def cancel_order_v2(self, request: web.Request) -> web.StreamResponse:
-        rec, reduced = self.exchange.cancel_order(request["account"], request.match_info["order_id"])
+        rec, reduced = self.exchange.cancel_order(request[_ACCOUNT], request.match_info["order_id"])
         lost = await self._maybe_lose(request)
         return lost or web.json_response({
             "order_id": rec.state.order_id, "client_order_id": rec.state.order.client_order_id,
@@ -756,7 +757,7 @@ class Simulator:
         ticker = request.query.get("ticker")
         oid = request.query.get("order_id")
         with self.exchange.lock:
-            rows = [f for f in reversed(self.exchange.account(request["account"]).fills)
+            rows = [f for f in reversed(self.exchange.account(request[_ACCOUNT]).fills)
                     if (not ticker or f["ticker"] == ticker) and (not oid or f["order_id"] == oid)
                     and _ts_filter(_parse_iso(f["created_time"]), request)]
             page, cursor = _paginate(rows, request, default=100, hi=1000)
@@ -767,7 +768,7 @@ class Simulator:
         ticker = request.query.get("ticker")
         ev = request.query.get("event_ticker")
         with self.exchange.lock:
-            rows = [s for s in reversed(self.exchange.account(request["account"]).settlements)
+            rows = [s for s in reversed(self.exchange.account(request[_ACCOUNT]).settlements)
                     if (not ticker or s["ticker"] == ticker) and (not ev or s["event_ticker"] in ev.split(","))
                     and _ts_filter(_parse_iso(s["settled_time"]), request)]
             page, cursor = _paginate(rows, request, default=100, hi=1000)
@@ -807,7 +808,7 @@ class Simulator:
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=PING_SECONDS, autoping=True)
         await ws.prepare(request)
-        conn = _Conn(ws=ws, account=request["account"])
+        conn = _Conn(ws=ws, account=request[_ACCOUNT])
         self.hub.conns.add(conn)
         writer = asyncio.create_task(self._ws_writer(conn))
         try:

@@ -173,6 +173,27 @@ def _price_steps(spec: dict[str, Any], ticker: str) -> list[tuple[Decimal, Decim
     return out
 
 
+def _with_required_fields(m: dict[str, Any]) -> dict[str, Any]:
+    """Fill fields the spec requires but a (recorded, older) market payload lacks with neutral defaults.
+
+    The recorded KXHIGHNY fixture has no ``fractional_trading_enabled``, for example; the
+    simulator must still answer with a spec-valid ``Market``.
+    """
+    from kalshi_edge.exchange.scenario import make_market
+
+    t = m.get("ticker", "?")
+    defaults = make_market(
+        ticker=t, event_ticker=m.get("event_ticker", ""), title=m.get("title", t),
+        yes_sub_title=m.get("yes_sub_title", ""), no_sub_title=m.get("no_sub_title", ""),
+        open_time=parse_time(m["open_time"], f"{t}.open_time"), close_time=parse_time(m["close_time"], f"{t}.close_time"),
+        strike_type=m.get("strike_type", "custom"), generated=False,
+    )
+    out = dict(m)
+    for k, v in defaults.items():
+        out.setdefault(k, v)
+    return out
+
+
 class Exchange:
     """In-process exchange state. Thread-safe; see the module docstring."""
 
@@ -196,6 +217,7 @@ class Exchange:
         self.markets: dict[str, MarketState] = {}
         for m in scenario.markets:
             t = m["ticker"]
+            m = _with_required_fields(m)
             series = self.series.get(m["event_ticker"].split("-")[0], {})
             event = self.events.get(m["event_ticker"], {})
             waiver = m.get("fee_waiver_expiration_time")
