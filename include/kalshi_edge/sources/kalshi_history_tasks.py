@@ -1,0 +1,45 @@
+"""The library functions behind ``dags/lake_ingest_settled_contracts.py`` (no Airflow here)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from kalshi_edge.config import Settings, get_settings
+from kalshi_edge.lake import Lake
+from kalshi_edge.lake.catalog import query, refresh_catalog
+from kalshi_edge.lake.quality import validate_stored
+from kalshi_edge.sources.datasets import KALSHI_SETTLED_TEMPS
+from kalshi_edge.sources.kalshi_history import MARKET_CALIBRATION_SQL, import_settled_contracts
+
+SAMPLE_CSV = Path("sample/kalshi_history/highest_temp_settled_2024H2.csv.gz")
+
+
+def month_for(logical_date: datetime) -> date:
+    """The month a run ingests: the complete month before its logical date."""
+    first = logical_date.date().replace(day=1)
+    prev_last = first.toordinal() - 1
+    return date.fromordinal(prev_last).replace(day=1)
+
+
+def resolve_source(source_csv: str | None, settings: Settings) -> Path:
+    return Path(source_csv) if source_csv else settings.data_dir / SAMPLE_CSV
+
+
+def ingest_month(logical_date: datetime, source_csv: str | None = None, settings: Settings | None = None) -> dict:
+    settings = settings or get_settings()
+    month = month_for(logical_date)
+    res = import_settled_contracts(Lake.from_settings(settings), resolve_source(source_csv, settings), month=month)
+    return {"month": f"{month:%Y-%m}", **res.as_dict()}
+
+
+def validate_month(month: str, settings: Settings | None = None) -> dict:
+    settings = settings or get_settings()
+    return validate_stored(Lake.from_settings(settings), KALSHI_SETTLED_TEMPS, where=f"month = '{month}'")
+
+
+def market_calibration(settings: Settings | None = None) -> list[dict]:
+    settings = settings or get_settings()
+    lake = Lake.from_settings(settings)
+    refresh_catalog(lake)
+    return query(lake, MARKET_CALIBRATION_SQL).to_dict(orient="records")
