@@ -94,3 +94,58 @@ def register(app: typer.Typer) -> None:
         print_table(f"Billboard #1 probabilities for {wk.isoformat()}", ["song", "artist", "last week", "p(#1)"],
                     [[r.song, r.artist, r.last_rank or "", f"{r.p_number_one:.3f}"] for r in top.itertuples()])
         console.print(f"wrote {len(pred)} rows to {out}")
+
+    @grp.command("import")
+    def import_cmd(
+        charts: Path = typer.Option(..., "--charts", help="Chart CSV in the documented layout (.csv or .csv.gz)"),
+    ) -> None:
+        """Import chart history into the lake dataset billboard_charts (bad rows quarantined)."""
+        from kalshi_edge.config import get_settings
+        from kalshi_edge.families.billboard.ingest import import_charts_csv
+        from kalshi_edge.lake import Lake
+        from kalshi_edge.sources.charts import ChartFormatError
+
+        try:
+            res = import_charts_csv(Lake.from_settings(get_settings()), charts)
+        except ChartFormatError as exc:
+            raise UserError(str(exc)) from None
+        console.print(f"billboard_charts: {res['rows_written']} rows ({res['weeks']} weeks) written, "
+                      f"{res['rows_quarantined']} quarantined" + (f" to {res['quarantine_file']}" if res["quarantine_file"] else ""))
+
+    @grp.command("backfill")
+    def backfill_cmd(
+        from_: str = typer.Option(..., "--from", help="First chart date to fetch (YYYY-MM-DD)"),
+        to: str | None = typer.Option(None, "--to", help="Last chart date (default: today, UTC)"),
+        url: str | None = typer.Option(None, "--url", help="Archive URL template with {date} (default: the public GitHub archive)"),
+    ) -> None:
+        """Fetch weekly charts from the public JSON archive into billboard_charts."""
+        from datetime import UTC, datetime
+
+        import requests
+
+        from kalshi_edge.config import get_settings
+        from kalshi_edge.families.billboard.ingest import backfill
+        from kalshi_edge.lake import Lake
+        from kalshi_edge.sources.charts import DEFAULT_ARCHIVE_URL, ChartFormatError, chart_saturdays
+
+        start = parse_date(from_, "--from")
+        end = parse_date(to, "--to") if to else datetime.now(UTC).date()
+        if end < start:
+            raise UserError("--to is before --from")
+        template = url or DEFAULT_ARCHIVE_URL
+        if "{date}" not in template:
+            raise UserError("--url must contain {date}")
+        missing: list[str] = []
+        try:
+            with progress("billboard backfill", len(chart_saturdays(start, end))) as advance:
+                def on_week(day, found):  # noqa: ANN001, ANN202
+                    if not found:
+                        missing.append(day.isoformat())
+                    advance()
+
+                res = backfill(Lake.from_settings(get_settings()), start, end, url_template=template, on_week=on_week)
+        except (requests.RequestException, ChartFormatError) as exc:
+            raise UserError(f"backfill from {template}: {exc}") from None
+        console.print(f"billboard_charts: {res['weeks']} weeks, {res['rows_written']} rows written, "
+                      f"{res['rows_quarantined']} quarantined; not in archive: {len(missing)}"
+                      + (f" (first {missing[0]})" if missing else ""))

@@ -59,7 +59,7 @@ def validate_chart_frame(df: pd.DataFrame, source: str = "<frame>") -> pd.DataFr
     out["chart_date"] = dates.dt.strftime("%Y-%m-%d").astype("string")
     out["this_week"] = _check_int_column(df, "this_week", source, nullable=False)
     for col in ("song", "artist"):
-        s = df[col].astype("string")
+        s = df[col].astype("string").str.strip()  # trailing blanks occur in the real data
         if (s.isna() | (s.str.strip() == "")).any():
             i = int((s.isna() | (s.str.strip() == "")).to_numpy().nonzero()[0][0])
             raise ChartFormatError(f"{source}: row {i + 2}, field {col!r}: empty")
