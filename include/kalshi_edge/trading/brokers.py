@@ -221,3 +221,157 @@ class PaperBroker(Broker):
 def now_utc() -> datetime:
     """The wall clock (UTC). Only the live/paper session loop calls it; library math takes times."""
     return datetime.now(UTC)
+
+
+class RestBroker(Broker):
+    """Orders through the Kalshi REST client — the local simulator or Kalshi itself (same code).
+
+    ``client`` is a :class:`kalshi_edge.kalshi.rest.KalshiRestClient`. Its ``create_order`` is
+    idempotent by ``client_order_id`` (it looks the order up after a lost response before any
+    resend); when even that cannot tell, we raise :class:`OutcomeUnknown`.
+    """
+
+    name = "rest"
+
+    def __init__(self, client: Any, *, live: bool = False) -> None:
+        self.client = client
+        self.live = live
+        self._coid_by_oid: dict[str, str] = {}
+        self._seen_fills: set[str] = set()
+        self._fill_cursor_ms: int | None = None
+
+    @staticmethod
+    def _fill_dict(f: Any) -> dict[str, Any]:
+        # Price of the side the order is long: bid → YES price, ask → NO price.
+        price = f.yes_price if str(f.book_side.value if hasattr(f.book_side, "value") else f.book_side) == "bid" \
+            else f.no_price
+        ts = f.created_time.isoformat() if f.created_time else ""
+        return {"fill_id": f.fill_id, "count": f.count, "price": price, "fee": f.fee_cost,
+                "is_taker": f.is_taker, "ts": ts, "order_id": f.order_id}
+
+    def place(self, intent: OrderIntent, *, count: Decimal, protection: dict[str, object] | None = None
+              ) -> PlaceResult:
+        from kalshi_edge.kalshi.errors import PermanentError, TemporaryError
+
+        prot = dict(protection or {})
+        try:
+            ack = self.client.create_order(
+                ticker=intent.ticker, side=intent.book_side, count=count, price=intent.yes_price,
+                client_order_id=intent.client_order_id, time_in_force=intent.time_in_force,
+                post_only=intent.post_only, order_group_id=prot.get("order_group_id"),
+                cancel_order_on_pause=prot.get("cancel_order_on_pause"),
+            )
+        except TemporaryError as exc:
+            raise OutcomeUnknown(f"{intent.client_order_id}: {exc}") from exc
+        except PermanentError as exc:
+            return PlaceResult(intent.client_order_id, "", "rejected", [], str(exc))
+        self._coid_by_oid[ack.order_id] = intent.client_order_id
+        status = ack.status or ("executed" if ack.remaining_count == 0 else "resting")
+        fills: list[FillInfo] = []
+        try:
+            if status != "executed" and intent.time_in_force != "good_till_canceled":
+                status = self.client.get_order(ack.order_id).status  # IOC remainder: canceled
+            for d in self.order_fills(ack.order_id):
+                self._seen_fills.add(d["fill_id"])
+                fills.append(FillInfo(d["fill_id"], d["count"], d["price"], d["fee"], d["is_taker"], d["ts"]))
+        except TemporaryError:
+            pass  # the fills arrive through new_fills()/reconcile; the ack itself is certain
+        return PlaceResult(intent.client_order_id, ack.order_id, status, fills)
+
+    def cancel(self, order_id: str) -> None:
+        self.client.cancel_order(order_id)
+
+    def find_order(self, client_order_id: str) -> dict[str, Any] | None:
+        o = self.client.find_order_by_client_id(client_order_id)
+        if o is None:
+            return None
+        self._coid_by_oid[o.order_id] = client_order_id
+        return {"order_id": o.order_id, "status": o.status}
+
+    def order_fills(self, order_id: str) -> list[dict[str, Any]]:
+        return [self._fill_dict(f) for f in self.client.iter_fills(order_id=order_id)]
+
+    def resting_order_ids(self) -> list[str]:
+        return [o.order_id for o in self.client.iter_orders(status="resting")]
+
+    def positions(self) -> dict[str, Decimal]:
+        return {t: p.position for t, p in sorted(self.client.get_positions().items()) if p.position != 0}
+
+    def balance(self) -> Decimal:
+        return self.client.get_balance().balance
+
+    def exchange_active(self) -> tuple[bool, bool]:
+        st = self.client.get_exchange_status()
+        return bool(st.get("exchange_active")), bool(st.get("trading_active"))
+
+    def new_fills(self) -> list[tuple[str, FillInfo]]:
+        out: list[tuple[str, FillInfo]] = []
+        for f in self.client.iter_fills():
+            if f.fill_id in self._seen_fills:
+                continue
+            coid = self._coid_by_oid.get(f.order_id)
+            if coid is None:
+                continue  # not an order of this session (reconcile picks up older ones)
+            self._seen_fills.add(f.fill_id)
+            d = self._fill_dict(f)
+            out.append((coid, FillInfo(d["fill_id"], d["count"], d["price"], d["fee"], d["is_taker"], d["ts"])))
+        return out
+
+
+# ---------------------------------------------------------------------------- live guard
+def require_live_allowed(*, settings: object, live_flag: bool) -> None:
+    """THE dry-run check. Raise :class:`LiveNotAllowed` unless both switches are on.
+
+    Live trading needs ``TRADE_MODE=live`` in configuration AND ``--live`` on the command line,
+    and a real Kalshi environment (never the local simulator).
+    """
+    mode = str(getattr(settings, "trade_mode", "paper"))
+    env = str(getattr(settings, "kalshi_env", "local"))
+    missing = []
+    if mode != "live":
+        missing.append(f"configuration has TRADE_MODE={mode} (needs TRADE_MODE=live)")
+    if not live_flag:
+        missing.append("the command line lacks --live")
+    if missing:
+        raise LiveNotAllowed("refusing to trade live: " + " and ".join(missing))
+    if env == "local":
+        raise LiveNotAllowed("refusing to trade live: KALSHI_EDGE_KALSHI_ENV=local is the simulator")
+
+
+def preflight(client: Any, *, max_clock_skew_s: float = 5.0, min_balance: Decimal = Decimal("1"),
+              now: Callable[[], datetime] = now_utc) -> list[str]:
+    """Checks before the first live order; returns the problems (empty = pass).
+
+    Keys valid (an authenticated balance call succeeds), balance ≥ ``min_balance`` dollars,
+    exchange and trading active, and the local clock within ``max_clock_skew_s`` of the server's
+    ``Date`` header (request signatures carry our timestamp).
+    """
+    problems: list[str] = []
+    if not getattr(client, "authenticated", False):
+        problems.append("no API key configured (KALSHI_EDGE_KALSHI_KEY_ID / KALSHI_EDGE_KALSHI_PRIVATE_KEY_PATH)")
+        return problems
+    try:
+        bal = client.get_balance().balance
+        if bal < min_balance:
+            problems.append(f"balance ${bal} < ${min_balance}")
+    except Exception as exc:  # noqa: BLE001 - any failure here means "keys not usable"
+        problems.append(f"keys not accepted: {exc}")
+    try:
+        st = client.get_exchange_status()
+        if not st.get("exchange_active"):
+            problems.append("exchange is not active")
+        if not st.get("trading_active"):
+            problems.append("trading is not active")
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"exchange status unavailable: {exc}")
+    try:
+        from email.utils import parsedate_to_datetime
+
+        resp = client.session.get(client.base_url + "/exchange/status", timeout=client.timeout)
+        server = parsedate_to_datetime(resp.headers["Date"])
+        skew = abs((now() - server).total_seconds())
+        if skew > max_clock_skew_s:
+            problems.append(f"clock skew {skew:.1f}s > {max_clock_skew_s}s")
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"clock skew unknown: {exc}")
+    return problems

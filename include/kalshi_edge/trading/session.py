@@ -1,0 +1,263 @@
+"""The trading loop shared by ``kalshi-edge trade``, the sensor DAG and the demo.
+
+One :meth:`TradingSession.step`:
+
+1. reconcile with the exchange first if anything is uncertain (start, a timeout, a disconnect);
+   if the exchange cannot be reached, no order is placed this step;
+2. book new fills of resting orders into the ledger;
+3. read the open markets, ask every strategy for probabilities, build intents (shared gates);
+4. for each intent: skip it if its ``client_order_id`` is already in the ledger (the same decision,
+   e.g. after a restart), pass the risk engine, **record the intent, then ``sent``, durably,
+   then send**; record the acknowledgement, fills and final state; a send whose outcome is
+   unknown marks the order ``unknown`` (its market is blocked) and triggers a reconcile.
+
+Nothing here reads the wall clock: ``clock`` is injected (the exchange's clock for the simulator).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from kalshi_edge.kalshi.money import ZERO
+from kalshi_edge.trading.brokers import Broker, OutcomeUnknown, PlaceResult
+from kalshi_edge.trading.intents import GateConfig, OrderIntent, build_intents
+from kalshi_edge.trading.ledger import OrderLedger, reconcile
+from kalshi_edge.trading.portfolio import build_state
+from kalshi_edge.trading.risk import Approved, RiskEngine, protection_fields
+from kalshi_edge.trading.strategy import MarketSnapshot, Strategy
+
+log = logging.getLogger(__name__)
+
+MarketSource = Callable[[datetime], list[MarketSnapshot]]
+
+
+@dataclass(slots=True)
+class SessionStatus:
+    """What the status line shows."""
+
+    steps: int = 0
+    orders_sent: int = 0
+    fills: int = 0
+    unknown: int = 0
+    reconciles: int = 0
+    denied: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    last_signal: str = ""
+    last_step_at: datetime | None = None
+
+    def bump(self, d: dict[str, int], key: str) -> None:
+        d[key] = d.get(key, 0) + 1
+
+
+class TradingSession:
+    """Strategies → gates → risk → ledger → broker, one step at a time."""
+
+    def __init__(self, *, strategies: Sequence[Strategy], broker: Broker, ledger: OrderLedger, risk: RiskEngine,
+                 gates: GateConfig, markets: MarketSource, clock: Callable[[], datetime],
+                 order_group_id: str | None = None, cancel_on_shutdown: bool = True,
+                 families: set[str] | None = None) -> None:
+        self.strategies = list(strategies)
+        self.broker = broker
+        self.ledger = ledger
+        self.risk = risk
+        self.gates = gates
+        self.markets = markets
+        self.clock = clock
+        self.order_group_id = order_group_id
+        self.cancel_on_shutdown = cancel_on_shutdown
+        self.families = families
+        self.status = SessionStatus()
+        self._needs_reconcile = True
+        self._peak: Decimal | None = None
+        self._start_balance: Decimal | None = None
+
+    # ------------------------------------------------------------------ reconcile
+    def reconcile(self) -> bool:
+        """Bring the ledger in line with the exchange. True when nothing is left unknown."""
+        try:
+            stats = reconcile(self.ledger, self.broker)
+        except Exception as exc:  # noqa: BLE001 - stay blocked, try again next step
+            self.status.errors.append(f"reconcile: {exc}")
+            return False
+        self.status.reconciles += 1
+        ok = stats["unreachable"] == 0
+        self._needs_reconcile = not ok
+        return ok
+
+    def _poll_fills(self) -> None:
+        for coid, f in self.broker.new_fills():
+            if coid in self.ledger.orders and self.ledger.record_fill(
+                client_order_id=coid, fill_id=f.fill_id, count=f.count, price=f.price, fee=f.fee,
+                is_taker=f.is_taker, ts=f.ts,
+            ):
+                self.status.fills += 1
+
+    # ------------------------------------------------------------------ step
+    def step(self) -> dict[str, Any]:
+        """Run one decision cycle. Returns a small summary (JSON-safe)."""
+        now = self.clock()
+        self.status.steps += 1
+        self.status.last_step_at = now
+        placed: list[str] = []
+        if self._needs_reconcile and not self.reconcile():
+            return {"at": now.isoformat(), "placed": placed, "skipped": "exchange unreachable; reconcile pending"}
+        try:
+            self._poll_fills()
+            markets = self.markets(now)
+            active, trading = self.broker.exchange_active()
+            balance = self.broker.balance()
+        except Exception as exc:  # noqa: BLE001 - a failed read is a disconnect: reconcile next step
+            self.status.errors.append(f"read: {exc}")
+            self._needs_reconcile = True
+            return {"at": now.isoformat(), "placed": placed, "skipped": f"read failed: {exc}"}
+        if self.families:
+            markets = [m for m in markets if m.family in self.families]
+        marks = {m.ticker: m.mid for m in markets if m.mid is not None}
+        if self._start_balance is None:
+            self._start_balance = balance
+        for strat in self.strategies:
+            eligible = [m for m in markets if strat.wants(m)]
+            if not eligible:
+                continue
+            probs = strat.probabilities(eligible, now)
+            batch = build_intents(probs, eligible, strategy=strat.name, now=now, cfg=self.gates)
+            for r in batch.rejections:
+                self.status.bump(self.status.rejected, r.reason)
+            for intent in batch.intents:
+                self.status.last_signal = (f"{intent.ticker} {intent.side}@{intent.price} edge "
+                                           f"{intent.edge_per_contract:.3f} ({intent.strategy})")
+                if intent.client_order_id in self.ledger.orders:
+                    self.status.bump(self.status.denied, "duplicate_decision")
+                    continue
+                equity = balance + self._open_value(marks)
+                self._peak = equity if self._peak is None else max(self._peak, equity)
+                state = build_state(ledger=self.ledger, now=now, bankroll=balance, marks=marks, equity=equity,
+                                    peak_equity=self._peak, exchange_active=active, trading_active=trading)
+                decision = self.risk.check(intent, state)
+                if not isinstance(decision, Approved):
+                    self.status.bump(self.status.denied, decision.reason)
+                    continue
+                ok = self._send(intent.with_count(decision.count), now)
+                if ok is None:  # outcome unknown: reconcile before anything else
+                    if not self.reconcile():
+                        return {"at": now.isoformat(), "placed": placed, "skipped": "unknown order; reconcile failed"}
+                    continue
+                placed.append(intent.client_order_id)
+                balance = self._safe_balance(balance)
+        return {"at": now.isoformat(), "placed": placed}
+
+    def _safe_balance(self, fallback: Decimal) -> Decimal:
+        try:
+            return self.broker.balance()
+        except Exception:  # noqa: BLE001 - sizing with the last known balance is conservative enough
+            return fallback
+
+    def _open_value(self, marks: dict[str, Decimal | None]) -> Decimal:
+        from kalshi_edge.trading.portfolio import mark_value
+
+        total = ZERO
+        for t, p in self.ledger.positions.items():
+            if p.position != 0:
+                m = marks.get(t)
+                total += mark_value(p.position, m) if m is not None else p.cost
+        return total
+
+    def _send(self, intent: OrderIntent, now: datetime) -> PlaceResult | None:
+        coid = intent.client_order_id
+        at = now.isoformat()
+        self.ledger.record_intent(intent)  # durable BEFORE the order exists anywhere
+        self.ledger.append("sent", client_order_id=coid, at=at)
+        self.risk.record_sent(now)
+        self.status.orders_sent += 1
+        try:
+            res = self.broker.place(intent, count=intent.count, protection=protection_fields(self.order_group_id))
+        except OutcomeUnknown as exc:
+            self.status.unknown += 1
+            self.ledger.append("unknown", client_order_id=coid, reason=str(exc)[:300], at=at)
+            self._needs_reconcile = True
+            return None
+        if res.status == "rejected":
+            self.ledger.append("rejected", client_order_id=coid, reason=res.reason[:300] or "rejected", at=at)
+            return res
+        self.ledger.append("acknowledged", client_order_id=coid, order_id=res.order_id, at=at)
+        for f in res.fills:
+            if self.ledger.record_fill(client_order_id=coid, fill_id=f.fill_id, count=f.count, price=f.price,
+                                       fee=f.fee, is_taker=f.is_taker, ts=f.ts):
+                self.status.fills += 1
+        if res.status == "canceled" and not self.ledger.orders[coid].terminal:
+            self.ledger.append("cancelled", client_order_id=coid, reason="ioc remainder", at=at)
+        return res
+
+    # ------------------------------------------------------------------ shutdown
+    def shutdown(self) -> int:
+        """Cancel our resting orders when configured to. Returns how many were cancelled."""
+        if not self.cancel_on_shutdown:
+            return 0
+        n = 0
+        try:
+            ids = self.broker.resting_order_ids()
+        except Exception as exc:  # noqa: BLE001
+            self.status.errors.append(f"shutdown: {exc}")
+            return 0
+        for oid in ids:
+            try:
+                self.broker.cancel(oid)
+            except Exception as exc:  # noqa: BLE001 - keep cancelling the others
+                self.status.errors.append(f"cancel {oid}: {exc}")
+                continue
+            n += 1
+            rec = self.ledger.by_order_id(oid)
+            if rec is not None and not rec.terminal:
+                self.ledger.append("cancelled", client_order_id=rec.client_order_id, reason="shutdown")
+        return n
+
+    def summary(self) -> dict[str, Any]:
+        """Positions, PnL and counters (JSON-safe) — the status line and the session's result."""
+        positions = {t: str(p) for t, p in self.ledger.net_positions().items()}
+        fees = sum((p.fees for p in self.ledger.positions.values()), ZERO)
+        return {
+            "steps": self.status.steps, "orders_sent": self.status.orders_sent, "fills": self.status.fills,
+            "unknown": self.status.unknown, "reconciles": self.status.reconciles,
+            "positions": positions, "fees": str(fees), "realized_pnl_net": str(self.ledger.realized_pnl()),
+            "denied": dict(self.status.denied), "rejected": dict(self.status.rejected),
+            "last_signal": self.status.last_signal, "errors": self.status.errors[-5:],
+        }
+
+
+# ---------------------------------------------------------------------------- REST helpers
+def rest_market_source(client: Any, *, status: str = "open") -> MarketSource:
+    """Open markets from ``GET /markets`` as snapshots stamped ``now`` (REST carries no quote time)."""
+
+    def source(now: datetime) -> list[MarketSnapshot]:
+        out = []
+        for m in client.iter_markets(status=status):
+            if m.status not in ("active", "open"):
+                continue
+            out.append(MarketSnapshot(
+                ticker=m.ticker, yes_bid=m.yes_bid if m.yes_bid else None,
+                yes_ask=m.yes_ask if m.yes_ask is not None and m.yes_ask < 1 else None, quote_ts=now,
+                close_time=m.close_time, event_ticker=m.event_ticker or "", status="active",
+                yes_bid_size=m.yes_bid_size, yes_ask_size=m.yes_ask_size,
+            ))
+        return out
+
+    return source
+
+
+def simulator_clock(base_url: str) -> Callable[[], datetime]:
+    """The local simulator's clock (``GET /_sim/state``), so gates see scenario time, not wall time."""
+    import requests
+
+    root = base_url.split("/trade-api/")[0]
+
+    def clock() -> datetime:
+        body = requests.get(root + "/_sim/state", timeout=5).json()
+        return datetime.fromisoformat(body["now"].replace("Z", "+00:00"))
+
+    return clock
