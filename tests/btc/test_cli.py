@@ -5,9 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
-from typer.testing import CliRunner
-
 from kalshi_edge.cli import btc_cmd
+from typer.testing import CliRunner
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data/sample/btc/btcusd_5m_2026-02-21_2026-03-06.csv.gz"
 

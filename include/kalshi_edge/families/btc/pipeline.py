@@ -1,0 +1,292 @@
+"""The BTC jobs the DAGs and the CLI run: hourly edge snapshots, settlement scoring, retraining.
+
+Every job is keyed on a logical time (never "now"), so a rerun for the same time rewrites the
+same rows (snapshots merge on ``(as_of, market_ticker)``).
+
+Markets: the caller passes ladders (from the Kalshi client or the simulator). Offline, with no
+ladder source, :func:`sample_ladders` builds a KXBTCD-style threshold ladder and a KXBTC-style
+range ladder around the spot whose quotes are SYNTHETIC: a naive market maker quoting the
+GBM+EWMA baseline probability with a 2-cent half spread. There are no recorded Kalshi BTC books
+in the project; the synthetic quotes exist so the demo and tests exercise the full path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kalshi_edge.families.btc.edge import Quote, SelectionFilters, market_edge, select_market
+from kalshi_edge.families.btc.model import BarArrays, ModelParams, baseline_gbm_ewma
+from kalshi_edge.families.btc.pricing import RegionSpec, StaleSpotError, price_regions
+from kalshi_edge.kalshi.errors import SemanticsError
+from kalshi_edge.kalshi.fees import FeeSchedule
+from kalshi_edge.kalshi.models import Market
+from kalshi_edge.kalshi.semantics import yes_region
+
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Ladder:
+    """One event's markets, its fee schedule and when its quotes were taken."""
+
+    event_ticker: str
+    markets: list[Market]
+    schedule: FeeSchedule = field(default_factory=FeeSchedule)
+    quote_ts: datetime | None = None
+
+
+def model_version(params: ModelParams) -> str:
+    """Short stable hash of the hyperparameters (stored with every snapshot)."""
+    blob = json.dumps(asdict(params), sort_keys=True, default=str).encode()
+    return "btc-" + hashlib.sha256(blob).hexdigest()[:10]
+
+
+def _cents(x: float) -> Decimal:
+    return Decimal(str(x)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def sample_ladders(
+    bars: pd.DataFrame, as_of: datetime, *, n_threshold: int = 21, n_range: int = 20, step: float = 250.0
+) -> list[Ladder]:
+    """Deterministic offline ladders for the next whole hour after ``as_of`` (SYNTHETIC quotes).
+
+    Strikes sit around the spot at ``as_of``; quotes come from the GBM+EWMA baseline (see module doc).
+    """
+    ts = pd.Timestamp(as_of).tz_convert("UTC")
+    hist = bars[bars["ts"] <= ts].reset_index(drop=True)
+    arr = BarArrays.from_frame(hist)
+    close = (ts + pd.Timedelta(minutes=1)).ceil("h")
+    spot = float(hist["close"].iloc[-1])
+    center = round(spot / step) * step
+    tag = close.tz_convert("America/New_York").strftime("%y%b%d%H").upper()
+    horizon = int((close - ts).value)
+
+    def quotes(p: np.ndarray) -> list[tuple[Decimal, Decimal]]:
+        out = []
+        for x in p:
+            mid = min(max(float(x), 0.01), 0.99)
+            bid = max(_cents(mid - 0.02), CENT)
+            ask = min(_cents(mid + 0.02), Decimal("0.99"))
+            out.append((bid, ask))
+        return out
+
+    thr = center + step * (np.arange(n_threshold) - n_threshold // 2)
+    p_thr = baseline_gbm_ewma(arr, np.array([ts.value]), horizon, thr[None, :] - 0.01)[0]
+    tmarkets = []
+    for k, (bid, ask) in zip(thr, quotes(p_thr), strict=True):
+        tmarkets.append(
+            Market(
+                ticker=f"KXBTCD-{tag}-T{k - 0.01:.2f}", event_ticker=f"KXBTCD-{tag}", series_ticker="KXBTCD",
+                status="active", strike_type="greater", floor_strike=Decimal(f"{k - 0.01:.2f}"),
+                yes_sub_title=f"${k:,.0f} or above", yes_bid=bid, yes_ask=ask, no_bid=1 - ask, no_ask=1 - bid,
+                yes_bid_size=Decimal(100), yes_ask_size=Decimal(100), close_time=close.to_pydatetime(),
+            )
+        )
+    lo = center - step * (n_range // 2) + step * np.arange(n_range)
+    p_lo = baseline_gbm_ewma(arr, np.array([ts.value]), horizon, lo[None, :])[0]
+    p_hi = baseline_gbm_ewma(arr, np.array([ts.value]), horizon, lo[None, :] + step)[0]
+    rmarkets = []
+    for a, (bid, ask) in zip(lo, quotes(p_lo - p_hi), strict=True):
+        b = a + step - 0.01
+        rmarkets.append(
+            Market(
+                ticker=f"KXBTC-{tag}-B{a + step / 2:.0f}", event_ticker=f"KXBTC-{tag}", series_ticker="KXBTC",
+                status="active", strike_type="between", floor_strike=Decimal(f"{a:.2f}"), cap_strike=Decimal(f"{b:.2f}"),
+                yes_sub_title=f"${a:,.0f} to {b:,.2f}", yes_bid=bid, yes_ask=ask, no_bid=1 - ask, no_ask=1 - bid,
+                yes_bid_size=Decimal(100), yes_ask_size=Decimal(100), close_time=close.to_pydatetime(),
+            )
+        )
+    qts = ts.to_pydatetime()
+    return [
+        Ladder(f"KXBTCD-{tag}", tmarkets, FeeSchedule(), qts),
+        Ladder(f"KXBTC-{tag}", rmarkets, FeeSchedule(), qts),
+    ]
+
+
+def _no_ask_size(m: Market) -> Decimal | None:
+    # a NO ask is a YES bid: its depth is the YES bid size
+    return m.yes_bid_size
+
+
+def edge_snapshot(
+    bars: pd.DataFrame,
+    as_of: datetime,
+    ladders: list[Ladder],
+    *,
+    params: ModelParams | None = None,
+    filters: SelectionFilters | None = None,
+    max_spot_age_seconds: float = 120.0,
+    count: Decimal = Decimal(1),
+    fee_tick: Decimal = CENT,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Price, compute the exact edge and select, for every market of every ladder.
+
+    Returns ``(snapshots, opportunities)`` frames in the lake schemas. Markets that cannot be
+    priced (semantics disagreement, stale spot) are still snapshotted, with the skip reason.
+    """
+    p = params or ModelParams()
+    f = filters or SelectionFilters()
+    version = model_version(p)
+    ts = pd.Timestamp(as_of).tz_convert("UTC")
+    specs: list[RegionSpec] = []
+    pre_skip: dict[str, str] = {}
+    regions: dict[str, tuple[float | None, float | None]] = {}
+    for lad in ladders:
+        for m in lad.markets:
+            try:
+                r = yes_region(m)
+            except SemanticsError as exc:
+                pre_skip[m.ticker] = f"semantics: {exc}"
+                regions[m.ticker] = (None, None)
+                continue
+            lo = None if r.lower is None else float(r.lower)
+            hi = None if r.upper is None else float(r.upper)
+            regions[m.ticker] = (lo, hi)
+            if m.close_time is None or pd.Timestamp(m.close_time) <= ts:
+                pre_skip[m.ticker] = "closed before as_of" if m.close_time else "no close time"
+                continue
+            specs.append(RegionSpec(m.ticker, lo, hi, m.close_time))
+    stale_reason = ""
+    priced = pd.DataFrame(columns=["ticker", "p_yes", "spot", "spot_ts", "sigma", "z"])
+    if specs:
+        try:
+            priced = price_regions(bars, as_of, specs, params=p, max_spot_age_seconds=max_spot_age_seconds)
+        except StaleSpotError as exc:
+            stale_reason = f"stale spot: {exc}"
+    by_ticker = priced.set_index("ticker").to_dict("index") if len(priced) else {}
+    snaps: list[dict[str, Any]] = []
+    opps: list[dict[str, Any]] = []
+    for lad in ladders:
+        for m in lad.markets:
+            quote = Quote(m.yes_bid, m.yes_ask, m.no_bid, m.no_ask, m.yes_ask_size, _no_ask_size(m), lad.quote_ts)
+            lo, hi = regions[m.ticker]
+            row: dict[str, Any] = {
+                "as_of": ts, "event_ticker": lad.event_ticker, "market_ticker": m.ticker,
+                "close_ts": pd.Timestamp(m.close_time) if m.close_time else None,
+                "region_low": lo, "region_high": hi, "yes_bid": m.yes_bid, "yes_ask": m.yes_ask,
+                "no_bid": m.no_bid, "no_ask": m.no_ask, "yes_ask_size": quote.yes_ask_size,
+                "no_ask_size": quote.no_ask_size, "quote_ts": pd.Timestamp(lad.quote_ts) if lad.quote_ts else None,
+                "model_version": version, "date": ts.strftime("%Y-%m-%d"),
+                "spot": None, "spot_ts": None, "sigma": None, "p_yes": None,
+                "fee_yes_taker": None, "fee_no_taker": None, "ev_yes_taker": None, "ev_no_taker": None,
+                "ev_yes_maker": None, "ev_no_maker": None, "selected": False, "skip_reason": "",
+            }
+            reason = pre_skip.get(m.ticker) or (stale_reason if m.ticker not in by_ticker else "")
+            if reason:
+                row["skip_reason"] = reason
+                snaps.append(row)
+                continue
+            pr = by_ticker[m.ticker]
+            e = market_edge(float(pr["p_yes"]), quote, schedule=lad.schedule, count=count, tick=fee_tick, at=as_of)
+            sel = select_market(
+                edge=e, quote=quote, status=m.status, as_of=ts.to_pydatetime(),
+                close_ts=m.close_time, region_z=float(pr["z"]), filters=f,
+            )
+            row.update(
+                spot=pr["spot"], spot_ts=pr["spot_ts"], sigma=pr["sigma"], p_yes=float(e.p_yes),
+                fee_yes_taker=e.fee_yes_taker, fee_no_taker=e.fee_no_taker, ev_yes_taker=e.ev_yes_taker,
+                ev_no_taker=e.ev_no_taker, ev_yes_maker=e.ev_yes_maker, ev_no_maker=e.ev_no_maker,
+                selected=sel.selected, skip_reason=sel.skip_reason,
+            )
+            snaps.append(row)
+            for side, action, price, fee, ev in sel.actions:
+                opps.append(
+                    {
+                        "as_of": ts, "event_ticker": lad.event_ticker, "market_ticker": m.ticker,
+                        "close_ts": pd.Timestamp(m.close_time), "side": side, "action": action, "price": price,
+                        "fee": fee, "ev": ev, "p_yes": float(e.p_yes), "model_version": version,
+                        "date": ts.strftime("%Y-%m-%d"),
+                    }
+                )
+    from kalshi_edge.families.btc.datasets import BTC_EDGE_SNAPSHOTS, BTC_OPPORTUNITIES
+
+    snap_df = pd.DataFrame(snaps, columns=BTC_EDGE_SNAPSHOTS.schema.names)
+    opp_df = pd.DataFrame(opps, columns=BTC_OPPORTUNITIES.schema.names)
+    return snap_df, opp_df
+
+
+def load_bars_for(settings: Any, as_of: datetime, *, days: int = 50, offline_csv: Path | None = None) -> pd.DataFrame:
+    """Bars up to ``as_of`` from the lake (5m, else 1m), or from ``offline_csv`` when given."""
+    from kalshi_edge.families.btc.bars import read_bars_csv
+
+    ts = pd.Timestamp(as_of).tz_convert("UTC")
+    if offline_csv is not None:
+        b = read_bars_csv(offline_csv)
+        return b[b["ts"] <= ts].reset_index(drop=True)
+    from kalshi_edge.families.btc.ingest import read_lake_bars
+    from kalshi_edge.lake import Lake
+
+    lake = Lake.from_settings(settings)
+    start = (ts - pd.Timedelta(days=days)).strftime("%Y-%m-%d")
+    for interval in ("5m", "1m"):
+        b = read_lake_bars(lake, interval=interval, start=start, end=ts.isoformat())
+        if len(b) > 100:
+            return b
+    raise StaleSpotError(f"no BTC bars in the lake up to {ts.isoformat()} (run the backfill first)")
+
+
+def default_sample_csv(settings: Any) -> Path:
+    """The shipped sample bars (offline runs)."""
+    from kalshi_edge.config import PROJECT_ROOT
+
+    return Path(PROJECT_ROOT) / "data" / "sample" / "btc" / "btcusd_5m_2026-02-21_2026-03-06.csv.gz"
+
+
+def load_params(settings: Any) -> ModelParams:
+    """Hyperparameters from ``models/btc/latest.json`` when ``btc train`` has written one, else defaults."""
+    from kalshi_edge.families.btc.model import load_model
+
+    path = Path(settings.models_dir) / "btc" / "latest.json"
+    return load_model(path)[0] if path.exists() else ModelParams()
+
+
+def run_hourly_edge(
+    as_of: datetime,
+    *,
+    settings: Any = None,
+    ladders: list[Ladder] | None = None,
+    bars: pd.DataFrame | None = None,
+    offline: bool | None = None,
+    write: bool = True,
+) -> dict:
+    """The hourly edge job for logical time ``as_of``: snapshots + opportunities into the lake.
+
+    ``offline`` (default: ``settings.kalshi_env == local``) reads the sample bars and builds the
+    sample ladders. Returns a small summary dict (XCom-sized).
+    """
+    from kalshi_edge.config import get_settings
+
+    s = settings or get_settings()
+    off = (str(s.kalshi_env) == "local") if offline is None else offline
+    if bars is None:
+        bars = load_bars_for(s, as_of, offline_csv=default_sample_csv(s) if off else None)
+    if ladders is None:
+        if not off:
+            raise ValueError("no ladders given: pass the open BTC events' markets (online source not wired here)")
+        ladders = sample_ladders(bars, as_of)
+    params = load_params(s)
+    filters = SelectionFilters(max_quote_age_seconds=s.max_quote_age_seconds, min_edge_dollars=s.min_edge_dollars)
+    snaps, opps = edge_snapshot(
+        bars, as_of, ladders, params=params, filters=filters, max_spot_age_seconds=s.max_spot_age_seconds,
+        fee_tick=s.fee_rounding_tick,
+    )
+    out = {"as_of": pd.Timestamp(as_of).isoformat(), "markets": len(snaps), "selected": int(snaps["selected"].sum()),
+           "opportunities": len(opps)}
+    if write:
+        from kalshi_edge.families.btc.datasets import BTC_EDGE_SNAPSHOTS, BTC_OPPORTUNITIES
+        from kalshi_edge.lake import Lake
+
+        lake = Lake.from_settings(s)
+        lake.write(BTC_EDGE_SNAPSHOTS, snaps, source=f"btc_hourly_edge@{out['as_of']}", mode="merge")
+        if len(opps):
+            lake.write(BTC_OPPORTUNITIES, opps, source=f"btc_hourly_edge@{out['as_of']}", mode="merge")
+    return out
