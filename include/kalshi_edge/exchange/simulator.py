@@ -163,7 +163,7 @@ class _Sub:
     seq: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # identity hashing: connections live in a set
 class _Conn:
     ws: web.WebSocketResponse
     account: str
