@@ -1,9 +1,80 @@
-"""CLI command: the local Kalshi-compatible exchange simulator (being built; see issue 3)."""
+"""CLI command ``kalshi-edge simulator``: run the local Kalshi-compatible exchange.
+
+    kalshi-edge simulator --host 127.0.0.1 --port 8765 [--markets FILE] [--replay FILE...]
+        [--faults SPEC] [--auth verify|off] [--keys DIR] [--seed N] [--clock ISO] [--speed X]
+
+Without ``--markets``/``--replay`` it serves the built-in scenario (open KXHIGHNY, KXBTCD/KXBTC
+and KXTOPSONG markets from ``data/sample/kalshi``). ``--dump-scenario FILE`` writes the scenario
+it would serve and exits (a starting point for a custom ``--markets`` file).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from kalshi_edge.cli.common import UserError, console, parse_datetime
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+
+    @app.command("simulator")
+    def simulator(
+        host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (keep it on loopback)"),
+        port: int = typer.Option(8765, "--port", help="TCP port (0 = any free port)"),
+        markets: Path | None = typer.Option(None, "--markets", help="Scenario JSON (or a GET /markets dump)"),
+        replay: list[Path] | None = typer.Option(None, "--replay", help="Top-of-book log(s) to replay as book updates"),
+        faults: str | None = typer.Option(None, "--faults", help="e.g. 429:0.1,5xx:0.05,slow:0.05,lost:0.05,ws_drop:0.01,seq_gap:0.02 or all"),
+        auth: str = typer.Option("off", "--auth", help="verify | off"),
+        keys: Path | None = typer.Option(None, "--keys", help="Directory of <key id>.pem public keys (for --auth verify)"),
+        seed: int = typer.Option(0, "--seed", help="Seed for faults, ids and generated book depth"),
+        clock: str | None = typer.Option(None, "--clock", help="Simulator start time (ISO-8601); default: the scenario's"),
+        speed: float = typer.Option(1.0, "--speed", help="Simulator clock speed (replays: 60 = a minute per second)"),
+        dump_scenario: Path | None = typer.Option(None, "--dump-scenario", help="Write the scenario JSON and exit"),
+    ) -> None:
+        """Serve REST under /trade-api/v2 and WebSocket under /trade-api/ws/v2 on one port."""
+        from kalshi_edge.exchange.faults import FaultSpec, FaultSpecError
+        from kalshi_edge.exchange.scenario import Scenario, ScenarioError, builtin_scenario
+        from kalshi_edge.exchange.simulator import build_simulator, serve
+        from kalshi_edge.exchange.state import SimClock
+
+        if auth not in ("verify", "off"):
+            raise UserError(f"--auth: {auth!r} must be 'verify' or 'off'")
+        if auth == "verify" and keys is None:
+            raise UserError("--auth verify needs --keys DIR with <key id>.pem public keys")
+        if speed <= 0:
+            raise UserError(f"--speed: {speed} must be positive")
+        if not 0 <= port <= 65535:
+            raise UserError(f"--port: {port} is not a TCP port")
+        try:
+            spec = FaultSpec.parse(faults)
+        except FaultSpecError as exc:
+            raise UserError(str(exc)) from None
+        start = parse_datetime(clock, "--clock") if clock else None
+        for p in [*(replay or []), *([markets] if markets else [])]:
+            if not p.exists():
+                raise UserError(f"{p}: no such file")
+        try:
+            scenario = Scenario.load(markets) if markets else (None if replay else builtin_scenario(seed=seed, clock=start))
+            sim = build_simulator(
+                scenario=scenario, faults=spec, auth=auth, keys_dir=keys, seed=seed,
+                clock=SimClock(start, speed=speed) if start else None, replay=list(replay) if replay else None,
+                speed=speed,
+            )
+        except (ScenarioError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        if dump_scenario:
+            sim.exchange.scenario.save(dump_scenario)
+            console.print(f"wrote {dump_scenario} ({len(sim.exchange.markets)} markets)")
+            return
+        ex = sim.exchange
+        console.print(
+            f"kalshi-edge simulator: {len(ex.markets)} markets, clock {ex.now():%Y-%m-%dT%H:%M:%SZ} ×{speed:g}, "
+            f"auth {auth}, faults {faults or 'none'}\n"
+            f"  REST      http://{host}:{port}/trade-api/v2\n"
+            f"  WebSocket ws://{host}:{port}/trade-api/ws/v2",
+            highlight=False,
+        )
+        serve(sim, host, port)
