@@ -27,6 +27,18 @@ CHART_COLUMNS = ("chart_date", "this_week", "song", "artist", "last_week", "peak
 DEFAULT_ARCHIVE_URL = "https://raw.githubusercontent.com/mhollingshead/billboard-hot-100/main/date/{date}.json"
 
 
+class SignalUnavailable(RuntimeError):
+    """A Billboard-family source cannot be used right now (no API key, unreachable, no data).
+
+    Shared by the chart, Spotify, Google Trends, YouTube and Kalshi-price connectors: callers catch
+    it, run without that signal and say so (``source`` names which one).
+    """
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+
+
 class ChartFormatError(ValueError):
     """A chart file or payload does not follow the documented layout (message names file/row/field)."""
 

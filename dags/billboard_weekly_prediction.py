@@ -1,0 +1,48 @@
+"""
+### Billboard #1 weekly prediction and KXTOPSONG edges
+
+Sunday 18:00 ET, ahead of the KXTOPSONG close (Sunday 23:59 ET). Predicts P(#1) for every
+contender (last week's top 20) plus the `__OTHER__` remainder for the chart dated the coming
+Saturday, from chart history dated strictly before it (walk-forward LightGBM, expanding window),
+fetches the open KXTOPSONG markets, fuzzy-matches them to contenders (low-confidence matches are
+never traded), computes the edge after fees and the suggested side, writes
+`billboard_predictions`, `billboard_edges` and `reports/billboard/prediction_<date>.html`.
+
+Offline (`make demo`): `offline=true` uses the sample charts; with `kalshi_env=local` prices come from
+the local simulator (param `kalshi_base_url` to point elsewhere); without prices it says so and
+still writes the probabilities. Rerunning a week replaces that week's partitions.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, task
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+
+
+@dag(
+    dag_id="billboard_weekly_prediction",
+    schedule="0 18 * * 0",
+    start_date=pendulum.datetime(2026, 1, 1, tz="America/New_York"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["billboard", "edge", "prediction"],
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    params={
+        "charts_csv": Param(None, type=["null", "string"], description="Chart history CSV instead of the lake"),
+        "offline": Param(False, type="boolean", description="Use the sample charts"),
+        "kalshi_base_url": Param(None, type=["null", "string"], description="Kalshi REST base URL override"),
+    },
+)
+def billboard_weekly_prediction():
+    @task(pool=LAKE_WRITE_POOL)
+    def predict(params=None, logical_date=None) -> dict:
+        from kalshi_edge.families.billboard.tasks import weekly_prediction
+
+        return weekly_prediction(logical_date, params)
+
+    predict()
+
+
+billboard_weekly_prediction()
