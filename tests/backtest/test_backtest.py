@@ -110,29 +110,9 @@ def test_maker_fills_only_on_trade_through():
 
 
 def _cli_main():
-    """The real entry point; while the lead's cli/main.py cannot import yet (other areas' command
-    modules missing), the same main() logic over an app holding only this module's commands."""
-    try:
-        from kalshi_edge.cli.main import main
+    from tests.trading.cli import cli_main
 
-        return main
-    except ImportError:
-        import typer
-        from kalshi_edge.cli import backtest_cmd
-        from kalshi_edge.cli.common import UserError
-
-        app = typer.Typer(no_args_is_help=True)
-        app.callback()(lambda: None)
-        backtest_cmd.register(app)
-
-        def main(argv):
-            try:
-                app(args=argv, standalone_mode=False)
-            except UserError:
-                return 2
-            return 0
-
-        return main
+    return cli_main()
 
 
 def test_cli_writes_outputs(tmp_path):

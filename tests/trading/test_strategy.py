@@ -60,11 +60,10 @@ def test_strategies_ignore_quotes_from_the_future():
     assert get_strategy("longshot_fade").probabilities([future], NOW) == []
 
 
-def test_longshot_fade_shrinks_only_cheap_contracts():
-    cheap, dear = snap("A-B-C1", "0.04", "0.06"), snap("A-B-C2", "0.50", "0.52")
-    ps = {p.ticker: p.p_yes for p in get_strategy("longshot_fade", {"shrink": 0.5}).probabilities([cheap, dear], NOW)}
-    assert ps["A-B-C1"] == pytest.approx(0.025)
-    assert ps["A-B-C2"] == pytest.approx(0.51)
+def test_longshot_fade_shrinks_longshots_and_lifts_favourites_only():
+    cheap, mid, dear = snap("A-B-C1", "0.04", "0.06"), snap("A-B-C2", "0.50", "0.52"), snap("A-B-C3", "0.94", "0.96")
+    ps = {p.ticker: p.p_yes for p in get_strategy("longshot_fade", {"shrink": 0.5}).probabilities([cheap, mid, dear], NOW)}
+    assert ps == pytest.approx({"A-B-C1": 0.025, "A-B-C3": 0.975})
 
 
 def test_snapshot_derived_prices():
@@ -73,3 +72,9 @@ def test_snapshot_derived_prices():
     assert m.spread == Decimal("0.03") and m.two_sided()
     assert not snap(bid=None).two_sided()
     assert (m.close_time - NOW) == timedelta(hours=6)
+
+
+def test_ladder_consensus_skips_nested_threshold_events():
+    # KXBTCD "above X" strikes are nested (not exclusive): renormalising their mids is meaningless.
+    ms = [snap(f"KXBTCD-26MAR0117-T{k}", "0.40", "0.44") for k in (60000, 61000, 62000)]
+    assert get_strategy("ladder_consensus").probabilities(ms, NOW) == []

@@ -1,9 +1,114 @@
-"""CLI commands for trade (being built; see its issue)."""
+"""`kalshi-edge trade`: run the trading loop (paper by default) with a live status line."""
 
 from __future__ import annotations
 
+import re
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from kalshi_edge.cli.common import UserError, console, out, print_table
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
+
+
+def parse_duration(text: str) -> float:
+    """'10m' → 600.0 seconds ('90', '90s', '1.5h' also accepted)."""
+    m = _DURATION.match(text.strip().lower())
+    if not m:
+        raise UserError(f"--duration: {text!r} is not a duration like 30s, 10m or 1h")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+def _status_table(summary: dict, mode: str, kind: str):  # -> rich Table
+    from rich.table import Table
+
+    t = Table(title=f"kalshi-edge trade — {mode} ({kind})", show_header=False)
+    t.add_column("k")
+    t.add_column("v")
+    t.add_row("steps / orders / fills", f"{summary['steps']} / {summary['orders_sent']} / {summary['fills']}")
+    pos = summary["positions"]
+    t.add_row("positions", ", ".join(f"{k} {v}" for k, v in list(pos.items())[:6]) + (" …" if len(pos) > 6 else ""))
+    t.add_row("PnL (realized, net) / fees", f"{summary['realized_pnl_net']} / {summary['fees']}")
+    t.add_row("last signal", summary["last_signal"] or "—")
+    t.add_row("unknown / reconciles", f"{summary['unknown']} / {summary['reconciles']}")
+    if summary["errors"]:
+        t.add_row("last error", summary["errors"][-1][:100])
+    return t
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add ``trade`` to the root app."""
+
+    @app.command("trade")
+    def trade(
+        paper: Annotated[bool, typer.Option("--paper", help="Paper trading (the default)")] = False,
+        live: Annotated[bool, typer.Option("--live", help="Live trading (also needs TRADE_MODE=live)")] = False,
+        family: Annotated[str, typer.Option("--family", help="btc | weather | billboard | all")] = "all",
+        duration: Annotated[str, typer.Option("--duration", help="How long to run, e.g. 10m")] = "10m",
+        once: Annotated[bool, typer.Option("--once", help="One decision cycle, then exit")] = False,
+        base_url: Annotated[str | None, typer.Option("--base-url", help="REST base URL of any Kalshi-compatible host")] = None,
+        interval: Annotated[float, typer.Option("--interval", help="Seconds between decision cycles")] = 5.0,
+        ledger: Annotated[Path | None, typer.Option("--ledger", help="Order ledger file (JSONL)")] = None,
+        keep_orders: Annotated[bool, typer.Option("--keep-orders", help="Do not cancel resting orders on exit")] = False,
+        reset_kill_switch: Annotated[bool, typer.Option("--reset-kill-switch", help="Clear a tripped kill switch and exit")] = False,
+    ) -> None:
+        """Trade the configured families: strategies → gates → risk → ledger → broker."""
+        from kalshi_edge.config import get_settings
+        from kalshi_edge.trading.brokers import LiveNotAllowed
+        from kalshi_edge.trading.risk import KillSwitch
+        from kalshi_edge.trading.runner import open_session, parse_families
+
+        settings = get_settings()
+        if reset_kill_switch:
+            ks = KillSwitch.from_settings(settings)
+            info = ks.info()
+            if ks.reset():
+                out.print(f"kill switch reset (was: {info.get('reason', '?')} at {info.get('tripped_at', '?')})")
+            else:
+                out.print("kill switch was not tripped")
+            return
+        if paper and live:
+            raise UserError("--paper and --live are exclusive")
+        try:
+            fams = parse_families(family)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        seconds = parse_duration(duration)
+        if interval <= 0:
+            raise UserError("--interval must be positive")
+        try:
+            handle = open_session(settings, mode="live" if live else "paper", live_flag=live, families=fams,
+                                  base_url=base_url, ledger_path=ledger, cancel_on_shutdown=not keep_orders)
+        except LiveNotAllowed as exc:
+            raise UserError(str(exc)) from None
+        sess = handle.session
+        console.print(f"trading {','.join(fams)} — {handle.mode} via {handle.broker_kind} at {handle.base_url}; "
+                      f"ledger {handle.ledger_path}")
+        cancelled = 0
+        try:
+            if once:
+                sess.step()
+            else:
+                from rich.live import Live
+
+                deadline = time.monotonic() + seconds
+                with Live(_status_table(sess.summary(), handle.mode, handle.broker_kind), console=console,
+                          refresh_per_second=2, transient=False) as view:
+                    while time.monotonic() < deadline:
+                        sess.step()
+                        view.update(_status_table(sess.summary(), handle.mode, handle.broker_kind))
+                        time.sleep(min(interval, max(deadline - time.monotonic(), 0)))
+        except KeyboardInterrupt:
+            console.print("interrupted; shutting down")
+        finally:
+            cancelled = sess.shutdown()
+            summary = sess.summary()
+            handle.close()
+        print_table("session", ["metric", "value"],
+                    [("orders sent", summary["orders_sent"]), ("fills", summary["fills"]),
+                     ("unknown outcomes", summary["unknown"]), ("resting cancelled on exit", cancelled),
+                     ("positions", len(summary["positions"])), ("realized PnL net", summary["realized_pnl_net"]),
+                     ("denied", summary["denied"]), ("last signal", summary["last_signal"])])

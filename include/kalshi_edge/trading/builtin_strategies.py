@@ -5,7 +5,8 @@
   ladder sums to 1; a market whose ask sits below that (or whose bid above it) is cheap (dear)
   relative to its siblings. Uses only quotes of the same instant.
 * ``longshot_fade``: the favourite-longshot bias — contracts priced under ``threshold`` settle
-  YES less often than their price says. Fair value = mid × ``shrink`` for those, mid otherwise.
+  YES less often than their price says: fair value = mid × ``shrink``; symmetrically, contracts
+  priced above 1 − ``threshold`` are worth 1 − (1 − mid) × ``shrink``. No view in between.
 
 Both are deliberately simple baselines (and the family demo wrappers until the families plug in
 their models); neither claims an edge on real data without a backtest saying so.
@@ -23,6 +24,13 @@ from kalshi_edge.trading.strategy import MarketSnapshot, ModelProbability, Strat
 
 def _clip(p: float) -> float:
     return min(max(p, 0.0), 1.0)
+
+
+def _exclusive(ladder: Sequence[MarketSnapshot]) -> bool:
+    """Whether an event's markets look mutually exclusive. An event made only of ``T`` thresholds
+    (KXBTCD "above X" strikes) is nested, not exclusive: its mids must not sum to 1."""
+    suffixes = [m.ticker.rsplit("-", 1)[-1] for m in ladder]
+    return not all(s[:1] == "T" and s[1:2].isdigit() for s in suffixes)
 
 
 @register_strategy
@@ -51,7 +59,7 @@ class LadderConsensus(Strategy):
         out: list[ModelProbability] = []
         for ladder in by_event.values():
             quoted = [m for m in ladder if m.two_sided()]
-            if len(quoted) < self.min_markets:
+            if len(quoted) < self.min_markets or not _exclusive(ladder):
                 continue
             mids = {m.ticker: float(m.mid) for m in quoted}  # type: ignore[arg-type]
             total = sum(mids.values())
@@ -78,7 +86,7 @@ class LongshotFade(Strategy):
     name = "longshot_fade"
     family = "any"
     book_only = True
-    description = "favourite-longshot bias: cheap YES contracts are worth less than their mid"
+    description = "favourite-longshot bias: longshots worth less, favourites more, than their mid"
 
     def __init__(self, *, threshold: float = 0.15, shrink: float = 0.5, confidence: float = 0.6,
                  family: str = "any", **params: Any):
@@ -99,7 +107,12 @@ class LongshotFade(Strategy):
             if not self.wants(m) or m.quote_ts > now or not m.two_sided():
                 continue
             mid = float(m.mid)  # type: ignore[arg-type]
-            p = mid * self.shrink if mid < self.threshold else mid
+            if mid < self.threshold:
+                p = mid * self.shrink
+            elif mid > 1.0 - self.threshold:  # the mirror image: favourites are underpriced
+                p = 1.0 - (1.0 - mid) * self.shrink
+            else:
+                continue  # no view in the middle of the range
             out.append(
                 ModelProbability(
                     ticker=m.ticker, p_yes=_clip(p), as_of=now,

@@ -61,7 +61,7 @@ class TradingSession:
     def __init__(self, *, strategies: Sequence[Strategy], broker: Broker, ledger: OrderLedger, risk: RiskEngine,
                  gates: GateConfig, markets: MarketSource, clock: Callable[[], datetime],
                  order_group_id: str | None = None, cancel_on_shutdown: bool = True,
-                 families: set[str] | None = None) -> None:
+                 families: set[str] | None = None, maker_ttl_s: float = 300.0) -> None:
         self.strategies = list(strategies)
         self.broker = broker
         self.ledger = ledger
@@ -72,6 +72,7 @@ class TradingSession:
         self.order_group_id = order_group_id
         self.cancel_on_shutdown = cancel_on_shutdown
         self.families = families
+        self.maker_ttl_s = maker_ttl_s
         self.status = SessionStatus()
         self._needs_reconcile = True
         self._peak: Decimal | None = None
@@ -109,6 +110,7 @@ class TradingSession:
             return {"at": now.isoformat(), "placed": placed, "skipped": "exchange unreachable; reconcile pending"}
         try:
             self._poll_fills()
+            self._expire_makers(now)
             markets = self.markets(now)
             active, trading = self.broker.exchange_active()
             balance = self.broker.balance()
@@ -135,6 +137,11 @@ class TradingSession:
                 if intent.client_order_id in self.ledger.orders:
                     self.status.bump(self.status.denied, "duplicate_decision")
                     continue
+                if (intent.ticker, intent.side) in self._working():
+                    # One working order per market and side: a fresh decision does not stack
+                    # another resting order on top of the one still waiting for a fill.
+                    self.status.bump(self.status.denied, "already_working")
+                    continue
                 equity = balance + self._open_value(marks)
                 self._peak = equity if self._peak is None else max(self._peak, equity)
                 state = build_state(ledger=self.ledger, now=now, bankroll=balance, marks=marks, equity=equity,
@@ -151,6 +158,26 @@ class TradingSession:
                 placed.append(intent.client_order_id)
                 balance = self._safe_balance(balance)
         return {"at": now.isoformat(), "placed": placed}
+
+    def _working(self) -> set[tuple[str, str]]:
+        return {(r.ticker, r.side) for r in self.ledger.open_orders()}
+
+    def _expire_makers(self, now: datetime) -> None:
+        """Cancel our resting orders older than ``maker_ttl_s`` (their decision has gone stale)."""
+        for r in self.ledger.open_orders():
+            if r.state not in ("acknowledged", "partially_filled") or not r.order_id:
+                continue
+            age = (now - datetime.fromisoformat(r.decided_at)).total_seconds()
+            if age < self.maker_ttl_s:
+                continue
+            self.broker.cancel(r.order_id)  # idempotent; a failure raises → reconcile next step
+            for coid, f in self.broker.new_fills():  # fills that raced the cancel
+                if coid in self.ledger.orders:
+                    self.ledger.record_fill(client_order_id=coid, fill_id=f.fill_id, count=f.count, price=f.price,
+                                            fee=f.fee, is_taker=f.is_taker, ts=f.ts)
+            if not self.ledger.orders[r.client_order_id].terminal:
+                self.ledger.append("cancelled", client_order_id=r.client_order_id, reason="maker_ttl",
+                                   at=now.isoformat())
 
     def _safe_balance(self, fallback: Decimal) -> Decimal:
         try:

@@ -1,0 +1,151 @@
+"""Assemble a :class:`TradingSession` from settings (the CLI, the sensor DAG and the demo share it).
+
+Broker choice (paper is the default; live is guarded in one place):
+
+* ``mode="paper"`` and the REST host is the local simulator → :class:`RestBroker` on the simulator
+  (orders really go to a Kalshi-compatible exchange; its clock drives the gates);
+* ``mode="paper"`` against Kalshi (demo/prod market data) → :class:`PaperBroker`: orders are filled
+  in-process by the shared matching engine against the observed books, nothing is sent;
+* ``mode="live"`` → :func:`require_live_allowed` (TRADE_MODE=live AND ``--live``), then
+  :func:`preflight`, then :class:`RestBroker` on Kalshi with exchange-side protection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from kalshi_edge.trading.brokers import (
+    LiveNotAllowed,
+    PaperBroker,
+    RestBroker,
+    now_utc,
+    preflight,
+    require_live_allowed,
+)
+from kalshi_edge.trading.intents import GateConfig
+from kalshi_edge.trading.ledger import OrderLedger
+from kalshi_edge.trading.risk import KillSwitch, RiskEngine, RiskLimits
+from kalshi_edge.trading.session import TradingSession, rest_market_source, simulator_clock
+from kalshi_edge.trading.strategy import FAMILIES, Strategy, list_strategies
+
+#: Book-only strategies that stand in for a family until it registers its own (family="<f>").
+FALLBACK_STRATEGIES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("ladder_consensus", {}),
+    ("longshot_fade", {}),
+)
+
+
+def strategies_for(families: Sequence[str], params: dict[str, dict[str, Any]] | None = None) -> list[Strategy]:
+    """The strategies trading ``families``: each family's registered ones, else the book-only
+    fallbacks restricted to that family. ``params`` maps strategy name → constructor params."""
+    params = params or {}
+    registry = list_strategies()
+    out: list[Strategy] = []
+    for fam in families:
+        own = [cls for cls in registry.values() if cls.family == fam]
+        if own:
+            out.extend(cls(**params.get(cls.name, {})) for cls in own)
+            continue
+        for name, base in FALLBACK_STRATEGIES:
+            out.append(registry[name](**{**base, **params.get(name, {}), "family": fam}))
+    return out
+
+
+def parse_families(family: str) -> list[str]:
+    if family == "all":
+        return list(FAMILIES)
+    if family not in FAMILIES:
+        raise ValueError(f"--family: {family!r} is not one of {', '.join(FAMILIES)}, all")
+    return [family]
+
+
+@dataclass(slots=True)
+class SessionHandle:
+    session: TradingSession
+    mode: str
+    broker_kind: str
+    base_url: str
+    ledger_path: Path
+    close: Callable[[], None]
+
+
+def _is_simulator(base_url: str) -> Callable[[], datetime] | None:
+    """The simulator's clock if ``base_url`` is served by the local simulator, else None."""
+    clock = simulator_clock(base_url)
+    try:
+        clock()
+    except Exception:  # noqa: BLE001 - not a simulator (or unreachable): no simulator clock
+        return None
+    return clock
+
+
+def open_session(
+    settings: Any,
+    *,
+    mode: str = "paper",
+    live_flag: bool = False,
+    families: Sequence[str] = FAMILIES,
+    base_url: str | None = None,
+    ledger_path: Path | None = None,
+    gates: GateConfig | None = None,
+    limits: RiskLimits | None = None,
+    strategy_params: dict[str, dict[str, Any]] | None = None,
+    client_kwargs: dict[str, Any] | None = None,
+    cancel_on_shutdown: bool = True,
+) -> SessionHandle:
+    """Build the session (does not step it). Raises :class:`LiveNotAllowed` with the reason."""
+    from kalshi_edge.kalshi.rest import KalshiRestClient
+
+    if mode not in ("paper", "live"):
+        raise ValueError(f"mode: {mode!r} is not paper|live")
+    if mode == "live" or live_flag:
+        require_live_allowed(settings=settings, live_flag=live_flag)
+        mode = "live"
+    url = (base_url or settings.rest_base_url).rstrip("/")
+    client = KalshiRestClient.from_settings(settings, base_url=url, **(client_kwargs or {}))
+    ledger_path = ledger_path or Path(settings.data_dir) / "ledger" / f"orders_{mode}.jsonl"
+    ledger = OrderLedger(ledger_path)
+    gates = gates or GateConfig.from_settings(settings)
+    limits = limits or RiskLimits.from_settings(settings)
+    risk = RiskEngine(limits, KillSwitch.from_settings(settings))
+    source = rest_market_source(client)
+    if mode == "live":
+        problems = preflight(client)
+        if problems:
+            client.close()
+            ledger.close()
+            raise LiveNotAllowed("preflight failed: " + "; ".join(problems))
+        broker: Any = RestBroker(client, live=True)
+        clock: Callable[[], datetime] = now_utc
+        kind = "live"
+    else:
+        sim_clock = _is_simulator(url)
+        if sim_clock is not None:
+            broker, clock, kind = RestBroker(client), sim_clock, "simulator"
+        else:
+            paper = PaperBroker(tick=Decimal(str(settings.fee_rounding_tick)))
+            inner = source
+
+            def source(now: datetime, _inner=inner, _paper=paper):  # type: ignore[no-redef]
+                snaps = _inner(now)
+                for s in snaps:  # the observed books are the paper broker's liquidity
+                    _paper.observe(replace(s))
+                return snaps
+
+            broker, clock, kind = paper, now_utc, "paper-in-process"
+    session = TradingSession(
+        strategies=strategies_for(families, strategy_params), broker=broker, ledger=ledger, risk=risk, gates=gates,
+        markets=source, clock=clock, cancel_on_shutdown=cancel_on_shutdown, families=set(families),
+    )
+
+    def close() -> None:
+        ledger.close()
+        client.close()
+
+    return SessionHandle(session=session, mode=mode, broker_kind=kind, base_url=url, ledger_path=ledger_path,
+                         close=close)
