@@ -14,7 +14,9 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from kalshi_edge.exchange.simulator import run_simulator_in_thread
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
@@ -76,6 +78,26 @@ def test_generated_inputs_no_5xx_and_schema_valid(sim, method, path):
         case.validate_response(response, checks=CHECKS)
 
     run()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("method", "path"), IMPLEMENTED, ids=[f"{m} {p}" for m, p in IMPLEMENTED])
+def test_invalid_generated_inputs_never_5xx(sim, method, path):
+    """Inputs that violate the spec (wrong types, out-of-range limits) are refused, never crash."""
+    op = _operation(method, path)
+    session = requests.Session()
+
+    @settings(max_examples=8, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=op.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    def run(case):
+        response = case.call(base_url=sim.base_url, session=session, timeout=10)
+        case.validate_response(response, checks=[not_a_server_error])
+
+    try:
+        run()
+    except Unsatisfiable:  # operations without parameters have no invalid input to generate
+        pass
 
 
 def _validate(method: str, path: str, response: requests.Response) -> None:
