@@ -26,6 +26,9 @@ PROJECT_ROOT = Path(os.environ.get("KALSHI_EDGE_HOME", Path(__file__).resolve().
 
 ENV_PREFIX = "KALSHI_EDGE_"
 
+#: Sample data shipped with the project (tracked in git), for the offline demo and tests.
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
 
 class ConfigError(ValueError):
     """A configuration value is missing or invalid. The message names the variable."""
@@ -67,7 +70,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
-        env_file=(str(PROJECT_ROOT / ".env"),),
+        # KALSHI_EDGE_ENV_FILE lets tests (and users with several setups) choose the file.
+        env_file=(os.environ.get("KALSHI_EDGE_ENV_FILE", str(PROJECT_ROOT / ".env")),),
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
@@ -76,6 +80,7 @@ class Settings(BaseSettings):
 
     # -- storage -------------------------------------------------------------------------
     data_dir: Path = Field(default=PROJECT_ROOT / "data", description="Root of lake, quarantine, reports")
+    sample_dir: Path = Field(default=SAMPLE_DIR, description="Shipped sample data (offline demo)")
     lake_dir: Path | None = Field(default=None, description="Parquet lake (default data/lake)")
     duckdb_path: Path | None = Field(default=None, description="DuckDB catalog (default data/warehouse.duckdb)")
     models_dir: Path = Field(default=PROJECT_ROOT / "models", description="Trained artifacts")

@@ -12,7 +12,7 @@ from kalshi_edge.lake.quality import validate_stored
 from kalshi_edge.sources.datasets import KALSHI_SETTLED_TEMPS
 from kalshi_edge.sources.kalshi_history import MARKET_CALIBRATION_SQL, import_settled_contracts
 
-SAMPLE_CSV = Path("sample/kalshi_history/highest_temp_settled_2024H2.csv.gz")
+SAMPLE_CSV = Path("kalshi_history/highest_temp_settled_2024H2.csv.gz")
 
 
 def month_for(logical_date: datetime) -> date:
@@ -23,7 +23,7 @@ def month_for(logical_date: datetime) -> date:
 
 
 def resolve_source(source_csv: str | None, settings: Settings) -> Path:
-    return Path(source_csv) if source_csv else settings.data_dir / SAMPLE_CSV
+    return Path(source_csv) if source_csv else settings.sample_dir / SAMPLE_CSV
 
 
 def ingest_month(logical_date: datetime, source_csv: str | None = None, settings: Settings | None = None) -> dict:
