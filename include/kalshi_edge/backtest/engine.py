@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,12 @@ from kalshi_edge.trading.risk import Approved, RiskEngine, RiskLimits
 from kalshi_edge.trading.strategy import MarketSnapshot, Strategy, event_of, family_of
 
 _CENTS = [Decimal(i) / 100 for i in range(101)]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _dt(ts_ns: int) -> datetime:
+    """Epoch nanoseconds → aware UTC datetime (microsecond precision, exact integer math)."""
+    return _EPOCH + timedelta(microseconds=ts_ns // 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +115,8 @@ class Backtester:
         self.risk = RiskEngine(self.cfg.limits)
         self.trades: list[Trade] = []
         self.rejections: dict[str, int] = {}
-        self._latest: dict[str, tuple[datetime, int, int]] = {}
+        #: ticker → (quote time in epoch ns, yes bid cents, yes ask cents); datetimes made lazily.
+        self._latest: dict[str, tuple[int, int, int]] = {}
         self._placed_at: dict[str, datetime] = {}  # order_id → time placed
         self._coid_of: dict[str, str] = {}  # order_id → client_order_id
         self._parked: dict[str, _Parked] = {}  # client_order_id → parked order
@@ -124,7 +131,8 @@ class Backtester:
 
     # ------------------------------------------------------------------ helpers
     def _snapshot(self, ticker: str) -> MarketSnapshot:
-        ts, bid, ask = self._latest[ticker]
+        ts_ns, bid, ask = self._latest[ticker]
+        ts = _dt(ts_ns)
         if ticker not in self._close:
             from kalshi_edge.backtest.data import contract_close_time
 
@@ -173,11 +181,25 @@ class Backtester:
             self._dirty.discard(ticker)
             self.broker.observe(self._snapshot(ticker))
 
-    def _apply_update(self, ticker: str, ts: datetime, bid: int, ask: int) -> None:
-        self._latest[ticker] = (ts, bid, ask)
-        if ticker not in self._active:
+    def _reaches_ours(self, ticker: str, bid: int, ask: int) -> bool:
+        """Whether this recorded touch reaches (or passes) the price of any order of ours there."""
+        yes_ask = _CENTS[ask] if ask < 100 else None
+        yes_bid = _CENTS[bid] if bid > 0 else None
+        for st in self.broker.engine.resting_orders(ticker=ticker, account=self.broker.account):
+            p = st.order.price
+            if (st.order.book_side == "bid" and yes_ask is not None and yes_ask <= p) or (
+                    st.order.book_side == "ask" and yes_bid is not None and yes_bid >= p):
+                return True
+        return any(pk.intent.ticker == ticker for pk in self._parked.values())
+
+    def _apply_update(self, ticker: str, ts_ns: int, bid: int, ask: int) -> None:
+        self._latest[ticker] = (ts_ns, bid, ask)
+        # A touch that does not reach our orders cannot fill them, and load_levels sets the
+        # external book to the recorded one exactly whenever it runs: syncing lazily is the same.
+        if ticker not in self._active or not self._reaches_ours(ticker, bid, ask):
             self._dirty.add(ticker)
             return
+        ts = _dt(ts_ns)
         self._dirty.discard(ticker)
         eng = self.broker.engine
         yes_ask = _CENTS[ask] if ask < 100 else None
@@ -302,10 +324,10 @@ class Backtester:
             b, a = int(bids[i]), int(asks[i])
             if last_quote.get(tk) == (b, a):
                 # Unchanged touch: only its timestamp moves (the engine's book is already equal).
-                self._latest[tk] = (datetime.fromtimestamp(t_ns / 1e9, tz=UTC), b, a)
+                self._latest[tk] = (t_ns, b, a)
                 continue
             last_quote[tk] = (b, a)
-            self._apply_update(tk, datetime.fromtimestamp(t_ns / 1e9, tz=UTC), b, a)
+            self._apply_update(tk, t_ns, b, a)
         return self._finish(frame, equity_rows, decisions)
 
     # ------------------------------------------------------------------ scoring

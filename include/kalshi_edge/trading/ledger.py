@@ -109,6 +109,7 @@ class OrderLedger:
         self.orders: dict[str, OrderRecord] = {}
         self.positions: dict[str, PositionRecord] = {}
         self._by_order_id: dict[str, str] = {}
+        self._open: dict[str, None] = {}  # client_order_ids not in a terminal state (insertion order)
         self._seq = 0
         self._lock = threading.Lock()
         self._fd = -1
@@ -167,11 +168,13 @@ class OrderLedger:
             self._seq += 1
             ev = {"seq": self._seq, "event": event, "at": fields.pop("at", None) or datetime.now(UTC).isoformat(),
                   **fields}
-            line = json.dumps(ev, default=_json_default, sort_keys=True)
-            stored = json.loads(line)
             if self.path is None:
+                # In memory (backtests): no serialization round trip, just the same value types.
+                stored = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in ev.items()}
                 self.memory.append(stored)
             else:
+                line = json.dumps(ev, default=_json_default, sort_keys=True)
+                stored = json.loads(line)
                 os.write(self._fd, (line + "\n").encode())
                 os.fsync(self._fd)  # durable before the caller acts on it
             self._apply(stored)
@@ -213,6 +216,7 @@ class OrderLedger:
             return
         coid = ev.get("client_order_id", "")
         if kind == "intent":
+            self._open[coid] = None
             self.orders[coid] = OrderRecord(
                 client_order_id=coid, strategy=ev["strategy"], family=ev["family"], ticker=ev["ticker"],
                 event_ticker=ev["event_ticker"], side=ev["side"], action=ev["action"],
@@ -238,10 +242,13 @@ class OrderLedger:
                 rec.state = "filled"
             elif not rec.terminal:
                 rec.state = "partially_filled"
+            if rec.terminal:
+                self._open.pop(coid, None)
             return
         if kind in TERMINAL:
             if not rec.terminal:
                 rec.state = kind
+                self._open.pop(coid, None)
         elif not rec.terminal:  # a terminal state never goes back (a late ack after a cancel is noise)
             rec.state = "partially_filled" if kind == "acknowledged" and rec.filled > 0 else kind
         rec.reason = ev.get("reason", rec.reason)
@@ -291,11 +298,11 @@ class OrderLedger:
 
     def open_orders(self) -> list[OrderRecord]:
         """Orders not in a terminal state (including unknown)."""
-        return [r for r in self.orders.values() if not r.terminal]
+        return [self.orders[c] for c in self._open]
 
     def blocked_markets(self) -> set[str]:
         """Markets with an order whose outcome is unknown (or sent but never acknowledged)."""
-        return {r.ticker for r in self.orders.values() if r.state in ("unknown", "sent", "intent")}
+        return {r.ticker for r in self.open_orders() if r.state in ("unknown", "sent", "intent")}
 
     def net_positions(self) -> dict[str, Decimal]:
         """Ticker → signed position (+YES / −NO), zero positions omitted."""
