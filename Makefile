@@ -1,0 +1,53 @@
+# kalshi-edge: the two commands are `make demo` and `make test`. Both create or reuse .venv.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+# pytest workers: 2 cores on the reference machine; override with `make test JOBS=4`.
+JOBS   ?= 2
+
+export AIRFLOW_HOME := $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export GX_ANALYTICS_ENABLED := False
+
+.PHONY: help install test demo lint airflow bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the pins or the package metadata change.
+$(STAMP): $(PY) requirements.txt requirements-dev.txt pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP) ## create/update .venv with everything installed
+
+test: $(STAMP) ## run the whole test suite
+	$(PY) -m pytest -n $(JOBS) --dist loadfile -q
+
+demo: $(STAMP) ## run the main job end to end, offline, on data/sample and the local simulator
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m kalshi_edge.demo
+
+lint: $(STAMP) ## ruff (with the Airflow AIR rules)
+	$(BIN)/ruff check include dags plugins tests benchmarks
+
+airflow: $(STAMP) ## Airflow 3 standalone on http://127.0.0.1:8080 (SQLite under .airflow/)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/airflow_standalone.sh
+
+bench: $(STAMP) ## run every benchmark, write data/bench/results.json
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m benchmarks.run
+
+clean: ## remove the venv, the local Airflow home and generated data (keeps data/sample)
+	rm -rf $(VENV) .airflow data/lake data/quarantine data/reports data/bench data/warehouse.duckdb*
