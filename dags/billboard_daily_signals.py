@@ -20,7 +20,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 @dag(
     dag_id="billboard_daily_signals",
     schedule="0 9 * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="America/New_York"),
+    start_date=pendulum.datetime(2019, 1, 1, tz="America/New_York"),
     catchup=False,
     max_active_runs=1,
     tags=["billboard", "signals"],

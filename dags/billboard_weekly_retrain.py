@@ -20,7 +20,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS
 @dag(
     dag_id="billboard_weekly_retrain",
     schedule="0 6 * * 3",
-    start_date=pendulum.datetime(2026, 1, 1, tz="America/New_York"),
+    start_date=pendulum.datetime(2019, 1, 1, tz="America/New_York"),
     catchup=False,
     max_active_runs=1,
     tags=["billboard", "model"],
