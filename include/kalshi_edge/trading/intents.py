@@ -123,6 +123,32 @@ class OrderIntent:
     def with_count(self, count: Decimal) -> OrderIntent:
         return replace(self, count=count)
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe (Decimal and datetime as strings): for XCom and trigger events."""
+        out: dict[str, object] = {}
+        for k in self.__dataclass_fields__:
+            v = getattr(self, k)
+            out[k] = v.isoformat() if isinstance(v, datetime) else (str(v) if isinstance(v, Decimal) else v)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> OrderIntent:
+        """Inverse of :meth:`to_dict`; raises ValueError naming the field on bad input."""
+        kw: dict[str, object] = dict(d)
+        try:
+            for k in ("price", "count", "edge_per_contract", "fee_estimate"):
+                kw[k] = Decimal(str(d[k]))
+            for k in ("decided_at", "quote_ts"):
+                kw[k] = datetime.fromisoformat(str(d[k]))
+            kw["close_time"] = datetime.fromisoformat(str(d["close_time"])) if d.get("close_time") else None
+            kw["p_yes"] = float(d["p_yes"])  # type: ignore[arg-type]
+            kw["confidence"] = float(d["confidence"])  # type: ignore[arg-type]
+        except KeyError as exc:
+            raise ValueError(f"order intent: missing field {exc.args[0]}") from None
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            raise ValueError(f"order intent: bad field ({exc})") from None
+        return cls(**kw)  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True, slots=True)
 class Rejection:

@@ -30,7 +30,7 @@ from kalshi_edge.trading.brokers import (
 from kalshi_edge.trading.intents import GateConfig
 from kalshi_edge.trading.ledger import OrderLedger
 from kalshi_edge.trading.risk import KillSwitch, RiskEngine, RiskLimits
-from kalshi_edge.trading.session import TradingSession, rest_market_source, simulator_clock
+from kalshi_edge.trading.session import TradingSession, decide_intents, rest_market_source, simulator_clock
 from kalshi_edge.trading.strategy import FAMILIES, Strategy, list_strategies
 
 #: Book-only strategies that stand in for a family until it registers its own (family="<f>").
@@ -149,3 +149,42 @@ def open_session(
 
     return SessionHandle(session=session, mode=mode, broker_kind=kind, base_url=url, ledger_path=ledger_path,
                          close=close)
+
+
+def scan_intents(settings: Any, *, families: Sequence[str] = FAMILIES, base_url: str | None = None,
+                 strategy_params: dict[str, dict[str, Any]] | None = None, gates: GateConfig | None = None,
+                 client_kwargs: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Intents that pass the gates right now, as JSON-safe dicts. Read-only: no ledger, no order.
+
+    The sensor's trigger calls this (a trigger may run twice, so it must have no side effects).
+    """
+    from kalshi_edge.kalshi.rest import KalshiRestClient
+
+    url = (base_url or settings.rest_base_url).rstrip("/")
+    with KalshiRestClient.from_settings(settings, base_url=url, **(client_kwargs or {})) as client:
+        clock = _is_simulator(url) or now_utc
+        now = clock()
+        markets = rest_market_source(client)(now)
+    intents = decide_intents(strategies_for(families, strategy_params), markets, now,
+                             gates or GateConfig.from_settings(settings), set(families))
+    return [i.to_dict() for i in intents]
+
+
+def place_intents(settings: Any, intents: Sequence[dict[str, Any]], *, families: Sequence[str] = FAMILIES,
+                  base_url: str | None = None, ledger_path: Path | None = None, live_flag: bool = False,
+                  client_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Send the sensor's intents through reconcile → risk → ledger → broker (paper unless the
+    live switches are on). Idempotent: an intent whose ``client_order_id`` is in the ledger is
+    skipped, so a retried task never sends twice. Returns the session summary."""
+    from kalshi_edge.trading.intents import OrderIntent
+
+    parsed = [OrderIntent.from_dict(dict(d)) for d in intents]
+    h = open_session(settings, mode="live" if live_flag else "paper", live_flag=live_flag, families=families,
+                     base_url=base_url, ledger_path=ledger_path, client_kwargs=client_kwargs,
+                     cancel_on_shutdown=False)
+    try:
+        result = h.session.execute(parsed)
+        summary = h.session.summary()
+    finally:
+        h.close()
+    return {"placed": result.get("placed", []), "skipped": result.get("skipped", ""), **summary}

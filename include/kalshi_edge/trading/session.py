@@ -55,6 +55,25 @@ class SessionStatus:
         d[key] = d.get(key, 0) + 1
 
 
+def decide_intents(strategies: Sequence[Strategy], markets: list[MarketSnapshot], now: datetime, gates: GateConfig,
+                   families: set[str] | None = None, on_reject: Callable[[str], None] | None = None
+                   ) -> list[OrderIntent]:
+    """Every strategy's probabilities through the shared gates. Pure (the trigger relies on it)."""
+    if families:
+        markets = [m for m in markets if m.family in families]
+    out: list[OrderIntent] = []
+    for strat in strategies:
+        eligible = [m for m in markets if strat.wants(m)]
+        if not eligible:
+            continue
+        batch = build_intents(strat.probabilities(eligible, now), eligible, strategy=strat.name, now=now, cfg=gates)
+        if on_reject is not None:
+            for r in batch.rejections:
+                on_reject(r.reason)
+        out.extend(batch.intents)
+    return out
+
+
 class TradingSession:
     """Strategies → gates → risk → ledger → broker, one step at a time."""
 
@@ -101,7 +120,17 @@ class TradingSession:
 
     # ------------------------------------------------------------------ step
     def step(self) -> dict[str, Any]:
-        """Run one decision cycle. Returns a small summary (JSON-safe)."""
+        """Run one decision cycle (decide + execute). Returns a small summary (JSON-safe)."""
+        return self.execute(None)
+
+    def decide(self, now: datetime, markets: list[MarketSnapshot]) -> list[OrderIntent]:
+        """Intents every strategy's probabilities pass the gates with (pure: no orders, no ledger)."""
+        return decide_intents(self.strategies, markets, now, self.gates, self.families,
+                              on_reject=lambda r: self.status.bump(self.status.rejected, r))
+
+    def execute(self, intents: list[OrderIntent] | None) -> dict[str, Any]:
+        """Reconcile if needed, then send ``intents`` (or, if None, this step's own decisions)
+        through the risk engine. Intents already in the ledger are never sent again."""
         now = self.clock()
         self.status.steps += 1
         self.status.last_step_at = now
@@ -118,45 +147,35 @@ class TradingSession:
             self.status.errors.append(f"read: {exc}")
             self._needs_reconcile = True
             return {"at": now.isoformat(), "placed": placed, "skipped": f"read failed: {exc}"}
-        if self.families:
-            markets = [m for m in markets if m.family in self.families]
         marks = {m.ticker: m.mid for m in markets if m.mid is not None}
-        if self._start_balance is None:
-            self._start_balance = balance
-        for strat in self.strategies:
-            eligible = [m for m in markets if strat.wants(m)]
-            if not eligible:
+        if intents is None:
+            intents = self.decide(now, markets)
+        for intent in intents:
+            self.status.last_signal = (f"{intent.ticker} {intent.side}@{intent.price} edge "
+                                       f"{intent.edge_per_contract:.3f} ({intent.strategy})")
+            if intent.client_order_id in self.ledger.orders:
+                self.status.bump(self.status.denied, "duplicate_decision")
                 continue
-            probs = strat.probabilities(eligible, now)
-            batch = build_intents(probs, eligible, strategy=strat.name, now=now, cfg=self.gates)
-            for r in batch.rejections:
-                self.status.bump(self.status.rejected, r.reason)
-            for intent in batch.intents:
-                self.status.last_signal = (f"{intent.ticker} {intent.side}@{intent.price} edge "
-                                           f"{intent.edge_per_contract:.3f} ({intent.strategy})")
-                if intent.client_order_id in self.ledger.orders:
-                    self.status.bump(self.status.denied, "duplicate_decision")
-                    continue
-                if (intent.ticker, intent.side) in self._working():
-                    # One working order per market and side: a fresh decision does not stack
-                    # another resting order on top of the one still waiting for a fill.
-                    self.status.bump(self.status.denied, "already_working")
-                    continue
-                equity = balance + self._open_value(marks)
-                self._peak = equity if self._peak is None else max(self._peak, equity)
-                state = build_state(ledger=self.ledger, now=now, bankroll=balance, marks=marks, equity=equity,
-                                    peak_equity=self._peak, exchange_active=active, trading_active=trading)
-                decision = self.risk.check(intent, state)
-                if not isinstance(decision, Approved):
-                    self.status.bump(self.status.denied, decision.reason)
-                    continue
-                ok = self._send(intent.with_count(decision.count), now)
-                if ok is None:  # outcome unknown: reconcile before anything else
-                    if not self.reconcile():
-                        return {"at": now.isoformat(), "placed": placed, "skipped": "unknown order; reconcile failed"}
-                    continue
-                placed.append(intent.client_order_id)
-                balance = self._safe_balance(balance)
+            if (intent.ticker, intent.side) in self._working():
+                # One working order per market and side: a fresh decision does not stack
+                # another resting order on top of the one still waiting for a fill.
+                self.status.bump(self.status.denied, "already_working")
+                continue
+            equity = balance + self._open_value(marks)
+            self._peak = equity if self._peak is None else max(self._peak, equity)
+            state = build_state(ledger=self.ledger, now=now, bankroll=balance, marks=marks, equity=equity,
+                                peak_equity=self._peak, exchange_active=active, trading_active=trading)
+            decision = self.risk.check(intent, state)
+            if not isinstance(decision, Approved):
+                self.status.bump(self.status.denied, decision.reason)
+                continue
+            ok = self._send(intent.with_count(decision.count), now)
+            if ok is None:  # outcome unknown: reconcile before anything else
+                if not self.reconcile():
+                    return {"at": now.isoformat(), "placed": placed, "skipped": "unknown order; reconcile failed"}
+                continue
+            placed.append(intent.client_order_id)
+            balance = self._safe_balance(balance)
         return {"at": now.isoformat(), "placed": placed}
 
     def _working(self) -> set[tuple[str, str]]:

@@ -1,0 +1,55 @@
+"""
+### Near-real-time trading sensor (`trading_sensor`)
+
+Every 5 minutes (one active run at a time): the deferrable `EdgeSensor` hands the watch to the
+triggerer, whose `EdgeTrigger` scans the open markets of the configured families through the
+Kalshi REST client (the local simulator when `KALSHI_EDGE_KALSHI_ENV=local`) and fires when an
+intent passes the shared gates (edge after fees, confidence, spread, time to close, quote age).
+The trigger has no side effects (it may run twice). `place_orders` then sends those intents
+through reconcile → risk engine → ledger → broker, idempotently by `client_order_id`: a retried
+task never sends an intent twice. Paper unless `TRADE_MODE=live` **and** the `live` param is on
+(the equivalent of `--live`), and live still runs the preflight.
+
+Params: `families` (btc, weather, billboard or all), `base_url` (any Kalshi-compatible host),
+`live` (false). Outputs: the order ledger `data/ledger/orders_<mode>.jsonl`; XCom holds the
+intents and a small summary. No backfill: trading is about now (catchup is off).
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, task
+from kalshi_edge.dag_defaults import DEFAULT_ARGS
+from kalshi_edge.trading.sensor import EdgeSensor
+
+FAMILIES = ["btc", "weather", "billboard"]
+
+
+@dag(
+    dag_id="trading_sensor",
+    schedule="*/5 * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["trading", "sensor"],
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    params={
+        "families": Param("all", enum=["all", *FAMILIES]),
+        "base_url": Param(None, type=["null", "string"], description="REST base URL override"),
+        "live": Param(False, type="boolean", description="--live (also needs TRADE_MODE=live)"),
+    },
+)
+def trading_sensor():
+    watch = EdgeSensor(task_id="watch_edges", families=FAMILIES, poll_seconds=15, timeout=240, deferrable=True)
+
+    @task
+    def place_orders(intents: list[dict] | None, params=None) -> dict:
+        from kalshi_edge.trading.dag_tasks import place_from_sensor
+
+        return place_from_sensor(intents or [], params or {})
+
+    place_orders(watch.output)
+
+
+trading_sensor()
