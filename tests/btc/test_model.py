@@ -35,8 +35,12 @@ def test_no_look_ahead_future_bars_perturbed(sample_bars):
     future = bars.t > cutoff
     noisy = bars.logc.copy()
     noisy[future] += rng.normal(0, 0.05, future.sum())  # violent, fake future path
-    perturbed = online_forecast(BarArrays(t=bars.t, logc=noisy, dt=bars.dt), ft, H, p)
-    truncated = online_forecast(BarArrays(t=bars.t[~future], logc=bars.logc[~future], dt=bars.dt), ft, H, p)
+    noisy_range = bars.logrange.copy()
+    noisy_range[future] *= rng.uniform(0, 20, future.sum())  # and fake future high/low ranges
+    perturbed = online_forecast(BarArrays(t=bars.t, logc=noisy, dt=bars.dt, logrange=noisy_range), ft, H, p)
+    truncated = online_forecast(
+        BarArrays(t=bars.t[~future], logc=bars.logc[~future], dt=bars.dt, logrange=bars.logrange[~future]), ft, H, p
+    )
     K = strike_grid(base.spot, 250, 13)
     for other in (perturbed, truncated):
         np.testing.assert_array_equal(other.spot, base.spot)
@@ -48,7 +52,7 @@ def test_no_look_ahead_future_bars_perturbed(sample_bars):
 
 
 def perturbed_spot(bars, noisy, ft, h, p):
-    return online_forecast(BarArrays(t=bars.t, logc=noisy, dt=bars.dt), ft, h, p).spot[0]
+    return online_forecast(BarArrays(t=bars.t, logc=noisy, dt=bars.dt, logrange=bars.logrange), ft, h, p).spot[0]
 
 
 def test_baseline_no_look_ahead(sample_bars):

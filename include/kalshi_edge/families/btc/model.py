@@ -52,6 +52,7 @@ class ModelParams:
     kernel_bw: float = 0.25  # residual KDE bandwidth, in units of z
     t_mix: float = 0.03  # weight of a unit-variance Student-t in the residual distribution
     t_nu: float = 4.0
+    use_range: bool = True  # add EWMAs of the Parkinson high-low variance when bars carry high/low
     p_floor: float = 1e-4  # probabilities are clipped to [p_floor, 1 - p_floor]
 
 
@@ -102,6 +103,7 @@ class BarArrays:
     t: np.ndarray
     logc: np.ndarray
     dt: int
+    logrange: np.ndarray | None = None  # ln(high/low) per bar; None/NaN when unknown
 
     @classmethod
     def from_frame(cls, bars: pd.DataFrame) -> BarArrays:
@@ -113,7 +115,21 @@ class BarArrays:
             raise ValueError("bars must be sorted by ts with unique timestamps")
         if np.any(c <= 0) or not np.all(np.isfinite(c)):
             raise ValueError("bar closes must be positive and finite")
-        return cls(t=t, logc=np.log(c), dt=int(np.median(np.diff(t))))
+        lr = None
+        if "high" in bars.columns and "low" in bars.columns:
+            h = bars["high"].to_numpy(dtype=float)
+            lo = bars["low"].to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lr = np.where((h > 0) & (lo > 0) & (h >= lo), np.log(h / lo), np.nan)
+            if np.isnan(lr).all():
+                lr = None
+        return cls(t=t, logc=np.log(c), dt=int(np.median(np.diff(t))), logrange=lr)
+
+    def parkinson(self) -> np.ndarray | None:
+        """Per-bar Parkinson variance ``ln(H/L)^2 / (4 ln 2)`` (NaN where unknown), or None."""
+        if self.logrange is None:
+            return None
+        return self.logrange**2 / (4.0 * np.log(2.0))
 
     def returns(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-bar log return and number of intervals it spans (index 0: NaN, 1)."""
@@ -148,6 +164,16 @@ def future_factor_sum(start_ns: np.ndarray, end_ns: np.ndarray, dt: int, seasona
     frac = np.clip((end[:, None] - lo) / dt, 0.0, 1.0)
     mid = lo + dt // 2
     return (seasonal[bucket_of(mid)] * frac).sum(axis=1)
+
+
+def regressors(bars: BarArrays, r2: np.ndarray, fb: np.ndarray, p: ModelParams) -> np.ndarray:
+    """(N, K) causal variance regressors: EWMAs of deseasonalized squared returns, and of the
+    deseasonalized Parkinson range variance when the bars carry high/low (``use_range``)."""
+    v = ewma_variances(r2 / fb, bars.dt, p.half_lives_hours)
+    pk = bars.parkinson() if p.use_range else None
+    if pk is None:
+        return v
+    return np.column_stack([v, ewma_variances(pk / fb, bars.dt, p.half_lives_hours)])
 
 
 def ewma_variances(u: np.ndarray, dt: int, half_lives_hours: tuple[float, ...]) -> np.ndarray:
@@ -229,12 +255,14 @@ def _qlike_weights(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return w
 
 
-def prior_state(p: ModelParams) -> ModelState:
-    """Used before there is enough history: flat seasonality, equal weights, Student-t residuals."""
-    k = len(p.half_lives_hours)
-    return ModelState(
-        seasonal=np.ones(N_BUCKETS), weights=np.full(k, 1.0 / k), cdf=_residual_cdf(np.array([]), p)
-    )
+def prior_state(p: ModelParams, k: int | None = None) -> ModelState:
+    """Used before there is enough history: flat seasonality, equal weights on the squared-return
+    EWMAs (range regressors, if any, get 0: their scale vs returns is unknown), Student-t residuals."""
+    n = len(p.half_lives_hours)
+    k = k or n
+    w = np.zeros(k)
+    w[:n] = 1.0 / n
+    return ModelState(seasonal=np.ones(N_BUCKETS), weights=w, cdf=_residual_cdf(np.array([]), p))
 
 
 @dataclass
@@ -260,17 +288,18 @@ def fit_state(
     """
     b = prep.bars
     in_win = (b.t >= lo_ns) & (b.t < hi_ns)
+    k = len(p.half_lives_hours) * (2 if p.use_range and b.logrange is not None else 1)
     if in_win.sum() < p.min_train_days * NS_PER_DAY / b.dt:
-        return prior_state(p)
+        return prior_state(p, k)
     r2 = prep.r**2 / prep.nint
     seasonal = fit_seasonal(b.t[in_win], r2[in_win], p.seasonal_shrink, b.dt)
     if v is None:
         fb = seasonal[bucket_of(b.t - b.dt // 2)] if seasonal_by_bar is None else seasonal_by_bar
-        v = ewma_variances(r2 / fb, b.dt, p.half_lives_hours)
+        v = regressors(b, r2, fb, p)
     # training samples: forecast at bar i (t_i >= lo, with >= 1 day of history), label bar <= t_i + h < hi
     idx = np.flatnonzero(in_win & (b.t + horizon_ns < hi_ns) & (b.t >= b.t[0] + NS_PER_DAY))
     if len(idx) < 50:
-        return prior_state(p)
+        return prior_state(p, k)
     j = np.searchsorted(b.t, b.t[idx] + horizon_ns, side="right") - 1
     rh = b.logc[j] - b.logc[idx]
     sf = future_factor_sum(b.t[idx], b.t[idx] + horizon_ns, b.dt, seasonal)
@@ -352,13 +381,13 @@ def online_forecast(
     for bi in np.unique(bar_block):
         m = bar_block == bi
         fb[m] = seasonals[bi][bucket[m]]
-    v = ewma_variances(r2 / fb, b.dt, p.half_lives_hours)
+    v = regressors(b, r2, fb, p)
     # pass 2: weights + residuals per block
     f_block = np.searchsorted(starts, fns, side="right") - 1
     states: list[ModelState] = []
     for bi, s in enumerate(starts):
         if bi == 0 or not np.any(f_block == bi):
-            st = prior_state(p)
+            st = prior_state(p, v.shape[1])
             if bi > 0:
                 st.seasonal = seasonals[bi]
             states.append(st)
