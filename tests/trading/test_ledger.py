@@ -35,11 +35,11 @@ def test_fills_make_positions_and_are_deduplicated(tmp_path):
     led.append("acknowledged", client_order_id=it.client_order_id, order_id="O1")
     for _ in range(2):
         led.record_fill(client_order_id=it.client_order_id, fill_id="F1", count=Decimal("4"),
-                        price=Decimal("0.42"), fee=Decimal("0.07"), is_taker=True)
+                        yes_price=Decimal("0.42"), fee=Decimal("0.07"), is_taker=True)
     rec = led.orders[it.client_order_id]
     assert rec.state == "partially_filled" and rec.filled == Decimal("4")
     led.record_fill(client_order_id=it.client_order_id, fill_id="F2", count=Decimal("6"),
-                    price=Decimal("0.42"), fee=Decimal("0.10"), is_taker=True)
+                    yes_price=Decimal("0.42"), fee=Decimal("0.10"), is_taker=True)
     assert led.orders[it.client_order_id].state == "filled"
     assert led.net_positions() == {it.ticker: Decimal("10")}
     assert led.positions[it.ticker].cost == Decimal("4.20")
@@ -51,7 +51,7 @@ def test_no_position_costs_the_no_price(tmp_path):
     led = OrderLedger(None)
     it = intent(p=0.2)  # buys NO at 0.60
     led.record_intent(it)
-    led.record_fill(client_order_id=it.client_order_id, fill_id="F", count=Decimal("10"), price=Decimal("0.60"),
+    led.record_fill(client_order_id=it.client_order_id, fill_id="F", count=Decimal("10"), yes_price=Decimal("0.40"),
                     fee=Decimal("0.17"), is_taker=True)
     assert led.net_positions() == {it.ticker: Decimal("-10")}
     assert led.positions[it.ticker].cost == Decimal("6.00")
@@ -83,7 +83,7 @@ class FakeExchange:
         return self.known.get(coid)
 
     def order_fills(self, order_id):
-        return [{"fill_id": "F9", "count": "10", "price": "0.42", "fee": "0.17", "is_taker": True}]
+        return [{"fill_id": "F9", "count": "10", "yes_price": "0.42", "fee": "0.17", "is_taker": True}]
 
 
 class DownExchange:

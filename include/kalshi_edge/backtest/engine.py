@@ -164,10 +164,11 @@ class Backtester:
 
     def _record_fill(self, coid: str, info: Any, at: datetime) -> None:
         intent = self._intents[coid]
-        self.ledger.record_fill(client_order_id=coid, fill_id=info.fill_id, count=info.count, price=info.price,
+        self.ledger.record_fill(client_order_id=coid, fill_id=info.fill_id, count=info.count, yes_price=info.yes_price,
                                 fee=info.fee, is_taker=info.is_taker, ts=at.isoformat())
         self.trades.append(Trade(ts=at, ticker=intent.ticker, side=intent.side, action=intent.action,
-                                 price=info.price, count=info.count, fee=info.fee,
+                                 price=info.yes_price if intent.side == "yes" else 1 - info.yes_price,
+                                 count=info.count, fee=info.fee,
                                  liquidity="taker" if info.is_taker else "maker", client_order_id=coid,
                                  strategy=intent.strategy))
 

@@ -41,17 +41,18 @@ class LiveNotAllowed(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class FillInfo:
-    """One fill of our order. ``price`` is the price of the order's side, dollars."""
+    """One fill of our order. ``yes_price`` is the YES price of the execution, dollars (the ledger
+    converts it to the price of the order's own side)."""
 
     fill_id: str
     count: Decimal
-    price: Decimal
+    yes_price: Decimal
     fee: Decimal
     is_taker: bool
     ts: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"fill_id": self.fill_id, "count": self.count, "price": self.price, "fee": self.fee,
+        return {"fill_id": self.fill_id, "count": self.count, "yes_price": self.yes_price, "fee": self.fee,
                 "is_taker": self.is_taker, "ts": self.ts}
 
 
@@ -106,7 +107,7 @@ class Broker(ABC):
 
 
 def _fill_info(f: EngineFill) -> FillInfo:
-    return FillInfo(fill_id=f.fill_id, count=f.count, price=f.outcome_price, fee=f.fee,
+    return FillInfo(fill_id=f.fill_id, count=f.count, yes_price=f.yes_price, fee=f.fee,
                     is_taker=f.is_taker, ts=str(f.ts_ms))
 
 
@@ -242,11 +243,8 @@ class RestBroker(Broker):
 
     @staticmethod
     def _fill_dict(f: Any) -> dict[str, Any]:
-        # Price of the side the order is long: bid → YES price, ask → NO price.
-        price = f.yes_price if str(f.book_side.value if hasattr(f.book_side, "value") else f.book_side) == "bid" \
-            else f.no_price
         ts = f.created_time.isoformat() if f.created_time else ""
-        return {"fill_id": f.fill_id, "count": f.count, "price": price, "fee": f.fee_cost,
+        return {"fill_id": f.fill_id, "count": f.count, "yes_price": f.yes_price, "fee": f.fee_cost,
                 "is_taker": f.is_taker, "ts": ts, "order_id": f.order_id}
 
     def place(self, intent: OrderIntent, *, count: Decimal, protection: dict[str, object] | None = None
@@ -273,7 +271,7 @@ class RestBroker(Broker):
                 status = self.client.get_order(ack.order_id).status  # IOC remainder: canceled
             for d in self.order_fills(ack.order_id):
                 self._seen_fills.add(d["fill_id"])
-                fills.append(FillInfo(d["fill_id"], d["count"], d["price"], d["fee"], d["is_taker"], d["ts"]))
+                fills.append(FillInfo(d["fill_id"], d["count"], d["yes_price"], d["fee"], d["is_taker"], d["ts"]))
         except TemporaryError:
             pass  # the fills arrive through new_fills()/reconcile; the ack itself is certain
         return PlaceResult(intent.client_order_id, ack.order_id, status, fills)
@@ -314,7 +312,7 @@ class RestBroker(Broker):
                 continue  # not an order of this session (reconcile picks up older ones)
             self._seen_fills.add(f.fill_id)
             d = self._fill_dict(f)
-            out.append((coid, FillInfo(d["fill_id"], d["count"], d["price"], d["fee"], d["is_taker"], d["ts"])))
+            out.append((coid, FillInfo(d["fill_id"], d["count"], d["yes_price"], d["fee"], d["is_taker"], d["ts"])))
         return out
 
 

@@ -193,14 +193,16 @@ class OrderLedger:
         )
         return True
 
-    def record_fill(self, *, client_order_id: str, fill_id: str, count: Decimal, price: Decimal,
+    def record_fill(self, *, client_order_id: str, fill_id: str, count: Decimal, yes_price: Decimal,
                     fee: Decimal, is_taker: bool, ts: str = "") -> bool:
-        """Record a fill once (deduplicated by ``fill_id``). ``price`` is the price of the order's side."""
+        """Record a fill once (deduplicated by ``fill_id``). ``yes_price`` is the execution's YES
+        price; the event stores ``price``, the price of the order's own side."""
         rec = self.orders.get(client_order_id)
         if rec is None:
             raise LedgerError(f"{self.path}: fill {fill_id} for unknown client_order_id {client_order_id}")
         if fill_id in rec.fill_ids:
             return False
+        price = yes_price if rec.side == "yes" else ONE - yes_price
         self.append("fill", client_order_id=client_order_id, fill_id=fill_id, count=count, price=price,
                     fee=fee, is_taker=is_taker, ts=ts)
         return True
@@ -342,7 +344,7 @@ def reconcile(ledger: OrderLedger, broker: ExchangeView) -> dict[str, int]:
 
     ``broker.find_order(coid)`` returns ``{"order_id", "status" (resting|executed|canceled|rejected),
     ...}`` or None when the exchange has never seen it; ``broker.order_fills(order_id)`` returns
-    ``[{"fill_id", "count", "price" (price of the order's side), "fee", "is_taker", "ts"}]``.
+    ``[{"fill_id", "count", "yes_price", "fee", "is_taker", "ts"}]``.
     An order the exchange never saw is closed as ``cancelled`` (reason ``not_at_exchange``) — its
     ``client_order_id`` stays in the ledger, so that decision is never sent again. If the exchange
     cannot be reached, orders stay ``unknown`` and their markets stay blocked.
@@ -367,7 +369,7 @@ def reconcile(ledger: OrderLedger, broker: ExchangeView) -> dict[str, int]:
             ledger.append("acknowledged", client_order_id=rec.client_order_id, order_id=ex["order_id"])
         for f in fills:
             if ledger.record_fill(client_order_id=rec.client_order_id, fill_id=f["fill_id"],
-                                  count=Decimal(str(f["count"])), price=Decimal(str(f["price"])),
+                                  count=Decimal(str(f["count"])), yes_price=Decimal(str(f["yes_price"])),
                                   fee=Decimal(str(f["fee"])), is_taker=bool(f["is_taker"]), ts=str(f.get("ts", ""))):
                 stats["fills"] += 1
         rec = ledger.orders[rec.client_order_id]

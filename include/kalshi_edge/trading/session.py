@@ -113,7 +113,7 @@ class TradingSession:
     def _poll_fills(self) -> None:
         for coid, f in self.broker.new_fills():
             if coid in self.ledger.orders and self.ledger.record_fill(
-                client_order_id=coid, fill_id=f.fill_id, count=f.count, price=f.price, fee=f.fee,
+                client_order_id=coid, fill_id=f.fill_id, count=f.count, yes_price=f.yes_price, fee=f.fee,
                 is_taker=f.is_taker, ts=f.ts,
             ):
                 self.status.fills += 1
@@ -192,7 +192,7 @@ class TradingSession:
             self.broker.cancel(r.order_id)  # idempotent; a failure raises → reconcile next step
             for coid, f in self.broker.new_fills():  # fills that raced the cancel
                 if coid in self.ledger.orders:
-                    self.ledger.record_fill(client_order_id=coid, fill_id=f.fill_id, count=f.count, price=f.price,
+                    self.ledger.record_fill(client_order_id=coid, fill_id=f.fill_id, count=f.count, yes_price=f.yes_price,
                                             fee=f.fee, is_taker=f.is_taker, ts=f.ts)
             if not self.ledger.orders[r.client_order_id].terminal:
                 self.ledger.append("cancelled", client_order_id=r.client_order_id, reason="maker_ttl",
@@ -233,7 +233,7 @@ class TradingSession:
             return res
         self.ledger.append("acknowledged", client_order_id=coid, order_id=res.order_id, at=at)
         for f in res.fills:
-            if self.ledger.record_fill(client_order_id=coid, fill_id=f.fill_id, count=f.count, price=f.price,
+            if self.ledger.record_fill(client_order_id=coid, fill_id=f.fill_id, count=f.count, yes_price=f.yes_price,
                                        fee=f.fee, is_taker=f.is_taker, ts=f.ts):
                 self.status.fills += 1
         if res.status == "canceled" and not self.ledger.orders[coid].terminal:
