@@ -119,3 +119,25 @@ def test_cli_bad_input_is_one_line_error(tmp_path, cli):
                  str(tmp_path / "o.csv")]) == 2
     assert cli(["billboard", "backtest", "--charts", str(CHARTS), "--from", "2023-13-01", "--out",
                  str(tmp_path / "o.csv")]) == 2
+
+
+def test_tune_uses_only_weeks_before_cutoff_and_params_roundtrip(charts_2021_2023, tmp_path, cli):
+    from kalshi_edge.families.billboard.tuning import load_config, save_config, tune
+
+    before = date(2023, 7, 1)
+    cfg, info = tune(charts_2021_2023, before, trials=3, val_weeks=26, base=SMALL)
+    assert info["val_weeks"] == 26 and info["best_log_loss"] <= info["default_log_loss"]
+    # charts dated on/after the cutoff cannot matter: scrambling them gives the same result
+    later = charts_2021_2023["chart_date"] >= before.isoformat()
+    scrambled = charts_2021_2023.copy()
+    scrambled.loc[later, "this_week"] = scrambled.loc[later, "this_week"].to_numpy()[::-1]
+    cfg2, info2 = tune(scrambled, before, trials=3, val_weeks=26, base=SMALL)
+    assert cfg2 == cfg and info2 == info
+    path = tmp_path / "params.json"
+    save_config(cfg, path, info)
+    assert load_config(path) == cfg
+    out = tmp_path / "p.csv"
+    assert cli(["billboard", "predict", "--charts", str(CHARTS), "--week", "2023-09-02", "--params", str(path),
+                "--out", str(out)]) == 0
+    assert cli(["billboard", "predict", "--charts", str(CHARTS), "--week", "2023-09-02", "--params",
+                str(tmp_path / "none.json"), "--out", str(out)]) == 2

@@ -19,11 +19,13 @@ def _read_charts(path: Path):  # noqa: ANN202 - pandas frame
         raise UserError(str(exc)) from None
 
 
-def _config(top_n: int | None, window: str | None, train_days: int | None, seed: int | None):  # noqa: ANN202
+def _config(top_n: int | None, window: str | None, train_days: int | None, params: Path | None = None):  # noqa: ANN202
     from kalshi_edge.families.billboard.model import BillboardModelError, ModelConfig, with_overrides
+    from kalshi_edge.families.billboard.tuning import load_config
 
     try:
-        return with_overrides(ModelConfig(), top_n=top_n, window=window, train_days=train_days, seed=seed)
+        base = load_config(params) if params else ModelConfig()
+        return with_overrides(base, top_n=top_n, window=window, train_days=train_days)
     except BillboardModelError as exc:
         raise UserError(str(exc)) from None
 
@@ -43,6 +45,7 @@ def register(app: typer.Typer) -> None:
         top_n: int | None = typer.Option(None, "--top-n", help="Contenders: last week's top N (default 20)"),
         window: str | None = typer.Option(None, "--window", help="expanding (default) or rolling"),
         train_days: int | None = typer.Option(None, "--train-days", help="Rolling window length in days (default 42)"),
+        params: Path | None = typer.Option(None, "--params", help="Model config JSON from `billboard tune`"),
     ) -> None:
         """Walk-forward: for each week W from --from, train only on charts dated before W and predict W."""
         from kalshi_edge.families.billboard.model import BillboardModelError, run_backtest, write_output
@@ -51,7 +54,7 @@ def register(app: typer.Typer) -> None:
         end = parse_date(to, "--to") if to else None
         if end is not None and end < start:
             raise UserError("--to is before --from")
-        cfg = _config(top_n, window, train_days, None)
+        cfg = _config(top_n, window, train_days, params)
         t0 = time.perf_counter()
         frame = _read_charts(charts)
         n_total = int((frame["chart_date"].drop_duplicates().between(start.isoformat(),
@@ -77,12 +80,13 @@ def register(app: typer.Typer) -> None:
         top_n: int | None = typer.Option(None, "--top-n", help="Contenders: last week's top N (default 20)"),
         window: str | None = typer.Option(None, "--window", help="expanding (default) or rolling"),
         train_days: int | None = typer.Option(None, "--train-days", help="Rolling window length in days (default 42)"),
+        params: Path | None = typer.Option(None, "--params", help="Model config JSON from `billboard tune`"),
     ) -> None:
         """Probabilities of #1 for one chart week from charts dated strictly before it."""
         from kalshi_edge.families.billboard.model import BillboardModelError, predict_for_week, write_output
 
         wk = parse_date(week, "--week")
-        cfg = _config(top_n, window, train_days, None)
+        cfg = _config(top_n, window, train_days, params)
         frame = _read_charts(charts)
         try:
             pred = predict_for_week(frame, wk, cfg)
@@ -149,3 +153,27 @@ def register(app: typer.Typer) -> None:
         console.print(f"billboard_charts: {res['weeks']} weeks, {res['rows_written']} rows written, "
                       f"{res['rows_quarantined']} quarantined; not in archive: {len(missing)}"
                       + (f" (first {missing[0]})" if missing else ""))
+
+    @grp.command("tune")
+    def tune_cmd(
+        charts: Path = typer.Option(..., "--charts", help="Chart CSV in the documented layout"),
+        before: str = typer.Option(..., "--before", help="Tune on the weeks before this date only (YYYY-MM-DD)"),
+        out: Path = typer.Option(..., "--out", help="Params JSON for backtest/predict --params"),
+        trials: int = typer.Option(20, "--trials", help="Optuna trials (one model fit each)"),
+        val_weeks: int = typer.Option(52, "--val-weeks", help="Validation weeks just before --before"),
+    ) -> None:
+        """Optuna search of the LightGBM settings on validation weeks strictly before --before."""
+        from kalshi_edge.families.billboard.model import BillboardModelError
+        from kalshi_edge.families.billboard.tuning import save_config, tune
+
+        if trials < 1 or val_weeks < 4:
+            raise UserError("--trials must be >= 1 and --val-weeks >= 4")
+        frame = _read_charts(charts)
+        try:
+            cfg, info = tune(frame, parse_date(before, "--before"), trials=trials, val_weeks=val_weeks)
+        except BillboardModelError as exc:
+            raise UserError(f"{charts}: {exc}") from None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out, info)
+        console.print(f"validation log loss: default {info['default_log_loss']:.5f}, best {info['best_log_loss']:.5f} "
+                      f"({info['chosen']}); wrote {out}")

@@ -38,6 +38,9 @@ FEATURES: tuple[str, ...] = (
     "leader_streak",
     "leader_change",
     "gap_to_next",
+    "weeks_since_debut",
+    "leader_woc",
+    "target_dec_dist",
 )
 
 
@@ -93,11 +96,15 @@ def history_features(prepared: pd.DataFrame) -> pd.DataFrame:
     f["artist_prev_no1_songs"] = _count_before(f, first_no1)
     f["artist_prev_no1_weeks"] = _count_before(f, no1[["artist_id", "week_idx"]])
 
-    # the current leader's situation (same value for every song that week)
-    leader = f.loc[f["rank"] == 1, ["week_idx", "streak_at_1", "change1"]].rename(
-        columns={"streak_at_1": "leader_streak", "change1": "leader_change"})
+    # weeks since the song's first ever chart week: far above weeks_on_chart for recurrent holiday songs
+    f["weeks_since_debut"] = (df["week_idx"] - df.groupby("song_id")["week_idx"].transform("min")).astype(float)
+
+    # the current leader's situation (same value for every song that week); a leader that debuted at
+    # #1 (album-release bomb) is far more likely to fall than one climbing for months
+    leader = f.loc[f["rank"] == 1, ["week_idx", "streak_at_1", "change1", "weeks_on_chart"]].rename(
+        columns={"streak_at_1": "leader_streak", "change1": "leader_change", "weeks_on_chart": "leader_woc"})
     f = f.merge(leader, on="week_idx", how="left")
-    f[["leader_streak", "leader_change"]] = f[["leader_streak", "leader_change"]].fillna(0.0)
+    f[["leader_streak", "leader_change", "leader_woc"]] = f[["leader_streak", "leader_change", "leader_woc"]].fillna(0.0)
     # momentum relative to the song just above it: rank gap shrinks for songs about to pass it
     f["gap_to_next"] = f["change1"] - f.groupby("week_idx")["change1"].shift(1).fillna(0.0)
     return f
@@ -118,6 +125,16 @@ def _count_before(f: pd.DataFrame, events: pd.DataFrame) -> np.ndarray:
             rows = np.asarray(idx)
             out[rows] = np.searchsorted(arr, weeks[rows], side="left")
     return out
+
+
+def _dec_dist(dates: pd.Series) -> np.ndarray:
+    """Signed days from Dec 31 to each date, in [-183, 183] (holiday charts cluster near 0).
+
+    A calendar fact about the target week, known in advance: not future information.
+    """
+    d = pd.to_datetime(dates)
+    doy = d.dt.dayofyear.to_numpy(dtype=float)
+    return np.where(doy > 183, doy - 366.0, doy)
 
 
 def contender_frame(charts: pd.DataFrame, *, top_n: int = DEFAULT_TOP_N) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -142,6 +159,7 @@ def contender_frame(charts: pd.DataFrame, *, top_n: int = DEFAULT_TOP_N) -> tupl
     next_date = (pd.to_datetime(dates[-1]) + pd.Timedelta(days=7)).strftime("%Y-%m-%d") if n_weeks else ""
     all_dates = np.append(dates, next_date)
     rows["target_date"] = all_dates[rows["target_idx"].to_numpy()]
+    rows["target_dec_dist"] = _dec_dist(rows["target_date"])
     winners = prepared.loc[prepared["this_week"] == 1, ["week_idx", "song_id"]].rename(
         columns={"week_idx": "target_idx", "song_id": "winner_id"})
     rows = rows.merge(winners, on="target_idx", how="left")

@@ -57,6 +57,7 @@ class ModelConfig:
     remainder_weeks: int = 52
     remainder_prior: tuple[float, float] = (1.0, 9.0)  # Beta(a, b) pseudo-counts for the remainder
     min_train_weeks: int = 4
+    features: tuple[str, ...] = FEATURES
     seed: int = 7
     num_threads: int = 1  # one thread: deterministic and fastest when the 2 cores are shared
 
@@ -128,7 +129,7 @@ def predict_week(rows: pd.DataFrame, weeks: pd.DataFrame, target_idx: int, targe
             f"week {target_date}: only {len(train_weeks)} training week(s) before it; need {cfg.min_train_weeks}")
     r = _remainder(weeks, train_weeks, cfg)
 
-    x_train = train[list(FEATURES)].to_numpy(dtype=np.float64)
+    x_train = train[list(cfg.features)].to_numpy(dtype=np.float64)
     y_train = train["label"].to_numpy(dtype=np.float64)
     weight = None
     if cfg.half_life_weeks > 0:
@@ -136,7 +137,7 @@ def predict_week(rows: pd.DataFrame, weeks: pd.DataFrame, target_idx: int, targe
         weight = np.power(0.5, age / cfg.half_life_weeks)
     booster = lgb.train(cfg.lgb_params(len(train)), lgb.Dataset(x_train, y_train, weight=weight),
                         num_boost_round=cfg.num_trees)
-    raw = booster.predict(week_rows[list(FEATURES)].to_numpy(dtype=np.float64))
+    raw = booster.predict(week_rows[list(cfg.features)].to_numpy(dtype=np.float64))
     raw = np.clip(raw, 1e-6, None)
     p_model = (1.0 - r) * raw / raw.sum()
 
@@ -246,6 +247,7 @@ def config_dict(cfg: ModelConfig) -> dict[str, Any]:
     """JSON-able config (for model metadata)."""
     d = asdict(cfg)
     d["remainder_prior"] = list(cfg.remainder_prior)
+    d["features"] = list(cfg.features)
     return d
 
 
