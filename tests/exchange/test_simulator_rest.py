@@ -201,3 +201,39 @@ def test_replay_moves_the_book_to_the_recorded_quotes():
             book = sim.exchange.engine.book(t)
             if u.yes_bid is not None and u.no_bid is not None and u.yes_bid + u.no_bid < 1:
                 assert (book.best_yes_bid, book.best_no_bid) == (u.yes_bid, u.no_bid), t
+
+
+def test_decrease_queue_position_and_expiration(sim):
+    b = sim.base_url
+    # behind the recorded 12 contracts at the 0.16 YES bid
+    r = post(sim, {"ticker": T, "side": "yes", "action": "buy", "count": 6, "yes_price_dollars": "0.1600",
+                   "client_order_id": "q-1"})
+    oid = r.json()["order"]["order_id"]
+    assert requests.get(b + f"/portfolio/orders/{oid}/queue_position", timeout=10).json() == {"queue_position_fp": "12.00"}
+    r = requests.post(b + f"/portfolio/orders/{oid}/decrease", json={"reduce_to": 2}, timeout=10)
+    assert r.json()["order"]["remaining_count_fp"] == "2.00"
+    assert requests.post(b + f"/portfolio/orders/{oid}/decrease", json={}, timeout=10).status_code == 400
+    book = requests.get(b + f"/markets/{T}/orderbook", timeout=10).json()["orderbook_fp"]
+    assert ["0.1600", "14.00"] in book["yes_dollars"]
+    # an order with expiration_ts is cancelled once the clock passes it
+    exp = int(sim.exchange.now().timestamp()) + 60
+    r = post(sim, {"ticker": T, "side": "yes", "action": "buy", "count": 1, "yes_price_dollars": "0.1000",
+                   "expiration_ts": exp, "client_order_id": "exp-1"})
+    eid = r.json()["order"]["order_id"]
+    sim.exchange.clock.advance(61)
+    order = requests.get(b + f"/portfolio/orders/{eid}", timeout=10).json()["order"]
+    assert order["status"] == "canceled"
+    assert requests.get(b + f"/portfolio/orders/{oid}", timeout=10).json()["order"]["status"] == "resting"
+
+
+def test_market_close_cancels_resting_orders_and_frees_cash(sim):
+    start = D(requests.get(sim.base_url + "/portfolio/balance", timeout=10).json()["balance_dollars"])
+    r = post(sim, {"ticker": T, "side": "yes", "action": "buy", "count": 10, "yes_price_dollars": "0.1000",
+                   "client_order_id": "c-1"})
+    oid = r.json()["order"]["order_id"]
+    assert sim.exchange.available_cash("default") == start - D("1.00")
+    sim.exchange.clock.advance(2 * 86400)  # past the KXHIGHNY close
+    order = requests.get(sim.base_url + f"/portfolio/orders/{oid}", timeout=10).json()["order"]
+    assert order["status"] == "canceled"
+    assert sim.exchange.engine.book(T) == ([], [])
+    assert sim.exchange.available_cash("default") == start

@@ -43,6 +43,8 @@ IMPLEMENTED = [
     ("POST", "/portfolio/orders"),
     ("GET", "/portfolio/orders/{order_id}"),
     ("DELETE", "/portfolio/orders/{order_id}"),
+    ("POST", "/portfolio/orders/{order_id}/decrease"),
+    ("GET", "/portfolio/orders/{order_id}/queue_position"),
     ("GET", "/portfolio/fills"),
     ("GET", "/portfolio/settlements"),
 ]
@@ -137,6 +139,12 @@ def test_real_identifiers_validate_against_the_spec(sim):
     oid = r.json()["order"]["order_id"]
     assert r.json()["order"]["status"] == "resting"
     _validate("GET", "/portfolio/orders/{order_id}", requests.get(b + f"/portfolio/orders/{oid}", timeout=10))
+    r = requests.get(b + f"/portfolio/orders/{oid}/queue_position", timeout=10)
+    assert r.status_code == 200
+    _validate("GET", "/portfolio/orders/{order_id}/queue_position", r)
+    r = requests.post(b + f"/portfolio/orders/{oid}/decrease", json={"reduce_by": 1}, timeout=10)
+    assert r.status_code == 200 and r.json()["order"]["remaining_count_fp"] == "1.00"
+    _validate("POST", "/portfolio/orders/{order_id}/decrease", r)
     _validate("DELETE", "/portfolio/orders/{order_id}", requests.delete(b + f"/portfolio/orders/{oid}", timeout=10))
     sim.settle(T, "no")
     for path in ("/portfolio/balance", "/portfolio/positions", "/portfolio/orders", "/portfolio/fills",

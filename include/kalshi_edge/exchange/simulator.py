@@ -21,7 +21,8 @@ where the spec has it): ``GET /exchange/status``, ``/series``, ``/series/{series
 ``/markets/candlesticks``, ``/portfolio/balance``, ``/portfolio/positions``, ``/portfolio/orders``
 (also filtered by ``client_order_id``), ``/portfolio/orders/{id}``, ``/portfolio/fills``,
 ``/portfolio/settlements``; ``POST /portfolio/orders`` and ``DELETE /portfolio/orders/{id}``
-(legacy) and ``POST /portfolio/events/orders`` and ``DELETE /portfolio/events/orders/{id}`` (V2).
+(legacy), ``POST /portfolio/orders/{id}/decrease``, ``GET /portfolio/orders/{id}/queue_position``,
+and ``POST /portfolio/events/orders`` and ``DELETE /portfolio/events/orders/{id}`` (V2).
 A second create with the same ``client_order_id`` answers **409** ``order_already_exists`` with
 the existing order id in ``details``; nothing new is created.
 
@@ -332,6 +333,8 @@ class Simulator:
         g(API + "/portfolio/orders", self.orders_list)
         r.add_post(API + "/portfolio/orders", self.create_order_legacy)
         g(API + "/portfolio/orders/{order_id}", self.order_one)
+        r.add_post(API + "/portfolio/orders/{order_id}/decrease", self.decrease_order)
+        g(API + "/portfolio/orders/{order_id}/queue_position", self.queue_position)
         r.add_delete(API + "/portfolio/orders/{order_id}", self.cancel_order_legacy)
         r.add_post(API + "/portfolio/events/orders", self.create_order_v2)
         r.add_delete(API + "/portfolio/events/orders/{order_id}", self.cancel_order_v2)
@@ -348,6 +351,7 @@ class Simulator:
 
     async def _on_startup(self, app: web.Application) -> None:
         self.hub.start(asyncio.get_running_loop())
+        self._tasks.append(asyncio.create_task(self._sweep_loop()))
         if self.replay is not None:
             self._tasks.append(asyncio.create_task(self._replay_loop()))
 
@@ -359,6 +363,12 @@ class Simulator:
             conn.queue.put_nowait(None)
             with contextlib.suppress(Exception):
                 await conn.ws.close()
+
+    async def _sweep_loop(self) -> None:
+        # Closes and expirations reach WebSocket subscribers even when no REST request comes in.
+        while True:
+            self.exchange.sweep()
+            await asyncio.sleep(0.2)
 
     async def _replay_loop(self) -> None:
         assert self.replay is not None
@@ -401,6 +411,7 @@ class Simulator:
                 if delay:
                     await asyncio.sleep(delay)
                 request[_ACCOUNT] = self._authenticate(request, path)
+                self.exchange.sweep()
             elif path == WS_PATH:
                 request[_ACCOUNT] = self._authenticate(request, path, force=True)
             return await handler(request)
@@ -751,6 +762,15 @@ class Simulator:
             "reduced_by": fmt_count(reduced), "reduced_by_fp": fmt_count(reduced),
             "order": self.exchange.order_dict(rec),
             "ts_ms": int(self.exchange.now().timestamp() * 1000)})
+
+    async def decrease_order(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        rec = self.exchange.decrease_order(request[_ACCOUNT], request.match_info["order_id"], body)
+        return web.json_response({"order": self.exchange.order_dict(rec)})
+
+    async def queue_position(self, request: web.Request) -> web.Response:
+        q = self.exchange.queue_position(request[_ACCOUNT], request.match_info["order_id"])
+        return web.json_response({"queue_position_fp": fmt_count(q)})
 
     async def fills(self, request: web.Request) -> web.Response:
         _q_int(request, "subaccount")

@@ -160,6 +160,7 @@ class MarketState:
     open_interest: Decimal = ZERO
     last_price: Decimal | None = None
     market_id: str = ""
+    closed_swept: bool = False
 
 
 def _price_steps(spec: dict[str, Any], ticker: str) -> list[tuple[Decimal, Decimal, Decimal]]:
@@ -513,6 +514,67 @@ class Exchange:
             rec.last_update = now
             self._emit_deltas(deltas)
             return rec, reduced
+
+    def decrease_order(self, account: str, order_id: str, body: dict[str, Any]) -> OrderRecord:
+        """``POST /portfolio/orders/{id}/decrease``: shrink a resting order, keeping its place."""
+        with self.lock:
+            rec = self.orders.get(order_id)
+            if rec is None or rec.account != account or rec.state.status != "resting":
+                raise ApiError(404, "not_found", f"resting order {order_id!r} not found")
+            given = {k: body.get(k) for k in ("reduce_by", "reduce_by_fp", "reduce_to", "reduce_to_fp")
+                     if body.get(k) is not None}
+            by = given.get("reduce_by_fp", given.get("reduce_by"))
+            to = given.get("reduce_to_fp", given.get("reduce_to"))
+            if (by is None) == (to is None):
+                raise ApiError(400, "invalid_parameters", "give exactly one of reduce_by[_fp] / reduce_to[_fp]")
+            try:
+                amount = parse_count(str(by if by is not None else to), "reduce_by" if by is not None else "reduce_to")
+            except MoneyError as exc:
+                raise ApiError(400, "invalid_parameters", str(exc)) from None
+            if by is not None and amount <= 0:
+                raise ApiError(400, "invalid_parameters", "reduce_by: must be positive")
+            if to is not None and amount > rec.state.remaining_count:
+                raise ApiError(400, "invalid_parameters", f"reduce_to: {amount} exceeds remaining {rec.state.remaining_count}")
+            now = self.now()
+            _, deltas = self.engine.decrease(order_id, reduce_by=amount if by is not None else None,
+                                             reduce_to=amount if to is not None else None, ts_ms=_ms(now))
+            rec.last_update = now
+            self._emit_deltas(deltas)
+            return rec
+
+    def queue_position(self, account: str, order_id: str) -> Decimal:
+        """Contracts ahead of a resting order at its price (``GET .../queue_position``)."""
+        with self.lock:
+            rec = self.orders.get(order_id)
+            if rec is None or rec.account != account or rec.state.status != "resting":
+                raise ApiError(404, "not_found", f"resting order {order_id!r} not found")
+            return self.engine.queue_position(order_id)
+
+    def sweep(self) -> None:
+        """Apply the clock: cancel orders past ``expiration_ts`` and resting orders of closed markets.
+
+        Called before every API request and periodically by the server, so a manual clock that
+        jumps past a close takes effect on the next request.
+        """
+        with self.lock:
+            now = self.now()
+            expired = [st for st in self.engine.resting_orders()
+                       if (rec := self.orders.get(st.order_id)) is not None and rec.expiration is not None
+                       and rec.expiration <= now]
+            for st in expired:
+                _, deltas = self.engine.cancel(st.order_id, ts_ms=_ms(now))
+                self.orders[st.order_id].last_update = now
+                self._emit_deltas(deltas)
+            for t, ms in self.markets.items():
+                if now >= ms.close_time and not ms.closed_swept:
+                    ms.closed_swept = True
+                    canceled = self.engine.close_market(t, ts_ms=_ms(now))
+                    self._emit_deltas([BookDelta(t, s.order.outcome, s.order.outcome_price, -s.remaining_count,
+                                                 _ms(now)) for s in canceled])
+                    for s in canceled:
+                        if s.order_id in self.orders:
+                            self.orders[s.order_id].last_update = now
+                    self._emit(ExchangeEvent("lifecycle", t, {"event_type": "deactivated", "close_ts": int(ms.close_time.timestamp())}))
 
     def get_order(self, account: str, order_id: str) -> OrderRecord:
         with self.lock:
