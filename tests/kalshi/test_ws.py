@@ -125,3 +125,28 @@ def test_journal_torn_last_line_is_skipped_but_corruption_elsewhere_raises(tmp_p
         fh.write("\n" + json.dumps({"recv_ts_ms": 3, "dir": "in", "frame": "{}"}) + "\n")
     with pytest.raises(ValueError, match=r"j.jsonl:2"):
         list(replay(path))
+
+
+def test_keeper_rebuilds_recorded_top_of_book_exactly():
+    """The bench's frames (real KXHIGHNY top-of-book log → deltas) end in the log's last quotes."""
+    import csv
+    import gzip
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root))
+    try:
+        from benchmarks.bench_orderbook import SAMPLE, build_frames
+    finally:
+        sys.path.remove(str(root))
+    k = BookKeeper()
+    for f in build_frames():
+        assert k.process(json.loads(f)) == []
+    with gzip.open(SAMPLE, "rt", newline="") as fh:
+        last = {r["market_ticker"]: r for r in csv.DictReader(fh)}
+    assert k.gaps_detected == 0 and set(k.books) == set(last)
+    for t, r in last.items():
+        yb = D(r["best_yes_bid"]) / 100 if int(r["best_yes_bid"]) > 0 else None
+        nb = D(r["best_no_bid"]) / 100 if int(r["best_no_bid"]) > 0 else None
+        assert (k.books[t].best_yes_bid, k.books[t].best_no_bid) == (yb, nb), t

@@ -453,6 +453,23 @@ def parse_event(d: Mapping[str, Any], markets: Iterable[Mapping[str, Any]] | Non
 # order book
 
 
+_DEC_CACHE: dict[str, Decimal] = {}
+
+
+def _dec_cached(text: str) -> Decimal:
+    """``Decimal(text)`` memoized: a feed repeats the same few hundred price/size strings, and
+    parsing them is most of the cost of applying a delta. Bounded so it cannot grow without limit."""
+    d = _DEC_CACHE.get(text)
+    if d is None:
+        d = Decimal(text)
+        if not d.is_finite():
+            raise KalshiSchemaError(f"orderbook: {text!r} is not a finite number")
+        if len(_DEC_CACHE) >= 65_536:
+            _DEC_CACHE.clear()
+        _DEC_CACHE[text] = d
+    return d
+
+
 class OrderBook:
     """A market's resting bids: ``yes[price] = count`` and ``no[price] = count`` (Decimal dollars).
 
@@ -543,8 +560,8 @@ class OrderBook:
         book = self.yes if side == "yes" else self.no if side == "no" else None
         if book is None:
             raise KalshiSchemaError(f"orderbook_delta[{self.ticker}].side: {side!r} is not yes|no")
-        p = price if isinstance(price, Decimal) else Decimal(price)
-        new = book.get(p, ZERO) + (delta if isinstance(delta, Decimal) else Decimal(delta))
+        p = price if isinstance(price, Decimal) else _dec_cached(price)
+        new = book.get(p, ZERO) + (delta if isinstance(delta, Decimal) else _dec_cached(delta))
         if new > 0:
             book[p] = new
         elif new == 0:

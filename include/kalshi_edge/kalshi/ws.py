@@ -177,6 +177,24 @@ class BookKeeper:
     def process(self, msg: Mapping[str, Any]) -> list[Resnapshot]:
         typ = msg.get("type")
         if typ == "orderbook_delta":
+            # fast path (the overwhelming majority of messages): in-sync sid, next seq, known book
+            sid, seq, body = msg.get("sid"), msg.get("seq"), msg.get("msg")
+            st = self._sids.get(sid)  # type: ignore[arg-type]
+            if (st is not None and not st.resyncing and type(seq) is int and st.last_seq is not None
+                    and seq == st.last_seq + 1 and type(body) is dict):
+                book = self.books.get(body.get("market_ticker"))  # type: ignore[arg-type]
+                if book is not None:
+                    try:
+                        book.apply_delta(body["side"], body["price_dollars"], body["delta_fp"], body.get("ts_ms"))
+                    except KeyError:
+                        pass  # fall through to the slow path, which names the missing field
+                    except (KalshiSchemaError, ArithmeticError) as exc:
+                        st.last_seq = seq
+                        return self._gap(sid, st, f"bad delta ({exc})")  # type: ignore[arg-type]
+                    else:
+                        st.last_seq = seq
+                        self.deltas_applied += 1
+                        return []
             return self._delta(msg)
         if typ == "orderbook_snapshot":
             return self._snapshot(msg)
