@@ -47,11 +47,13 @@ class ModelParams:
     half_lives_hours: tuple[float, ...] = (0.5, 2.0, 12.0, 72.0)
     train_days: int = 42
     refit_days: int = 7
-    min_train_days: float = 2.0
+    min_train_days: float = 1.0
     seasonal_shrink: float = 2.0  # pseudo-days pulling each bucket toward its prior factor
     kernel_bw: float = 0.25  # residual KDE bandwidth, in units of z
     t_mix: float = 0.03  # weight of a unit-variance Student-t in the residual distribution
     t_nu: float = 4.0
+    early_daily_days: int = 0  # refit daily during the first days of history, then every refit_days
+    recency_halflife_days: float = 0.0  # 0: all training days weigh the same
     use_range: bool = True  # add EWMAs of the Parkinson high-low variance when bars carry high/low
     p_floor: float = 1e-4  # probabilities are clipped to [p_floor, 1 - p_floor]
 
@@ -213,17 +215,19 @@ def fit_seasonal(t: np.ndarray, r2: np.ndarray, shrink_days: float, dt: int) -> 
     return f / np.average(f, weights=np.maximum(n, 1))
 
 
-def _residual_cdf(z: np.ndarray, p: ModelParams) -> np.ndarray:
-    """Symmetrized, kernel-smoothed empirical CDF of z on Z_GRID, mixed with a Student-t."""
+def _residual_cdf(z: np.ndarray, p: ModelParams, weights: np.ndarray | None = None) -> np.ndarray:
+    """Symmetrized, kernel-smoothed (optionally weighted) empirical CDF of z on Z_GRID, mixed with a Student-t."""
     tdist = stats.t(df=p.t_nu, scale=np.sqrt((p.t_nu - 2) / p.t_nu))
     t_cdf = tdist.cdf(Z_GRID)
-    z = z[np.isfinite(z)]
+    ok = np.isfinite(z)
+    z = z[ok]
+    wt = np.ones(len(z)) if weights is None else weights[ok]
     if len(z) < 50:
         return t_cdf
     zz = np.clip(np.concatenate([z, -z]), Z_GRID[0], Z_GRID[-1])
     step = Z_GRID[1] - Z_GRID[0]
     edges = np.concatenate([[Z_GRID[0] - step / 2], Z_GRID + step / 2])
-    hist, _ = np.histogram(zz, bins=edges)
+    hist, _ = np.histogram(zz, bins=edges, weights=np.concatenate([wt, wt]))
     pdf = hist / hist.sum()
     half = int(np.ceil(5 * p.kernel_bw / step))
     kx = np.arange(-half, half + 1) * step
@@ -236,16 +240,17 @@ def _residual_cdf(z: np.ndarray, p: ModelParams) -> np.ndarray:
     return np.maximum.accumulate(np.clip(mix, 0.0, 1.0))
 
 
-def _qlike_weights(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Non-negative w minimizing mean(y / (x·w) + log(x·w)) (QLIKE, robust to outliers in y)."""
+def _qlike_weights(x: np.ndarray, y: np.ndarray, sw: np.ndarray | None = None) -> np.ndarray:
+    """Non-negative w minimizing the (sample-weighted) mean of y / (x·w) + log(x·w) (QLIKE)."""
     k = x.shape[1]
     scale = np.nanmean(y) or 1.0
     xs, ys = x / scale, y / scale
+    a = np.ones(len(y)) / len(y) if sw is None else sw / sw.sum()
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         v = np.maximum(xs @ w, 1e-12)
-        val = np.mean(ys / v + np.log(v))
-        g = ((1.0 / v - ys / v**2)[:, None] * xs).mean(axis=0)
+        val = np.sum(a * (ys / v + np.log(v)))
+        g = ((a * (1.0 / v - ys / v**2))[:, None] * xs).sum(axis=0)
         return float(val), g
 
     res = optimize.minimize(loss, np.full(k, 1.0 / k), jac=True, method="L-BFGS-B", bounds=[(0, None)] * k)
@@ -307,11 +312,14 @@ def fit_state(
     good = np.isfinite(x).all(axis=1) & (sf > 0)
     x, rh, sf = x[good], rh[good], sf[good]
     y = rh**2 / sf
-    w = _qlike_weights(x, y)
+    # recency weights: recent training weeks count more (regimes drift); half-life in days
+    age_days = (hi_ns - b.t[idx][good]) / NS_PER_DAY
+    sw = 0.5 ** (age_days / p.recency_halflife_days) if p.recency_halflife_days > 0 else None
+    w = _qlike_weights(x, y, sw)
     sig = np.sqrt(np.maximum(x @ w, 1e-18) * sf)
     z = rh / sig
     return ModelState(
-        seasonal=seasonal, weights=w, cdf=_residual_cdf(z, p), n_train=len(z), fitted_until_ns=hi_ns,
+        seasonal=seasonal, weights=w, cdf=_residual_cdf(z, p, sw), n_train=len(z), fitted_until_ns=hi_ns,
         meta={"z_std": float(np.std(z)), "train_from": pd.Timestamp(lo_ns, tz="UTC").isoformat()},
     )
 
@@ -364,6 +372,10 @@ def online_forecast(
     first = day0 + NS_PER_DAY
     last = max(int(fns.max()) if len(fns) else b.t[-1], b.t[-1])
     starts = np.arange(first, last + step, step, dtype=np.int64)
+    # while history is short, refit daily: a week on the prior state is a week of poor forecasts
+    early = np.arange(first, min(first + p.early_daily_days * NS_PER_DAY, last + NS_PER_DAY), NS_PER_DAY,
+                      dtype=np.int64)
+    starts = np.unique(np.concatenate([early, starts]))
     starts = np.concatenate([[np.iinfo(np.int64).min], starts])  # block 0: before first refit
     r2 = prep.r**2 / prep.nint
     # pass 1: seasonal factors per block (from data before the block) -> per-bar factors
