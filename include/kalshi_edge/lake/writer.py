@@ -112,7 +112,7 @@ def _coerce_column(values: pd.Series, typ: pa.DataType) -> tuple[pd.Series, pd.S
         return conv_vals.where(ok, None), ok.astype(bool)
     if pa.types.is_boolean(typ):
         mapping = {True: True, False: False, "true": True, "false": False, "True": True, "False": False,
-                   "1": True, "0": False, 1: True, 0: False}
+                   "1": True, "0": False}  # 1 and 0 hash like True and False
         conv_vals = values.map(lambda v: mapping.get(v, _BAD) if v is not None and v == v else None)
         ok = conv_vals.map(lambda v: v is not _BAD)
         return conv_vals.where(ok, None), ok.astype(bool)
