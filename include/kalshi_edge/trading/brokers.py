@@ -256,7 +256,8 @@ class RestBroker(Broker):
             ack = self.client.create_order(
                 ticker=intent.ticker, side=intent.book_side, count=count, price=intent.yes_price,
                 client_order_id=intent.client_order_id, time_in_force=intent.time_in_force,
-                post_only=intent.post_only, order_group_id=prot.get("order_group_id"),
+                post_only=intent.post_only, reduce_only=intent.action == "sell",
+                order_group_id=prot.get("order_group_id"),
                 cancel_order_on_pause=prot.get("cancel_order_on_pause"),
             )
         except TemporaryError as exc:

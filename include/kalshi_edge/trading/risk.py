@@ -6,9 +6,10 @@ Checks, in order (the first failing one is the denial reason):
 ``exchange_inactive``  exchange or trading is not active (exchange-status guard)
 ``stale_data``         the quote behind the intent is older than ``max_quote_age_s``
 ``market_blocked``     the ledger has an order on this market whose outcome is unknown
+``rate_limited``       more than ``max_orders_per_second`` orders in the last second
+(exits — ``action="sell"`` — are approved here, up to the position, past the loss caps)
 ``daily_loss_cap``     today's realized + unrealized PnL is at or below −cap
 ``drawdown``           equity fell ``max_drawdown`` below its peak → trips the kill switch
-``rate_limited``       more than ``max_orders_per_second`` orders in the last second
 ``no_edge``            Kelly fraction ≤ 0 (the model does not favour this side at this price)
 ``limit_market`` / ``limit_event`` / ``limit_family`` / ``limit_total``
                        no capacity left under that limit (sizes are clipped to the tightest)
@@ -211,24 +212,21 @@ class RiskEngine:
             return Denied("stale_data", f"quote {age:.1f}s old > {lim.max_quote_age_s}s")
         if intent.ticker in state.blocked_markets:
             return Denied("market_blocked", "an order on this market has an unknown outcome; reconcile first")
-        day_pnl = state.realized_pnl_today + state.unrealized_pnl
-        if day_pnl <= -lim.daily_loss_cap:
-            return Denied("daily_loss_cap", f"today's PnL {day_pnl} ≤ −{lim.daily_loss_cap}")
-        if state.equity is not None and state.peak_equity is not None:
-            dd = state.peak_equity - state.equity
-            if dd >= lim.max_drawdown:
-                if self.kill_switch is not None:
-                    self.kill_switch.trip(f"drawdown {dd} ≥ {lim.max_drawdown}", at=state.now)
-                return Denied("drawdown", f"drawdown {dd} ≥ {lim.max_drawdown}; kill switch tripped")
         while self._sent and (state.now - self._sent[0]).total_seconds() >= 1.0:
             self._sent.popleft()
         if len(self._sent) >= lim.max_orders_per_second:
             return Denied("rate_limited", f"{len(self._sent)} orders in the last second")
         if intent.action == "sell":
-            # Exits reduce risk: only bounded by the position itself.
+            # Exits reduce risk: allowed past the loss caps, bounded only by the position itself.
             pos = abs(state.exposure(intent).position)
             size = min(intent.count, pos)
             return Approved(size) if size > 0 else Denied("size_zero", "nothing to sell")
+        day_pnl = state.realized_pnl_today + state.unrealized_pnl
+        if day_pnl <= -lim.daily_loss_cap:
+            return Denied("daily_loss_cap", f"today's PnL {day_pnl} ≤ −{lim.daily_loss_cap}")
+        tripped = self.guard(state)
+        if tripped is not None:
+            return tripped
 
         f = kelly_fraction(win_prob=intent.win_prob, price=intent.price)
         if f <= 0:
@@ -253,6 +251,18 @@ class RiskEngine:
         if size <= 0:
             return Denied("size_zero", f"Kelly size {stake / intent.price:.2f} < 1 contract")
         return Approved(size, tuple(notes))
+
+    def guard(self, state: PortfolioState) -> Denied | None:
+        """The portfolio-level check, run every step even when no intent is pending: a drawdown of
+        ``max_drawdown`` from the equity peak trips the (persisted) kill switch."""
+        if state.equity is None or state.peak_equity is None:
+            return None
+        dd = state.peak_equity - state.equity
+        if dd < self.limits.max_drawdown:
+            return None
+        if self.kill_switch is not None:
+            self.kill_switch.trip(f"drawdown {dd} ≥ {self.limits.max_drawdown}", at=state.now)
+        return Denied("drawdown", f"drawdown {dd} ≥ {self.limits.max_drawdown}; kill switch tripped")
 
     def record_sent(self, at: datetime) -> None:
         """Count an order towards the rate window (call when it is actually sent)."""

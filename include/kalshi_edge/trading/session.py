@@ -94,6 +94,7 @@ class TradingSession:
         self.maker_ttl_s = maker_ttl_s
         self.status = SessionStatus()
         self._needs_reconcile = True
+        self._killed = False
         self._peak: Decimal | None = None
         self._start_balance: Decimal | None = None
 
@@ -135,6 +136,8 @@ class TradingSession:
         self.status.steps += 1
         self.status.last_step_at = now
         placed: list[str] = []
+        if self._kill_switch_tripped():
+            return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped; a person must reset it"}
         if self._needs_reconcile and not self.reconcile():
             return {"at": now.isoformat(), "placed": placed, "skipped": "exchange unreachable; reconcile pending"}
         try:
@@ -150,7 +153,15 @@ class TradingSession:
         marks = {m.ticker: m.mid for m in markets if m.mid is not None}
         if intents is None:
             intents = self.decide(now, markets)
-        for intent in intents:
+        equity = balance + self._open_value(marks)
+        self._peak = equity if self._peak is None else max(self._peak, equity)
+        state0 = build_state(ledger=self.ledger, now=now, bankroll=balance, marks=marks, equity=equity,
+                             peak_equity=self._peak, exchange_active=active, trading_active=trading)
+        if self.risk.guard(state0) is not None and self._kill_switch_tripped():
+            return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped (drawdown)"}
+        # Stop-loss exits go first: they reduce risk and are never blocked by exposure limits.
+        exits = self._stop_loss_exits(now, markets, state0)
+        for intent in [*exits, *intents]:
             self.status.last_signal = (f"{intent.ticker} {intent.side}@{intent.price} edge "
                                        f"{intent.edge_per_contract:.3f} ({intent.strategy})")
             if intent.client_order_id in self.ledger.orders:
@@ -168,6 +179,8 @@ class TradingSession:
             decision = self.risk.check(intent, state)
             if not isinstance(decision, Approved):
                 self.status.bump(self.status.denied, decision.reason)
+                if self._kill_switch_tripped():  # the drawdown check just tripped it
+                    return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped"}
                 continue
             ok = self._send(intent.with_count(decision.count), now)
             if ok is None:  # outcome unknown: reconcile before anything else
@@ -177,6 +190,48 @@ class TradingSession:
             placed.append(intent.client_order_id)
             balance = self._safe_balance(balance)
         return {"at": now.isoformat(), "placed": placed}
+
+    def _kill_switch_tripped(self) -> bool:
+        """True when the kill switch is tripped; the first time, cancel every resting order."""
+        ks = self.risk.kill_switch
+        if ks is None or not ks.tripped:
+            return False
+        if not self._killed:
+            self._killed = True
+            n = self.shutdown(force=True)
+            self.status.errors.append(f"kill switch: {ks.info().get('reason', 'tripped')}; cancelled {n} resting")
+        return True
+
+    def _stop_loss_exits(self, now: datetime, markets: list[MarketSnapshot], state: Any) -> list[OrderIntent]:
+        """Sell intents (taker, at our side's bid) for positions past the stop-loss."""
+        from kalshi_edge.kalshi.fees import order_fee
+        from kalshi_edge.trading.intents import client_order_id
+
+        by = {m.ticker: m for m in markets}
+        sell_marks: dict[str, Decimal] = {}
+        for t, p in self.ledger.positions.items():
+            m = by.get(t)
+            if m is None or p.position == 0:
+                continue
+            bid = m.yes_bid if p.position > 0 else m.no_bid
+            if bid is not None and bid > 0:
+                sell_marks[t] = bid
+        out = []
+        for t in self.risk.stop_loss_tickers(state, sell_marks):
+            p, m = self.ledger.positions[t], by[t]
+            side = "yes" if p.position > 0 else "no"
+            count = abs(p.position)
+            price = sell_marks[t]
+            out.append(OrderIntent(
+                client_order_id=client_order_id(strategy="stop_loss", ticker=t, side=side, action="sell",
+                                                decided_at=now, bucket_s=self.gates.decision_bucket_s),
+                strategy="stop_loss", family=p.family, ticker=t, event_ticker=p.event_ticker, side=side,  # type: ignore[arg-type]
+                action="sell", price=price, count=count, liquidity="taker",
+                p_yes=float(m.mid) if m.mid is not None else 0.5, confidence=1.0, edge_per_contract=ZERO,
+                fee_estimate=order_fee(price=price, count=count, schedule=m.fee_schedule, tick=self.gates.fee_tick),
+                decided_at=now, quote_ts=m.quote_ts, close_time=m.close_time, reason="stop_loss",
+            ))
+        return out
 
     def _working(self) -> set[tuple[str, str]]:
         return {(r.ticker, r.side) for r in self.ledger.open_orders()}
@@ -241,9 +296,9 @@ class TradingSession:
         return res
 
     # ------------------------------------------------------------------ shutdown
-    def shutdown(self) -> int:
-        """Cancel our resting orders when configured to. Returns how many were cancelled."""
-        if not self.cancel_on_shutdown:
+    def shutdown(self, *, force: bool = False) -> int:
+        """Cancel our resting orders when configured to (always when ``force``). Returns how many."""
+        if not (self.cancel_on_shutdown or force):
             return 0
         n = 0
         try:
