@@ -141,3 +141,9 @@ def test_tune_uses_only_weeks_before_cutoff_and_params_roundtrip(charts_2021_202
                 "--out", str(out)]) == 0
     assert cli(["billboard", "predict", "--charts", str(CHARTS), "--week", "2023-09-02", "--params",
                 str(tmp_path / "none.json"), "--out", str(out)]) == 2
+
+
+@pytest.mark.slow
+def test_parallel_backtest_equals_serial(charts_2021_2023, backtest):
+    par = run_backtest(charts_2021_2023, date(2023, 10, 1), date(2023, 11, 25), SMALL, n_jobs=2)
+    pd.testing.assert_frame_equal(par.predictions, backtest.predictions)

@@ -194,9 +194,31 @@ def evaluate(pred: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
             all_metrics(y, known["p_baseline"].to_numpy(), wk))
 
 
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(rows: pd.DataFrame, weeks: pd.DataFrame, cfg: ModelConfig) -> None:
+    _WORKER.update(rows=rows, weeks=weeks, cfg=cfg)
+
+
+def _work(job: tuple[int, str]) -> pd.DataFrame:
+    return predict_week(_WORKER["rows"], _WORKER["weeks"], job[0], job[1], _WORKER["cfg"])
+
+
+def _default_jobs(n_weeks: int) -> int:
+    """Two processes for long backtests (the target machine has 2 cores); serial for short ones,
+    where starting workers costs more than it saves."""
+    import os
+
+    return 1 if n_weeks < 40 else max(1, min(2, os.cpu_count() or 1))
+
+
 def run_backtest(charts: pd.DataFrame, start: date, end: date | None = None, cfg: ModelConfig | None = None,
-                 on_week: Callable[[], None] | None = None) -> BacktestResult:
-    """Walk forward over every chart week in [start, end]; week W trains only on charts dated before W."""
+                 on_week: Callable[[], None] | None = None, n_jobs: int | None = None) -> BacktestResult:
+    """Walk forward over every chart week in [start, end]; week W trains only on charts dated before W.
+
+    ``n_jobs``: worker processes (default: 2 for 40+ weeks, else 1); results do not depend on it.
+    """
     cfg = cfg or ModelConfig()
     rows, weeks = contender_frame(charts, top_n=cfg.top_n)
     lo = start.isoformat()
@@ -204,11 +226,28 @@ def run_backtest(charts: pd.DataFrame, start: date, end: date | None = None, cfg
     targets = weeks[(weeks["target_date"] >= lo) & (weeks["target_date"] <= hi) & weeks["winner_in_contenders"].notna()]
     if targets.empty:
         raise BillboardModelError(f"no chart weeks between {lo} and {hi} in the charts")
+    jobs = [(int(i), str(d)) for i, d in zip(targets["target_idx"], targets["target_date"], strict=True)]
+    workers = _default_jobs(len(jobs)) if n_jobs is None else max(1, n_jobs)
     frames = []
-    for t_idx, t_date in zip(targets["target_idx"], targets["target_date"], strict=True):
-        frames.append(predict_week(rows, weeks, int(t_idx), str(t_date), cfg))
-        if on_week is not None:
-            on_week()
+    if workers == 1:
+        for t_idx, t_date in jobs:
+            frames.append(predict_week(rows, weeks, t_idx, t_date, cfg))
+            if on_week is not None:
+                on_week()
+    else:
+        # Weeks are independent fits: spread them over processes (spawn, not fork: LightGBM's OpenMP
+        # runtime is not fork-safe). Each week's result is identical to the serial run.
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        cols = list(dict.fromkeys(["target_idx", "target_date", "label", "rank", "song", "artist", "song_id",
+                                   *cfg.features]))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                                 initargs=(rows[cols], weeks, cfg)) as pool:
+            for frame in pool.map(_work, jobs, chunksize=4):
+                frames.append(frame)
+                if on_week is not None:
+                    on_week()
     pred = pd.concat(frames, ignore_index=True)
     m, b = evaluate(pred)
     return BacktestResult(pred, m, b, cfg, len(targets))
