@@ -33,6 +33,7 @@ def _best_of(fn, repeat: int) -> float:
 def run() -> list[dict]:
     import duckdb
     import pandas as pd
+
     from kalshi_edge.backtest.data import load_top_of_book
     from kalshi_edge.backtest.engine import Backtester
     from kalshi_edge.trading.strategy import get_strategy

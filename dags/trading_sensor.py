@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
+
 from kalshi_edge.dag_defaults import DEFAULT_ARGS
 from kalshi_edge.trading.sensor import EdgeSensor
 

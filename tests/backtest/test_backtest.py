@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from kalshi_edge.backtest.data import load_top_of_book
 from kalshi_edge.backtest.engine import BacktestConfig, Backtester
 from kalshi_edge.backtest.runner import run_backtest

@@ -17,6 +17,7 @@ def cli_main() -> Callable[[list[str]], int]:
         return main
     except ImportError:
         import typer
+
         from kalshi_edge.cli import backtest_cmd, trade_cmd
         from kalshi_edge.cli.common import UserError, console
         from kalshi_edge.config import ConfigError

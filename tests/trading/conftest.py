@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from kalshi_edge.trading.strategy import MarketSnapshot, ModelProbability
 
 NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)

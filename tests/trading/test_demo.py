@@ -1,4 +1,5 @@
 import pytest
+
 from kalshi_edge.config import load_settings
 
 

@@ -3,9 +3,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+
 from kalshi_edge.kalshi.fees import FeeSchedule, FeeType, order_fee
 from kalshi_edge.trading.intents import GateConfig, build_intents, client_order_id
-
 from tests.trading.conftest import NOW, prob, snap
 
 CFG = GateConfig(min_edge_dollars=Decimal("0.02"), min_confidence=0.5, max_spread=Decimal("0.10"),

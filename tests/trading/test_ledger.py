@@ -2,9 +2,9 @@ from decimal import Decimal
 
 import duckdb
 import pytest
+
 from kalshi_edge.trading.intents import GateConfig, build_intents
 from kalshi_edge.trading.ledger import LedgerError, OrderLedger, ledger_view_sql, reconcile
-
 from tests.trading.conftest import NOW, prob, snap
 
 

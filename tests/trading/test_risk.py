@@ -3,6 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+
 from kalshi_edge.config import load_settings
 from kalshi_edge.trading.intents import GateConfig, build_intents
 from kalshi_edge.trading.risk import (
@@ -16,7 +17,6 @@ from kalshi_edge.trading.risk import (
     kelly_fraction,
     protection_fields,
 )
-
 from tests.trading.conftest import NOW, prob, snap
 
 LIM = RiskLimits(max_contracts_per_market=Decimal("50"), max_dollars_per_event=Decimal("20"),

@@ -8,6 +8,7 @@ import os
 from decimal import Decimal
 
 import pytest
+
 from kalshi_edge.config import load_settings
 from kalshi_edge.exchange.scenario import BUILTIN_CLOCK
 from kalshi_edge.exchange.simulator import run_simulator_in_thread

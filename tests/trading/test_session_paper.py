@@ -15,7 +15,6 @@ from kalshi_edge.trading.ledger import OrderLedger
 from kalshi_edge.trading.risk import KillSwitch, RiskEngine, RiskLimits
 from kalshi_edge.trading.session import TradingSession
 from kalshi_edge.trading.strategy import ModelProbability, Strategy
-
 from tests.trading.conftest import NOW, snap
 
 TICKER = "KXHIGHNY-26MAR01-B45.5"

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from kalshi_edge.config import load_settings
 from kalshi_edge.exchange.scenario import BUILTIN_CLOCK
 from kalshi_edge.exchange.simulator import run_simulator_in_thread

@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+
 from kalshi_edge.trading.strategy import (
     ModelProbability,
     event_of,
@@ -9,7 +10,6 @@ from kalshi_edge.trading.strategy import (
     get_strategy,
     list_strategies,
 )
-
 from tests.trading.conftest import NOW, snap
 
 
