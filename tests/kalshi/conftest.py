@@ -38,6 +38,7 @@ def run_cli(capsys):
 
 def _fallback_main(argv: list[str]) -> int:  # pragma: no cover - only before the root CLI is complete
     import typer
+
     from kalshi_edge.cli import kalshi_cmd
     from kalshi_edge.cli.common import UserError, console
     from kalshi_edge.kalshi.errors import KalshiError

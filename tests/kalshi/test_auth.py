@@ -8,6 +8,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
 from kalshi_edge.kalshi.auth import (
     HEADER_KEY,
     HEADER_SIG,

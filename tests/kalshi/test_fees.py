@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from kalshi_edge.kalshi.fees import FeeSchedule, FeeType, order_fee, taker_fee_per_contract_vec
 from kalshi_edge.kalshi.money import MoneyError
 

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 from conftest import load_fixture
+
 from kalshi_edge.kalshi.ingest import (
     candlestick_rows,
     ingest_ws_journal,

@@ -16,6 +16,7 @@ import pytest
 import requests
 from conftest import load_fixture
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from kalshi_edge.kalshi.auth import HEADER_SIG, HEADER_TS, verify
 from kalshi_edge.kalshi.errors import AuthError, KalshiError, PermanentError, RateLimitedError, TemporaryError
 from kalshi_edge.kalshi.models import Market

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 from conftest import load_fixture
+
 from kalshi_edge.kalshi.errors import SemanticsError
 from kalshi_edge.kalshi.models import Market, parse_markets
 from kalshi_edge.kalshi.semantics import (

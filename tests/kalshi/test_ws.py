@@ -11,6 +11,7 @@ import json
 from decimal import Decimal as D
 
 import pytest
+
 from kalshi_edge.kalshi.errors import KalshiSchemaError
 from kalshi_edge.kalshi.journal import Journal, replay
 from kalshi_edge.kalshi.ws import BookKeeper, Resnapshot, decode_lifecycle, decode_ticker, rebuild_books

@@ -1,0 +1,90 @@
+"""Task-level entry points (what the ``kalshi_*`` DAGs and the demo call). Airflow-free.
+
+Offline runs (``kalshi_env=local``) talk to the local simulator: the one configured at
+``settings.rest_base_url`` if it answers, otherwise one started in-process for the duration of
+the task from the built-in scenario (the only place this package reaches into ``exchange``; the
+import is lazy so the client library itself never depends on the simulator).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from kalshi_edge.kalshi.errors import KalshiError
+from kalshi_edge.kalshi.ingest import snapshot_markets, snapshot_orderbooks
+from kalshi_edge.kalshi.rest import KalshiRestClient
+
+#: The series the three families trade (temperature, BTC above/below and ranges, Hot 100 #1).
+DEFAULT_SERIES = ("KXHIGHNY", "KXBTCD", "KXBTC", "KXTOPSONG")
+
+
+@contextlib.contextmanager
+def kalshi_client(settings: Any, *, base_url: str | None = None, offline: bool | None = None,
+                  **kw: Any) -> Iterator[KalshiRestClient]:
+    """A REST client for the task: ``base_url``, else settings; offline falls back to an in-process simulator."""
+    if offline is None:
+        offline = str(getattr(settings.kalshi_env, "value", settings.kalshi_env)) == "local"
+    url = base_url or settings.rest_base_url
+    client = KalshiRestClient.from_settings(settings, base_url=url, **kw)
+    if not offline or base_url:
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    try:
+        client.request("GET", "/exchange/status", retry=False)
+        reachable = True
+    except KalshiError:
+        reachable = False
+    if reachable:
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    client.close()
+    from kalshi_edge.exchange.simulator import run_simulator_in_thread  # offline wiring only
+
+    with run_simulator_in_thread() as sim:
+        local = KalshiRestClient(sim.base_url, **kw)
+        try:
+            yield local
+        finally:
+            local.close()
+
+
+def run_market_snapshots(
+    settings: Any,
+    *,
+    as_of: datetime,
+    series: Sequence[str] = DEFAULT_SERIES,
+    base_url: str | None = None,
+    offline: bool | None = None,
+    max_books_per_series: int = 50,
+    depth: int | None = None,
+) -> dict[str, Any]:
+    """Snapshot open markets and their order books for each series at logical time ``as_of``.
+
+    Returns a small JSON-safe summary (for XCom). Idempotent: keys are (``as_of``, ticker).
+    """
+    from kalshi_edge.lake import Lake
+
+    lake = Lake.from_settings(settings)
+    out: dict[str, Any] = {"as_of": as_of.isoformat(), "series": {}}
+    with kalshi_client(settings, base_url=base_url, offline=offline) as client:
+        out["base_url"] = client.base_url
+        for s in series:
+            m = snapshot_markets(client, lake, s, as_of, status="open")
+            tickers = [t for t in _open_tickers(client, s)][:max_books_per_series]
+            b = snapshot_orderbooks(client, lake, tickers, as_of, depth=depth) if tickers else {"books": 0}
+            out["series"][s] = {"markets": m["markets"], "books": b["books"],
+                                "quarantined": m["rows_quarantined"] + b.get("rows_quarantined", 0)}
+    return out
+
+
+def _open_tickers(client: KalshiRestClient, series: str) -> list[str]:
+    return [m.ticker for m in client.iter_markets(series_ticker=series, status="open")]
