@@ -38,6 +38,7 @@ def run() -> list[dict]:
 
     import numpy as np
     import pandas as pd
+
     from kalshi_edge.families.btc.bars import read_bars_csv
     from kalshi_edge.families.btc.edge import Quote, ladder_edge_vec, market_edge
     from kalshi_edge.families.btc.model import BarArrays, ModelParams, online_forecast, prob_above_from_z

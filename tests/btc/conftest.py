@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from kalshi_edge.families.btc.bars import read_bars_csv
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import numpy as np
 import pytest
+
 from kalshi_edge.families.btc.edge import (
     Quote,
     SelectionFilters,

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
+
 from kalshi_edge.families.btc.bars import parse_bars_frame, read_bars_csv, validate_bars
 from kalshi_edge.families.btc.ingest import backfill_coinbase, import_bars_csv, read_lake_bars, write_ticks
 from kalshi_edge.lake import Lake

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from kalshi_edge.families.btc.evaluate import evaluate, strike_grid, write_rows
 from kalshi_edge.families.btc.model import (
     NS_PER_H,

@@ -7,6 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+
 from kalshi_edge.config import Settings
 from kalshi_edge.families.btc.datasets import BTC_EDGE_SNAPSHOTS, BTC_OPPORTUNITIES
 from kalshi_edge.families.btc.pipeline import edge_snapshot, run_hourly_edge, sample_ladders

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+
 from kalshi_edge.config import Settings
 from kalshi_edge.families.btc.model import load_model
 from kalshi_edge.families.btc.pipeline import edge_snapshot, run_hourly_edge, sample_ladders

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
+
 from kalshi_edge.modeling.metrics import (
     brier,
     calibration_table,

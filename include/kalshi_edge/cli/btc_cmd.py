@@ -58,6 +58,74 @@ def register(app: typer.Typer) -> None:
                     ["forecaster", "rows", "Brier", "log loss", "ECE"], rows)
         skipped = ", ".join(f"{k}={v}" for k, v in res.skipped.items())
         console.print(f"wrote {len(res.rows)} rows to {out} in {time.perf_counter() - t0:.1f}s (skipped: {skipped})")
+        from kalshi_edge.families.btc.model import save_model
+
+        meta = {"kind": "evaluate", "bars": str(bars), "horizon_minutes": horizon_minutes, "strike_step": strike_step,
+                "strikes": strikes, "from": from_, "model": res.model, "baseline": res.baseline, "skipped": res.skipped,
+                "rows_csv": str(out)}
+        art = save_model(get_settings().models_dir / "btc" / f"evaluate_{bars.name.split('.')[0]}.json",
+                         res.last_state, res.params, meta)
+        console.print(f"parameters + metadata: {art}")
+
+    @grp.command("train")
+    def train_cmd(
+        bars: Path = typer.Option(..., "--bars", help="Bars CSV (documented layout)"),
+        as_of: str | None = typer.Option(None, "--as-of", help="Train on bars before this time (default: after the last bar)"),
+        trials: int = typer.Option(12, "--trials", help="Optuna trials"),
+        train_days: int = typer.Option(42, "--train-days"),
+        test_days: int = typer.Option(7, "--test-days"),
+        horizon_minutes: int = typer.Option(60, "--horizon-minutes"),
+    ) -> None:
+        """Walk-forward tuning (train/test folds) and fit; writes models/btc/latest.json."""
+        import pandas as pd
+
+        from kalshi_edge.config import get_settings
+        from kalshi_edge.families.btc.bars import BarsError, read_bars_csv
+        from kalshi_edge.families.btc.train import train
+
+        try:
+            frame = read_bars_csv(bars)
+        except BarsError as exc:
+            raise UserError(str(exc)) from None
+        t = parse_datetime(as_of, "--as-of") if as_of else (frame["ts"].iloc[-1] + pd.Timedelta(seconds=1)).to_pydatetime()
+        try:
+            out = train(frame, t, get_settings().models_dir, n_trials=trials, train_days=train_days,
+                        test_days=test_days, horizon_minutes=horizon_minutes)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        sc = out["scores"] or {}
+        print_table("btc train", ["folds", "log loss", "Brier", "ECE", "baseline Brier", "artifact"],
+                    [[out["folds"], _f(sc.get("log_loss")), _f(sc.get("brier")), _f(sc.get("ece")),
+                      _f(sc.get("baseline_brier")), out["path"]]])
+        if out["note"]:
+            console.print(out["note"])
+
+    @grp.command("edge")
+    def edge_cmd(
+        as_of: str = typer.Option(..., "--as-of", help="Logical time of the snapshot (ISO-8601, UTC)"),
+        offline: bool = typer.Option(True, "--offline/--online", help="Sample bars + sample ladders (synthetic quotes)"),
+    ) -> None:
+        """Run the hourly edge job for one logical time and print the selected opportunities."""
+        from kalshi_edge.families.btc.datasets import BTC_OPPORTUNITIES
+        from kalshi_edge.families.btc.pricing import StaleSpotError
+        from kalshi_edge.families.btc.tasks import hourly_edge
+        from kalshi_edge.lake import Lake
+
+        t = parse_datetime(as_of, "--as-of")
+        try:
+            out = hourly_edge(t, {"offline": offline})
+        except (StaleSpotError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        opps = Lake.from_settings().read(BTC_OPPORTUNITIES)
+        if len(opps):
+            import pandas as pd
+
+            opps = opps[pd.to_datetime(opps["as_of"], utc=True) == pd.Timestamp(t)].sort_values("ev", ascending=False)
+        print_table(f"btc edge {t.isoformat()}: {out.get('markets', 0)} markets, {out.get('selected', 0)} selected",
+                    ["market", "side", "action", "price", "fee", "EV/contract"],
+                    [[r.market_ticker, r.side, r.action, f"{float(r.price):.2f}", f"{float(r.fee):.2f}", f"{float(r.ev):.4f}"]
+                     for r in opps.head(20).itertuples()])
+
 
     @grp.command("import")
     def import_cmd(
@@ -126,3 +194,7 @@ def register(app: typer.Typer) -> None:
             raise UserError(f"ticker recorder: {exc}") from None
         n = write_ticks(Lake.from_settings(), rows)
         console.print(f"recorded {len(rows)} ticker messages, wrote {n} rows to btc_ticks")
+
+
+def _f(v: object) -> str:
+    return "" if v is None else f"{float(v):.5f}"  # type: ignore[arg-type]

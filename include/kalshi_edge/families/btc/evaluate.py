@@ -49,6 +49,8 @@ class EvalResult:
     model: dict[str, float]
     baseline: dict[str, float]
     skipped: dict[str, int]
+    params: ModelParams | None = None
+    last_state: object | None = None  # ModelState of the last walk-forward block
 
 
 def hour_boundaries(bars: BarArrays, horizon_ns: int, start: datetime | None, warmup_hours: float) -> np.ndarray:
@@ -118,6 +120,8 @@ def evaluate(
         model=score_all(rows["p_yes"], rows["outcome"]),
         baseline=score_all(rows["p_baseline"], rows["outcome"]),
         skipped=skipped,
+        params=p,
+        last_state=fc.states[int(fc.block.max())],
     )
 
 
