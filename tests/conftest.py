@@ -57,18 +57,38 @@ def lake(settings):
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
-    """Migrate this process's Airflow metadata DB once and create the lake-writer pool."""
+    """This process's Airflow metadata DB, migrated, with the lake-writer pool.
+
+    Migrating takes ~10 s, so it happens once per machine and Airflow version into a template
+    (serialized across xdist workers with a file lock); each worker copies the template.
+    """
+    import fcntl
+    import shutil
+    import sqlite3
     import subprocess
     import sys
 
+    import airflow
+
     from kalshi_edge.dag_defaults import LAKE_WRITE_POOL, LAKE_WRITE_POOL_SLOTS
 
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    for cmd in (
-        ["db", "migrate"],
-        ["pools", "set", LAKE_WRITE_POOL, str(LAKE_WRITE_POOL_SLOTS), "serialized lake and DuckDB writes"],
-    ):
-        proc = subprocess.run([sys.executable, "-m", "airflow", *cmd], env=env, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr[-2000:]
+    template = Path(tempfile.gettempdir()) / f"ke-airflow-template-{airflow.__version__}-{os.getuid()}"
+    template.mkdir(exist_ok=True)
+    with open(template / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        db = template / "airflow.db"
+        if not (template / ".ready").exists():
+            db.unlink(missing_ok=True)
+            env = dict(os.environ, AIRFLOW_HOME=str(template), AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{db}")
+            env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+            for cmd in (
+                ["db", "migrate"],
+                ["pools", "set", LAKE_WRITE_POOL, str(LAKE_WRITE_POOL_SLOTS), "serialized lake and DuckDB writes"],
+            ):
+                proc = subprocess.run([sys.executable, "-m", "airflow", *cmd], env=env, capture_output=True, text=True)
+                assert proc.returncode == 0, proc.stderr[-2000:]
+            with sqlite3.connect(db) as con:  # fold the WAL into the file so a plain copy is complete
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            (template / ".ready").touch()
+        shutil.copyfile(db, _AIRFLOW_HOME / "airflow.db")
     return _AIRFLOW_HOME
