@@ -55,6 +55,7 @@ def test_scan_is_read_only_and_placement_is_idempotent(tmp_path, sim):
 
 
 @pytest.mark.airflow
+@pytest.mark.slow
 def test_trigger_fires_with_intents_and_serializes(tmp_path, sim, monkeypatch):
     from kalshi_edge.trading.sensor import EdgeSensor, EdgeTrigger
 

@@ -75,7 +75,15 @@ class SessionHandle:
 
 
 def _is_simulator(base_url: str) -> Callable[[], datetime] | None:
-    """The simulator's clock if ``base_url`` is served by the local simulator, else None."""
+    """The simulator's clock if ``base_url`` is served by the local simulator, else None.
+
+    Only loopback hosts are probed (``/_sim/state`` is the simulator's admin endpoint; a real
+    exchange is never asked for it).
+    """
+    from urllib.parse import urlparse
+
+    if urlparse(base_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
     clock = simulator_clock(base_url)
     try:
         clock()
