@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         from_: str | None = typer.Option(None, "--from", help="First settlement hour T (ISO-8601, UTC)"),
         out: Path = typer.Option(..., "--out", help="Output CSV: forecast_ts,settle_ts,strike,p_yes,outcome"),
         params: Path | None = typer.Option(None, "--params", help="Model JSON from `btc train` (hyperparameters)"),
-        warmup_hours: float = typer.Option(24.0, "--warmup-hours", help="History required before the first forecast"),
+        warmup_hours: float = typer.Option(0.0, "--warmup-hours", help="Extra history before the first forecast (hours)"),
     ) -> None:
         """Honest walk-forward evaluation of the model vs the GBM+EWMA baseline on the same rows."""
         from kalshi_edge.config import get_settings

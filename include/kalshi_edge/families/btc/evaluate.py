@@ -74,14 +74,20 @@ def evaluate(
     start: datetime | None = None,
     params: ModelParams | None = None,
     max_spot_age_seconds: float = 120.0,
-    warmup_hours: float = 24.0,
+    warmup_hours: float = 0.0,
+    min_history_bars: int = 12,
 ) -> EvalResult:
-    """Run the evaluation; returns the rows and metrics (see module doc). Vectorized over forecasts."""
+    """Run the evaluation; returns the rows and metrics (see module doc). Vectorized over forecasts.
+
+    Skipped (counted in ``skipped``, never silently): forecasts with fewer than
+    ``min_history_bars`` bars before them, a spot bar older than ``max_spot_age_seconds``, or no
+    bar within one interval before T. ``warmup_hours`` optionally delays the first forecast.
+    """
     p = params or ModelParams()
     bars = BarArrays.from_frame(bars_frame)
     h = int(horizon_minutes * 60 * NS_PER_S)
     T = hour_boundaries(bars, h, start, warmup_hours)
-    skipped = {"stale_spot": 0, "no_settlement_bar": 0}
+    skipped = {"stale_spot": 0, "no_settlement_bar": 0, "insufficient_history": 0}
     if len(T) == 0:
         raise ValueError("no hour boundary with enough history in the bars (check --from and the file span)")
     ft = T - h
@@ -92,9 +98,13 @@ def evaluate(
     settle_age = (T - bars.t[settle_i]) / NS_PER_S
     stale = spot_age > max(max_spot_age_seconds, 0.0)
     nosettle = settle_age > max(bars.dt / NS_PER_S, max_spot_age_seconds)
+    # no volatility estimate without returns: the first forecasts need min_history_bars bars before them
+    short = spot_i < min_history_bars
+    skipped["insufficient_history"] = int(short.sum())
+    stale &= ~short
     skipped["stale_spot"] = int(stale.sum())
-    skipped["no_settlement_bar"] = int((nosettle & ~stale).sum())
-    keep = ~(stale | nosettle)
+    skipped["no_settlement_bar"] = int((nosettle & ~stale & ~short).sum())
+    keep = ~(stale | nosettle | short)
     T, ft, settle_i = T[keep], ft[keep], settle_i[keep]
     if len(T) == 0:
         raise ValueError("every forecast was skipped (stale spot or missing settlement bars)")
