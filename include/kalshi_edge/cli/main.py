@@ -46,6 +46,17 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _click_exception_types() -> tuple[type[BaseException], ...]:
+    """Click's usage exceptions: typer >= 0.29 vendors click as ``typer._click``; accept both."""
+    types: list[type[BaseException]] = []
+    for mod in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            types.append(__import__(mod, fromlist=["ClickException"]).ClickException)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(types)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
@@ -55,12 +66,15 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         return 2
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+        usage = _click_exception_types()
+        if isinstance(exc, usage):  # bad flag, unknown command: one line + usage hint, exit 2
+            show = getattr(exc, "format_message", None)
+            console.print(f"[red]error:[/red] {show() if show else exc}", highlight=False, soft_wrap=True)
+            ctx = getattr(exc, "ctx", None)
+            if ctx is not None:
+                console.print(f"Try '{ctx.command_path} --help'.", highlight=False)
+            return int(getattr(exc, "exit_code", 2) or 2)
+        if type(exc).__name__ == "Abort":
             console.print("aborted")
             return 130
         raise
