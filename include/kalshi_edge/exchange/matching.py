@@ -428,7 +428,10 @@ class MatchingEngine:
         self._ids = id_factory or _sequential_ids()
         self._books: dict[str, _MarketBook] = {}
         self._resting: dict[str, OrderState] = {}
-        #: Every order the engine has seen, by id (for lookups by the simulator/backtester).
+        # Resting orders per market: load_levels and per-market queries touch one market only.
+        self._resting_by_ticker: dict[str, dict[str, OrderState]] = {}
+        #: Every order the engine has seen, by id (for lookups by the simulator/backtester), except
+        #: finished orders of the external ``EXCHANGE_ACCOUNT`` (dropped so long replays stay small).
         self.orders: dict[str, OrderState] = {}
         self._seq = itertools.count(1)
 
@@ -455,11 +458,8 @@ class MatchingEngine:
 
     def resting_orders(self, ticker: str | None = None, account: str | None = None) -> list[OrderState]:
         """Resting orders, in arrival order, optionally filtered."""
-        out = [
-            s
-            for s in self._resting.values()
-            if (ticker is None or s.order.ticker == ticker) and (account is None or s.order.account == account)
-        ]
+        pool = self._resting.values() if ticker is None else self._resting_by_ticker.get(ticker, {}).values()
+        out = [s for s in pool if account is None or s.order.account == account]
         return sorted(out, key=lambda s: s.seq)
 
     def queue_position(self, order_id: str) -> Decimal:
@@ -588,8 +588,8 @@ class MatchingEngine:
         mb = self._book(ticker)
         out = LevelsResult()
         current: dict[Outcome, dict[Decimal, Decimal]] = {"yes": {}, "no": {}}
-        for st in self._resting.values():
-            if st.order.ticker == ticker and st.order.account == account:
+        for st in self._resting_by_ticker.get(ticker, {}).values():
+            if st.order.account == account:
                 cur = current[st.order.outcome]
                 cur[st.order.outcome_price] = cur.get(st.order.outcome_price, ZERO) + st.remaining_count
         # Pass 1: shrink (never crosses anything), so pass 2's increases see the final own book.
@@ -618,6 +618,8 @@ class MatchingEngine:
                 ts_ms=ts_ms,
             )
             r = self.submit(order)
+            if r.state.status != "resting":
+                self._forget_external(r.state)
             out.fills.extend(r.fills)
             out.trades.extend(r.trades)
             out.deltas.extend(r.deltas)
@@ -713,7 +715,9 @@ class MatchingEngine:
                 if maker.remaining_count == ZERO:
                     lvl.orders.popleft()
                     del self._resting[maker.order.order_id]
+                    del self._resting_by_ticker[order.ticker][maker.order.order_id]
                     maker.status = "executed"
+                    self._forget_external(maker)
                     res.touched.append(maker)
             opposite.drop_if_empty(lvl)
 
@@ -747,6 +751,7 @@ class MatchingEngine:
         lvl.orders.append(state)
         lvl.total += state.remaining_count
         self._resting[order.order_id] = state
+        self._resting_by_ticker.setdefault(order.ticker, {})[order.order_id] = state
         deltas.append(BookDelta(order.ticker, order.outcome, lvl.price, state.remaining_count, order.ts_ms))
 
     def _remove_resting(self, st: OrderState, deltas: list[BookDelta], ts_ms: int) -> None:
@@ -755,8 +760,15 @@ class MatchingEngine:
         lvl.orders.remove(st)
         lvl.total -= st.remaining_count
         del self._resting[st.order.order_id]
+        del self._resting_by_ticker[st.order.ticker][st.order.order_id]
         deltas.append(BookDelta(st.order.ticker, st.order.outcome, lvl.price, -st.remaining_count, ts_ms))
         side.drop_if_empty(lvl)
+        self._forget_external(st)
+
+    def _forget_external(self, st: OrderState) -> None:
+        """Finished external (recorded-book) orders are not kept: a long replay would grow ``orders``."""
+        if st.order.account == EXCHANGE_ACCOUNT:
+            self.orders.pop(st.order.order_id, None)
 
     def _shrink_account_level(
         self,
