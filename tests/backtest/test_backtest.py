@@ -145,3 +145,12 @@ def test_cli_bad_input_is_one_line_error(tmp_path):
 def test_runner_returns_load_report():
     res, paths = run_backtest([DAY], get_strategy("longshot_fade"))
     assert paths == {} and res.summary["load"]["rows"] > 20000
+
+
+def test_cli_book_takes_several_files_after_one_flag(tmp_path, frame):
+    # `--book FILES...`: the same recorded day given twice is loaded twice (rows double).
+    main = _cli_main()
+    assert main(["backtest", "--book", str(DAY), str(DAY), "--strategy", "longshot_fade",
+                 "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["load"]["files"] == 2 and summary["updates"] == 2 * len(frame)

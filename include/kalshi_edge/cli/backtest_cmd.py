@@ -16,6 +16,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("backtest")
     def backtest(
+        more_books: Annotated[list[Path] | None, typer.Argument(
+            help="More book files: `--book a.csv.gz b.csv.gz` works like `--book a --book b`")] = None,
         book: Annotated[list[Path] | None, typer.Option("--book", help="Recorded top-of-book file(s) (csv/csv.gz)")] = None,
         strategy: Annotated[str | None, typer.Option("--strategy", help="Strategy name (see --list-strategies)")] = None,
         params: Annotated[str | None, typer.Option("--params", help="Strategy parameters as a JSON object")] = None,
@@ -33,6 +35,7 @@ def register(app: typer.Typer) -> None:
             print_table("strategies", ["name", "family", "book only", "description"],
                         [(n, c.family, "yes" if c.book_only else "no", c.description) for n, c in _list().items()])
             return
+        book = [*(book or []), *(more_books or [])]
         if not book:
             raise UserError("--book: give at least one recorded book file")
         missing = [str(b) for b in book if not b.is_file()]

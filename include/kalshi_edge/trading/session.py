@@ -96,6 +96,8 @@ class TradingSession:
         self._needs_reconcile = True
         self._killed = False
         self._peak: Decimal | None = None
+        #: (UTC date, equity at this session's first step that day): the daily loss baseline.
+        self._day_start: tuple[Any, Decimal] | None = None
         self._start_balance: Decimal | None = None
 
     # ------------------------------------------------------------------ reconcile
@@ -155,8 +157,9 @@ class TradingSession:
             intents = self.decide(now, markets)
         equity = balance + self._open_value(marks)
         self._peak = equity if self._peak is None else max(self._peak, equity)
-        state0 = build_state(ledger=self.ledger, now=now, bankroll=balance, marks=marks, equity=equity,
-                             peak_equity=self._peak, exchange_active=active, trading_active=trading)
+        if self._day_start is None or self._day_start[0] != now.date():
+            self._day_start = (now.date(), equity)
+        state0 = self._state(now, balance, marks, equity, active, trading)
         if self.risk.guard(state0) is not None and self._kill_switch_tripped():
             return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped (drawdown)"}
         # Stop-loss exits go first: they reduce risk and are never blocked by exposure limits.
@@ -174,9 +177,7 @@ class TradingSession:
                 continue
             equity = balance + self._open_value(marks)
             self._peak = equity if self._peak is None else max(self._peak, equity)
-            state = build_state(ledger=self.ledger, now=now, bankroll=balance, marks=marks, equity=equity,
-                                peak_equity=self._peak, exchange_active=active, trading_active=trading)
-            decision = self.risk.check(intent, state)
+            decision = self.risk.check(intent, self._state(now, balance, marks, equity, active, trading))
             if not isinstance(decision, Approved):
                 self.status.bump(self.status.denied, decision.reason)
                 if self._kill_switch_tripped():  # the drawdown check just tripped it
@@ -190,6 +191,17 @@ class TradingSession:
             placed.append(intent.client_order_id)
             balance = self._safe_balance(balance)
         return {"at": now.isoformat(), "placed": placed}
+
+    def _state(self, now: datetime, balance: Decimal, marks: dict, equity: Decimal, active: bool,
+               trading: bool) -> Any:
+        """Risk state; today's PnL = equity change since this session's first step of the UTC day
+        (realized and unrealized together, so the unrealized part is zero here)."""
+        st = build_state(ledger=self.ledger, now=now, bankroll=balance, marks=marks, equity=equity,
+                         peak_equity=self._peak, exchange_active=active, trading_active=trading)
+        if self._day_start is not None:
+            st.realized_pnl_today = equity - self._day_start[1]
+            st.unrealized_pnl = ZERO
+        return st
 
     def _kill_switch_tripped(self) -> bool:
         """True when the kill switch is tripped; the first time, cancel every resting order."""
