@@ -31,7 +31,8 @@ def _fees(
     c = parse_count(count, "--count")
     fee = order_fee(price=p, count=c, is_maker=maker, schedule=sched, tick=tick_d)
     if as_json:
-        out.print_json(
+        # one line, so scripts can pipe it (``| jq .fee_dollars``)
+        out.print(
             json.dumps(
                 {
                     "fee_dollars": str(fee),
@@ -43,7 +44,9 @@ def _fees(
                     "tick": str(tick_d),
                     "per_contract_dollars": str((fee / c).quantize(Decimal("0.000001"))) if c else "0",
                 }
-            )
+            ),
+            highlight=False,
+            soft_wrap=True,
         )
     else:
         role = "maker" if maker else "taker"
