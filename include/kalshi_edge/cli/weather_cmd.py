@@ -1,9 +1,85 @@
-"""CLI commands for weather (being built; see its issue)."""
+"""CLI commands for the weather family: ``kalshi-edge weather evaluate|cli-report``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+from kalshi_edge.cli.common import UserError, out, parse_date, print_table
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    grp = typer.Typer(help="Daily high temperature markets (KXHIGH*).", no_args_is_help=True)
+    app.add_typer(grp, name="weather")
+
+    @grp.command("evaluate")
+    def evaluate(
+        tmax: Path = typer.Option(..., "--tmax", help="TMAX CSV: date,station,ghcn_id,tmax_f (gzip ok)"),
+        station: str = typer.Option(..., "--station", help="station id as in the CSV, e.g. KNYC"),
+        from_: str = typer.Option(..., "--from", help="first day to issue (YYYY-MM-DD)"),
+        out_path: Path = typer.Option(..., "--out", help="output CSV: date,station,temp_f,p"),
+    ) -> None:
+        """Walk-forward day-ahead evaluation: issue each day's distribution from earlier rows only,
+        write it, and print RPS and 2 °F-bracket Brier for the model and climatology."""
+        from kalshi_edge.families.weather.evaluate import (
+            TmaxFileError,
+            evaluate_station,
+            read_tmax_csv,
+            write_rows,
+        )
+
+        start = parse_date(from_, "--from")
+        try:
+            frame = read_tmax_csv(tmax)
+            result = evaluate_station(frame, station, start)
+        except (TmaxFileError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        write_rows(result.rows, out_path)
+        print_table(
+            f"{station} day-ahead from {start} ({result.days_scored} days scored)",
+            ["forecast", "RPS (°F)", "Brier 2°F brackets"],
+            [
+                ["model", f"{result.model_rps:.4f}", f"{result.model_brier2:.4f}"],
+                ["climatology", f"{result.clim_rps:.4f}", f"{result.clim_brier2:.4f}"],
+                ["model / climatology", f"{result.rps_ratio:.4f}", f"{result.model_brier2 / result.clim_brier2:.4f}"],
+            ],
+        )
+        out.print(f"wrote {len(result.rows)} rows to {out_path}")
+
+    @grp.command("cli-report")
+    def cli_report(
+        file: Path | None = typer.Argument(None, help="a saved NWS CLI product text"),
+        station: str | None = typer.Option(None, "--station", help="ICAO (KMDW) or CLI id (CLIMDW)"),
+        date_: str | None = typer.Option(None, "--date", help="climate day YYYY-MM-DD (with --station)"),
+    ) -> None:
+        """Parse an NWS daily climate report (file, or fetched from IEM) and print it as JSON."""
+        from kalshi_edge.sources.nws_cli import CliParseError, parse_cli_text
+
+        if file is not None:
+            if station or date_:
+                raise UserError("give either FILE or --station/--date, not both")
+            if not file.exists():
+                raise UserError(f"{file}: no such file")
+            try:
+                report = parse_cli_text(file.read_text(errors="replace"), source=str(file))
+            except CliParseError as exc:
+                raise UserError(str(exc)) from None
+        else:
+            if not (station and date_):
+                raise UserError("give FILE, or both --station and --date")
+            from kalshi_edge.families.weather.stations import load_registry
+            from kalshi_edge.sources.nws_cli import fetch_cli_report
+
+            day = parse_date(date_, "--date")
+            try:
+                st = load_registry().get(station)
+            except KeyError as exc:
+                raise UserError(str(exc.args[0])) from None
+            try:
+                report = fetch_cli_report(st.cli_id, day)
+            except CliParseError as exc:
+                raise UserError(str(exc)) from None
+        out.print_json(json.dumps(report.to_dict()))

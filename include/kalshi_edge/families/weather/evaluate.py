@@ -1,0 +1,158 @@
+"""The honest day-ahead evaluation behind ``kalshi-edge weather evaluate``.
+
+For every day D from ``start`` to the last dated row, the model's distribution of D's high as issued
+at the start of D (local standard midnight: the previous day's high is final), from rows dated
+before D only; scored against the recorded high with the RPS and 2 °F-bracket Brier defined in
+:mod:`kalshi_edge.families.weather.scoring`, beside the climatology baseline on the same days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kalshi_edge.families.weather.model import (
+    GRID_LO_F,
+    ModelConfig,
+    climatology_pmf,
+    daily_series,
+    issue_day_ahead,
+    pmf_rows,
+)
+from kalshi_edge.families.weather.scoring import bracket_brier, rps
+
+TMAX_COLUMNS = ("date", "station", "ghcn_id", "tmax_f")
+
+
+class TmaxFileError(ValueError):
+    """A TMAX CSV that does not follow the documented ``date,station,ghcn_id,tmax_f`` layout."""
+
+
+def read_tmax_csv(path: str | Path) -> pd.DataFrame:
+    """Read a GHCN TMAX CSV (``date,station,ghcn_id,tmax_f``; gzip allowed), validating each row.
+
+    Raises :class:`TmaxFileError` naming the file, row number (1 = first data row) and field.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("date", "station", "tmax_f") if c not in df.columns]
+    if missing:
+        raise TmaxFileError(f"{path}: missing column(s) {missing}; expected {','.join(TMAX_COLUMNS)}")
+    dates = pd.to_datetime(df["date"], format="%Y-%m-%d", errors="coerce")
+    bad = dates.isna()
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        raise TmaxFileError(f"{path}: row {i + 1}: field 'date' = {df['date'].iloc[i]!r} is not YYYY-MM-DD")
+    temps = pd.to_numeric(df["tmax_f"].replace("", np.nan), errors="coerce")
+    bad = temps.isna() & (df["tmax_f"] != "")
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        raise TmaxFileError(f"{path}: row {i + 1}: field 'tmax_f' = {df['tmax_f'].iloc[i]!r} is not a number")
+    out = pd.DataFrame({"date": dates, "station": df["station"].str.strip(), "tmax_f": temps})
+    if "ghcn_id" in df.columns:
+        out["ghcn_id"] = df["ghcn_id"]
+    return out
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Per-day scores and the mean figures the CLI prints."""
+
+    station: str
+    rows: pd.DataFrame  # date, station, temp_f, p
+    per_day: pd.DataFrame  # date, observed_f, model_rps, clim_rps, model_brier2, clim_brier2
+    model_rps: float
+    clim_rps: float
+    model_brier2: float
+    clim_brier2: float
+    days_issued: int
+    days_scored: int
+
+    @property
+    def rps_ratio(self) -> float:
+        """Model RPS / climatology RPS on the same days (lower is better; < 1 beats climatology)."""
+        return self.model_rps / self.clim_rps
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "station": self.station,
+            "days_issued": self.days_issued,
+            "days_scored": self.days_scored,
+            "model_rps": round(self.model_rps, 4),
+            "clim_rps": round(self.clim_rps, 4),
+            "rps_ratio": round(self.rps_ratio, 4),
+            "model_brier2": round(self.model_brier2, 4),
+            "clim_brier2": round(self.clim_brier2, 4),
+        }
+
+
+def evaluate_station(
+    tmax: pd.DataFrame,
+    station: str,
+    start: date,
+    *,
+    end: date | None = None,
+    config: ModelConfig | None = None,
+    clim_window_days: int = 7,
+) -> EvaluationResult:
+    """Walk-forward day-ahead evaluation of one station from ``start`` to ``end`` (default: last row).
+
+    ``tmax``: rows ``date, station, tmax_f`` (as from :func:`read_tmax_csv`). Days without a recorded
+    high are issued but not scored.
+    """
+    sub = tmax[tmax["station"] == station]
+    if sub.empty:
+        stations = sorted(tmax["station"].unique().tolist())
+        raise ValueError(f"station {station!r} not in the TMAX rows (have {stations})")
+    series = daily_series(sub)
+    last = pd.Timestamp(end) if end is not None else series.index.max()
+    days = pd.date_range(pd.Timestamp(start), last, freq="D")
+    if len(days) == 0:
+        raise ValueError(f"no days to evaluate: --from {start} is after the last row {last.date()}")
+    forecasts = issue_day_ahead(series, days, config)
+    clim = climatology_pmf(series, days, clim_window_days)
+    observed = series.reindex(days).to_numpy(float)
+    scored = ~np.isnan(observed)
+    if not scored.any():
+        raise ValueError(f"no recorded highs for {station} between {days[0].date()} and {days[-1].date()}")
+    obs = observed[scored]
+    m_rps = rps(forecasts.pmf[scored], GRID_LO_F, obs)
+    c_rps = rps(clim[scored], GRID_LO_F, obs)
+    m_b = bracket_brier(forecasts.pmf[scored], GRID_LO_F, obs)
+    c_b = bracket_brier(clim[scored], GRID_LO_F, obs)
+    per_day = pd.DataFrame(
+        {
+            "date": days[scored].strftime("%Y-%m-%d"),
+            "observed_f": obs,
+            "model_mean_f": forecasts.mean_f[scored],
+            "model_rps": m_rps,
+            "clim_rps": c_rps,
+            "model_brier2": m_b,
+            "clim_brier2": c_b,
+        }
+    )
+    return EvaluationResult(
+        station=station,
+        rows=pmf_rows(days, forecasts.pmf, station),
+        per_day=per_day,
+        model_rps=float(m_rps.mean()),
+        clim_rps=float(c_rps.mean()),
+        model_brier2=float(m_b.mean()),
+        clim_brier2=float(c_b.mean()),
+        days_issued=len(days),
+        days_scored=int(scored.sum()),
+    )
+
+
+def write_rows(rows: pd.DataFrame, out: str | Path) -> Path:
+    """Write ``date,station,temp_f,p`` with full float precision (so each day sums to 1)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(out, index=False, float_format="%.12g")
+    return out
