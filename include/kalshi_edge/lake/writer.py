@@ -117,7 +117,7 @@ def _coerce_column(values: pd.Series, typ: pa.DataType) -> tuple[pd.Series, pd.S
         ok = conv_vals.map(lambda v: v is not _BAD)
         return conv_vals.where(ok, None), ok.astype(bool)
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        return values.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v)), present | True
+        return values.astype("string"), pd.Series(True, index=values.index)  # vectorized; NA stays NA
     # Nested or exotic types: let pyarrow decide for the whole column.
     return values, pd.Series(True, index=values.index)
 
@@ -135,7 +135,10 @@ def _to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     for f in schema:
         col = df[f.name]
         try:
-            arrays.append(pa.array(col.astype(object).where(col.notna(), None).tolist(), type=f.type, from_pandas=True))
+            try:  # fast path: typed pandas columns convert without touching Python objects
+                arrays.append(pa.array(col, type=f.type, from_pandas=True))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+                arrays.append(pa.array(col.astype(object).where(col.notna(), None).tolist(), type=f.type, from_pandas=True))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
             raise LakeError(f"column {f.name!r}: cannot store as {f.type}: {exc}") from None
     return pa.Table.from_arrays(arrays, schema=schema)
