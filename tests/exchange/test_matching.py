@@ -11,6 +11,7 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from kalshi_edge.exchange.matching import (
     EXCHANGE_ACCOUNT,
     EngineError,

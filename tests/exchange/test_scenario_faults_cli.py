@@ -8,6 +8,8 @@ from decimal import Decimal as D
 
 import pytest
 import typer
+from typer.testing import CliRunner
+
 from kalshi_edge.cli import simulator_cmd
 from kalshi_edge.exchange.faults import ALL_RATES, FaultInjector, FaultSpec, FaultSpecError
 from kalshi_edge.exchange.scenario import (
@@ -19,7 +21,6 @@ from kalshi_edge.exchange.scenario import (
     parse_time,
     read_top_of_book,
 )
-from typer.testing import CliRunner
 
 
 def test_builtin_scenario_all_open_deterministic_and_labelled():

@@ -10,10 +10,11 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
-from kalshi_edge.exchange.auth import AuthError, KeyStore
-from kalshi_edge.exchange.simulator import run_simulator_in_thread
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+
+from kalshi_edge.exchange.auth import AuthError, KeyStore
+from kalshi_edge.exchange.simulator import run_simulator_in_thread
 
 KEY_ID = "a1b2c3d4-0000-4000-8000-000000000001"
 ED_KEY_ID = "ed25519-key"

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 import requests
+
 from kalshi_edge.exchange.scenario import builtin_scenario
 from kalshi_edge.exchange.simulator import run_simulator_in_thread
 from kalshi_edge.exchange.state import ManualClock

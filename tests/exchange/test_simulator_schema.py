@@ -15,10 +15,11 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from kalshi_edge.exchange.simulator import run_simulator_in_thread
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from kalshi_edge.exchange.simulator import run_simulator_in_thread
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "simulator" / "kalshi-openapi-3.13.0.yaml"
 SCHEMA = schemathesis.openapi.from_path(str(SPEC))

@@ -14,10 +14,11 @@ from decimal import Decimal as D
 
 import pytest
 import requests
+from websockets.sync.client import connect
+
 from kalshi_edge.exchange.scenario import builtin_scenario
 from kalshi_edge.exchange.simulator import run_simulator_in_thread
 from kalshi_edge.exchange.state import ManualClock
-from websockets.sync.client import connect
 
 T = "KXHIGHNY-26JUL12-B84.5"
 T2 = "KXHIGHNY-26JUL12-T82"
