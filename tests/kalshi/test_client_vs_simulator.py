@@ -229,3 +229,42 @@ def test_project_signing_is_accepted_and_wrong_key_refused(tmp_path, kind):
         asyncio.run(ws_check())
         good.close()
         bad.close()
+
+
+def test_ws_channels_decode_to_the_domain_model():
+    from kalshi_edge.kalshi.models import BookSide, Fill, Trade
+    from kalshi_edge.kalshi.ws import TickerUpdate
+
+    sc = builtin_scenario(seed=2)
+    with run_simulator_in_thread(scenario=sc, clock=ManualClock(sc.clock_start)) as sim:
+        async def session():
+            got: dict[str, list] = {"ticker": [], "trade": [], "fill": [], "lifecycle": []}
+            ws = KalshiWsClient(sim.ws_url)
+            for kind in got:
+                ws.on(kind, got[kind].append)
+            task = asyncio.create_task(ws.run())
+            sub = await ws.subscribe(["ticker", "trade", "fill", "market_lifecycle_v2"], [T])
+            assert await ws.wait_for(lambda: len(sub.sids) == 4, timeout=10)
+            rest = _client(sim)
+            best_ask = (await asyncio.to_thread(rest.get_orderbook, T)).best_yes_ask
+            ack = await asyncio.to_thread(rest.create_order, ticker=T, side="bid", price=str(best_ask), count="2",
+                                          client_order_id="chan-1", time_in_force="immediate_or_cancel")
+            assert await ws.wait_for(lambda: got["fill"] and got["trade"] and got["ticker"], timeout=10)
+            sim.call(lambda: sim.settle(T, "yes"))
+            assert await ws.wait_for(lambda: any(e.event_type == "settled" for e in got["lifecycle"]), timeout=10)
+            settlements = await asyncio.to_thread(lambda: list(rest.iter_settlements()))
+            await ws.stop()
+            await asyncio.wait_for(task, 10)
+            rest.close()
+            return got, ack, settlements
+        got, ack, settlements = asyncio.run(session())
+    assert ack.fill_count == D("2")
+    fill = got["fill"][0]
+    assert isinstance(fill, Fill) and fill.order_id == ack.order_id and fill.book_side is BookSide.BID
+    assert sum(f.count for f in got["fill"]) == D("2") and all(f.is_taker for f in got["fill"])
+    assert isinstance(got["trade"][0], Trade) and got["trade"][0].ticker == T
+    assert isinstance(got["ticker"][-1], TickerUpdate) and got["ticker"][-1].market_ticker == T
+    settled = next(e for e in got["lifecycle"] if e.event_type == "settled")
+    assert settled.market_ticker == T and settled.result == "yes"
+    st = next(x for x in settlements if x.ticker == T)
+    assert st.market_result == "yes" and st.yes_count == D("2") and st.revenue == D("2.00")  # $1 per YES contract
