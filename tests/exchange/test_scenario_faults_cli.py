@@ -140,3 +140,16 @@ def test_cli_dump_scenario_and_errors(cli, tmp_path):
     assert "no such file" in str(res.exception)
     res = runner.invoke(cli, ["simulator", "--clock", "2026-07-20T00:00:00Z", "--dump-scenario", str(out)])
     assert "not open" in str(res.exception)
+
+
+def test_cli_through_main_entry_point(tmp_path):
+    from kalshi_edge.cli.main import main
+
+    out = tmp_path / "replay.json"
+    sample = default_sample_dir() / "top_of_book_KXHIGHNY-25DEC05_first4000.csv.gz"
+    assert main(["simulator", "--replay", str(sample), "--dump-scenario", str(out)]) == 0
+    markets = json.loads(out.read_text())["markets"]
+    assert {m["ticker"] for m in markets} == {f"KXHIGHNY-25DEC05-{s}" for s in
+                                              ("T30", "B30.5", "B32.5", "B34.5", "B36.5", "T37")}
+    assert main(["simulator", "--faults", "429:abc"]) == 2
+    assert main(["simulator", "--speed", "0"]) == 2
