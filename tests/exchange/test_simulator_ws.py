@@ -226,3 +226,20 @@ def test_ws_drop_fault_closes_connection():
 
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=5)
+
+
+def test_server_sends_ping_frames():
+    """Kalshi pings every 10 s; the interval is a parameter so this test waits a fraction of a second."""
+    import asyncio
+
+    import aiohttp
+
+    sc = builtin_scenario(seed=2)
+    with run_simulator_in_thread(scenario=sc, clock=ManualClock(sc.clock_start), ping_seconds=0.2) as sim:
+        async def first_frame_type():
+            async with aiohttp.ClientSession() as session, session.ws_connect(sim.ws_url, autoping=False) as ws:
+                msg = await ws.receive(timeout=5)
+                await ws.pong(msg.data)
+                return msg.type
+
+        assert asyncio.run(first_frame_type()) == aiohttp.WSMsgType.PING

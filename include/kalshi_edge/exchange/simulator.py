@@ -295,6 +295,7 @@ class Simulator:
         keys: KeyStore | None = None,
         replay: ReplayFeed | None = None,
         default_account: str = DEFAULT_ACCOUNT,
+        ping_seconds: float = PING_SECONDS,
     ) -> None:
         if auth not in ("off", "verify"):
             raise ValueError(f"auth: {auth!r} must be 'off' or 'verify'")
@@ -306,6 +307,7 @@ class Simulator:
         self.keys = keys
         self.replay = replay
         self.default_account = default_account
+        self.ping_seconds = ping_seconds
         self.hub = _Hub(self)
         self.replay_skipped_crossed = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -826,7 +828,7 @@ class Simulator:
 
     # ------------------------------------------------------------------ WebSocket
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=PING_SECONDS, autoping=True)
+        ws = web.WebSocketResponse(heartbeat=self.ping_seconds, autoping=True)
         await ws.prepare(request)
         conn = _Conn(ws=ws, account=request[_ACCOUNT])
         self.hub.conns.add(conn)
@@ -994,6 +996,7 @@ def build_simulator(
     replay: list[Path] | None = None,
     speed: float = 1.0,
     fee_tick: Decimal | None = None,
+    ping_seconds: float = PING_SECONDS,
 ) -> Simulator:
     """Assemble exchange + simulator from CLI-style arguments (no server started)."""
     feed = ReplayFeed.from_files(replay) if replay else None
@@ -1011,7 +1014,8 @@ def build_simulator(
     exchange = Exchange(scenario, **ex_kwargs)
     spec = faults if isinstance(faults, FaultSpec) else FaultSpec.parse(faults)
     keys = KeyStore.from_dir(keys_dir) if keys_dir else None
-    return Simulator(exchange, faults=FaultInjector(spec, seed=seed), auth=auth, keys=keys, replay=feed)
+    return Simulator(exchange, faults=FaultInjector(spec, seed=seed), auth=auth, keys=keys, replay=feed,
+                     ping_seconds=ping_seconds)
 
 
 @contextlib.contextmanager
@@ -1027,6 +1031,7 @@ def run_simulator_in_thread(
     clock: SimClock | ManualClock | None = None,
     replay: list[Path] | None = None,
     speed: float = 1.0,
+    ping_seconds: float = PING_SECONDS,
 ) -> Iterator[SimulatorHandle]:
     """Run the simulator on a background thread; yield a :class:`SimulatorHandle`; stop on exit.
 
@@ -1036,7 +1041,7 @@ def run_simulator_in_thread(
     ``--faults`` string; ``auth="verify"`` needs ``keys_dir`` of ``<key id>.pem`` public keys.
     """
     sim = build_simulator(scenario=scenario, faults=faults, auth=auth, keys_dir=keys_dir, seed=seed,
-                          clock=clock, replay=replay, speed=speed)
+                          clock=clock, replay=replay, speed=speed, ping_seconds=ping_seconds)
     loop = asyncio.new_event_loop()
     started = threading.Event()
     state: dict[str, Any] = {}
