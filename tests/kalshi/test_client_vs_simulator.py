@@ -268,3 +268,47 @@ def test_ws_channels_decode_to_the_domain_model():
     assert settled.market_ticker == T and settled.result == "yes"
     st = next(x for x in settlements if x.ticker == T)
     assert st.market_result == "yes" and st.yes_count == D("2") and st.revenue == D("2.00")  # $1 per YES contract
+
+
+def test_every_market_data_and_portfolio_endpoint_parses(tmp_path):
+    """One call per endpoint the simulator implements, through the project's client and models."""
+    from datetime import timedelta
+
+    from kalshi_edge.kalshi.ingest import ingest_candlesticks, ingest_trades
+    from kalshi_edge.lake import Lake
+
+    sc = builtin_scenario(seed=2)
+    with run_simulator_in_thread(scenario=sc, clock=ManualClock(sc.clock_start)) as sim:
+        c = _client(sim)
+        assert c.get_exchange_status()["trading_active"] in (True, False)
+        series = c.list_series()
+        assert "KXHIGHNY" in {s.ticker for s in series}
+        assert c.get_series("KXHIGHNY").fee_type in ("quadratic", "quadratic_with_maker_fees", "flat")
+        events = list(c.iter_events(series_ticker="KXHIGHNY"))
+        ev = c.get_event(events[0].event_ticker, with_nested_markets=True)
+        assert ev.markets and all(m.event_ticker == ev.event_ticker for m in ev.markets)
+        m = c.get_market(T)
+        assert m.ticker == T
+        books = c.get_orderbooks([T, T2])
+        assert set(books) == {T, T2} and books[T] == c.get_orderbook(T)
+        ack = c.create_order(ticker=T, side="bid", price=str(books[T].best_yes_ask), count="1",
+                             client_order_id="ep-1", time_in_force="immediate_or_cancel")
+        assert ack.fill_count == D("1")
+        assert [o.client_order_id for o in c.iter_orders()] == ["ep-1"]
+        assert c.get_order(ack.order_id).order_id == ack.order_id
+        assert c.find_order_by_client_id("ep-1").order_id == ack.order_id
+        assert c.find_order_by_client_id("nope") is None
+        assert [f.order_id for f in c.iter_fills()] == [ack.order_id]
+        assert c.get_positions()[T].position == D("1")
+        assert c.get_balance().balance > 0
+        assert list(c.iter_settlements()) == []
+        trades = list(c.iter_trades(ticker=T))
+        assert any(t.count == D("1") for t in trades)
+        lake = Lake(root=tmp_path / "lake", quarantine=tmp_path / "q", warehouse=tmp_path / "w.duckdb")
+        now = sim.exchange.now()
+        tr = ingest_trades(c, lake, ticker=T, start=now - timedelta(days=3), end=now + timedelta(hours=1))
+        assert tr["trades"] == len(trades) and tr["rows_quarantined"] == 0
+        cs = ingest_candlesticks(c, lake, "KXHIGHNY", [T], start=now - timedelta(days=3),
+                                 end=now + timedelta(hours=1), period_minutes=60)
+        assert cs["rows_written"] >= 1 and cs["rows_quarantined"] == 0  # at least the candle of our trade
+        c.close()
