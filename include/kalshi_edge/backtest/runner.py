@@ -7,7 +7,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from kalshi_edge.backtest.data import load_top_of_book
+from kalshi_edge.backtest.data import load_books
 from kalshi_edge.backtest.engine import BacktestConfig, Backtester, BacktestResult
 from kalshi_edge.backtest.report import write_outputs
 from kalshi_edge.trading.strategy import Strategy
@@ -17,7 +17,7 @@ def run_backtest(books: Sequence[Path], strategy: Strategy, out_dir: Path | None
                  decision_interval_s: int = 60, touch_size: Decimal = Decimal("50"),
                  cfg: BacktestConfig | None = None) -> tuple[BacktestResult, dict[str, Path]]:
     """Load ``books``, replay them through ``strategy`` and (if ``out_dir``) write the outputs."""
-    frame, report = load_top_of_book(books)
+    frame, report = load_books(books)
     base = cfg or BacktestConfig()
     cfg = replace(base, decision_interval_s=decision_interval_s, touch_size=touch_size)
     result = Backtester(strategy, cfg).run(frame)

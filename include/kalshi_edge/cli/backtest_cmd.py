@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
     def backtest(
         more_books: Annotated[list[Path] | None, typer.Argument(
             help="More book files: `--book a.csv.gz b.csv.gz` works like `--book a --book b`")] = None,
-        book: Annotated[list[Path] | None, typer.Option("--book", help="Recorded top-of-book file(s) (csv/csv.gz)")] = None,
+        book: Annotated[list[Path] | None, typer.Option("--book", help="Recorded books: top-of-book logs (.csv[.gz]), WebSocket journals (.jsonl), REST candlesticks (.json)")] = None,
         strategy: Annotated[str | None, typer.Option("--strategy", help="Strategy name (see --list-strategies)")] = None,
         params: Annotated[str | None, typer.Option("--params", help="Strategy parameters as a JSON object")] = None,
         out_dir: Annotated[Path | None, typer.Option("--out", help="Output directory")] = None,
