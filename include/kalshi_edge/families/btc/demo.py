@@ -4,8 +4,9 @@ Steps: backfill the sample days into the lake (``btc_bars_backfill``), the hones
 evaluation vs the GBM+EWMA baseline, a walk-forward retrain (short folds: the sample is 14 days),
 the hourly edge job every two hours of the last sample day on sample ladders (SYNTHETIC quotes:
 there are no recorded Kalshi BTC books; see ``pipeline.sample_ladders``), and the settlement
-scoring of that day. Markets come from the sample, not the simulator (its BTC scenario is re-dated
-to July 2026, outside the sample bars).
+scoring of that day. Then the simulator's BTC ladders (KXBTCD/KXBTC, generated quotes, July 2026)
+are fetched over its REST API and priced from the sample bars RE-DATED by whole days so that they
+end at the simulator's clock (the price path is real, its calendar is shifted).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def run_demo(settings: Any) -> dict:
     tr = retrain(last, {**offline, "train_days": 7, "test_days": 3, "n_trials": 4}, settings)
     runs = [hourly_edge(last + pd.Timedelta(hours=h, minutes=5), offline, settings) for h in range(0, 22, 2)]
     score = settlement_scoring(last, offline, settings)
+    sim = _simulator_edge(bars)
     opps = Lake.from_settings(settings).read(BTC_OPPORTUNITIES, where=f"date = '{days[-1]}'")
 
     summary = [
@@ -54,6 +56,7 @@ def run_demo(settings: Any) -> dict:
         {"step": "scored snapshots", "value": score["n"],
          "detail": f"Brier {score['brier']:.4f}, ECE {score['ece']:.4f}" if score["n"] else "none settled"},
         {"step": "would-be PnL ($, 1 contract each)", "value": score["pnl_total"], "detail": "vs synthetic quotes"},
+        {"step": "simulator ladders priced", "value": sim.get("markets", 0), "detail": sim.get("detail", "")},
     ]
     png = reliability_plot_png(
         {"model": (ev.rows["p_yes"], ev.rows["outcome"]), "GBM+EWMA": (ev.rows["p_baseline"], ev.rows["outcome"])},
@@ -75,6 +78,32 @@ def run_demo(settings: Any) -> dict:
         "<h4>Top opportunities (last sample day)</h4>",
         _table(top_rows),
         scoring_html,
+        "<h4>Simulator BTC ladders (generated quotes; bars re-dated to the simulator clock)</h4>",
+        _table(sim.get("rows", [])),
         f"<p>Model artifact: {html.escape(tr['path'])}</p>",
     ]
     return {"title": "BTC: walk-forward model, fee-aware edge, scoring", "summary": summary, "html": "\n".join(parts)}
+
+
+def _simulator_edge(bars: pd.DataFrame) -> dict:
+    """Price the local simulator's BTC ladders (see module doc); {} detail when it cannot run."""
+    try:
+        from kalshi_edge.exchange.scenario import BUILTIN_CLOCK, builtin_scenario
+        from kalshi_edge.exchange.simulator import run_simulator_in_thread
+        from kalshi_edge.exchange.state import ManualClock
+    except ImportError as exc:  # pragma: no cover - the exchange package ships with the project
+        return {"markets": 0, "detail": f"simulator unavailable: {exc}"}
+    from kalshi_edge.families.btc.pipeline import edge_snapshot, fetch_ladders
+
+    clock = pd.Timestamp(BUILTIN_CLOCK)
+    shifted = bars.copy()
+    shifted["ts"] = shifted["ts"] + (clock.floor("D") - shifted["ts"].iloc[-1].floor("D"))
+    shifted = shifted[shifted["ts"] <= clock].reset_index(drop=True)
+    with run_simulator_in_thread(scenario=builtin_scenario(), clock=ManualClock(BUILTIN_CLOCK)) as h:
+        ladders = fetch_ladders(h.base_url, quote_ts=BUILTIN_CLOCK)
+    snaps, opps = edge_snapshot(shifted, BUILTIN_CLOCK, ladders)
+    rows = [{"market": r.market_ticker, "p_yes": f"{r.p_yes:.3f}", "yes_bid": str(r.yes_bid), "yes_ask": str(r.yes_ask),
+             "ev_yes": str(r.ev_yes_taker), "ev_no": str(r.ev_no_taker), "selected": bool(r.selected),
+             "skip": r.skip_reason} for r in snaps.itertuples()]
+    return {"markets": len(snaps), "rows": rows,
+            "detail": f"{int(snaps['selected'].sum())} selected, {len(opps)} opportunities at {clock.isoformat()}"}

@@ -290,3 +290,51 @@ def run_hourly_edge(
         if len(opps):
             lake.write(BTC_OPPORTUNITIES, opps, source=f"btc_hourly_edge@{out['as_of']}", mode="merge")
     return out
+
+
+def fetch_ladders(
+    base_url: str,
+    *,
+    series_tickers: tuple[str, ...] = ("KXBTCD", "KXBTC"),
+    quote_ts: datetime,
+    timeout: float = 10.0,
+) -> list[Ladder]:
+    """Open BTC ladders from a Kalshi-compatible REST API (the local simulator or Kalshi's public
+    market data): ``GET /series/{s}`` for the fee schedule (event overrides from ``GET /events/{e}``),
+    ``GET /markets?series_ticker=s&status=open`` (cursor-paginated) for markets and quotes."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    from kalshi_edge.kalshi.models import parse_event, parse_markets, parse_series
+
+    def get(path: str, **q: object) -> dict:
+        url = f"{base_url.rstrip('/')}{path}" + (f"?{urllib.parse.urlencode(q)}" if q else "")
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - URL from settings
+            return json.loads(resp.read().decode("utf-8"))
+
+    ladders: list[Ladder] = []
+    for s in series_tickers:
+        series = parse_series(get(f"/series/{s}")["series"])
+        markets: list[Market] = []
+        cursor = ""
+        while True:
+            q: dict[str, object] = {"series_ticker": s, "status": "open", "limit": 200}
+            if cursor:
+                q["cursor"] = cursor
+            page = get("/markets", **q)
+            markets.extend(parse_markets(page))
+            cursor = page.get("cursor") or ""
+            if not cursor:
+                break
+        by_event: dict[str, list[Market]] = {}
+        for m in markets:
+            by_event.setdefault(m.event_ticker, []).append(m)
+        for ev_ticker, ms in sorted(by_event.items()):
+            ev = parse_event(get(f"/events/{ev_ticker}")["event"])
+            sched = FeeSchedule.resolve(
+                series_fee_type=series.fee_type, series_multiplier=series.fee_multiplier,
+                event_fee_type_override=ev.fee_type_override, event_multiplier_override=ev.fee_multiplier_override,
+            )
+            ladders.append(Ladder(ev_ticker, ms, sched, quote_ts))
+    return ladders
