@@ -69,3 +69,8 @@ def test_semantics_disagreement_is_skipped_not_priced(sample_bars):
     snaps, _ = edge_snapshot(sample_bars, AS_OF, lads)
     row = snaps[snaps["market_ticker"] == m.ticker].iloc[0]
     assert row["skip_reason"].startswith("semantics:") and not row["selected"]
+
+
+def test_online_run_refuses_to_replay_live_quotes_for_past_times(settings, sample_bars):
+    with pytest.raises(ValueError, match="cannot be replayed"):
+        run_hourly_edge(AS_OF, settings=settings, bars=sample_bars, offline=False)

@@ -261,7 +261,9 @@ def run_hourly_edge(
     """The hourly edge job for logical time ``as_of``: snapshots + opportunities into the lake.
 
     ``offline`` (default: ``settings.kalshi_env == local``) reads the sample bars and builds the
-    sample ladders. Returns a small summary dict (XCom-sized).
+    sample ladders; online, the open KXBTCD/KXBTC ladders are fetched from ``settings.rest_base_url``
+    (only for a logical time within an hour of now: live quotes cannot be replayed, so an online
+    rerun for the same time reproduces the model side but not the quotes). Returns a small dict.
     """
     from kalshi_edge.config import get_settings
 
@@ -270,9 +272,19 @@ def run_hourly_edge(
     if bars is None:
         bars = load_bars_for(s, as_of, offline_csv=default_sample_csv(s) if off else None)
     if ladders is None:
-        if not off:
-            raise ValueError("no ladders given: pass the open BTC events' markets (online source not wired here)")
-        ladders = sample_ladders(bars, as_of)
+        if off:
+            ladders = sample_ladders(bars, as_of)
+        else:
+            # live quotes exist only now: refuse to attach them to a logical time far in the past
+            from datetime import UTC
+            from datetime import datetime as _dt
+
+            fetched = _dt.now(UTC)
+            lag = (fetched - pd.Timestamp(as_of).tz_convert("UTC").to_pydatetime()).total_seconds()
+            if abs(lag) > 3600:
+                raise ValueError(f"as_of {as_of} is {lag / 3600:.1f} h from now: live quotes cannot be replayed "
+                                 "(use offline mode or recorded ladders for past times)")
+            ladders = fetch_ladders(s.rest_base_url, quote_ts=fetched)
     params = load_params(s)
     filters = SelectionFilters(max_quote_age_seconds=s.max_quote_age_seconds, min_edge_dollars=s.min_edge_dollars)
     snaps, opps = edge_snapshot(
