@@ -85,6 +85,42 @@ def test_ten_minute_paper_session_with_faults(tmp_path):
 
 
 @pytest.mark.slow
+def test_paper_session_on_websocket_books_with_drops_and_seq_gaps(tmp_path):
+    # Market data from the WebSocket order books; faults drop connections and skip seq numbers
+    # (books are then dropped until re-snapshotted) on top of REST 429/5xx/lost responses.
+    clk = ManualClock(BUILTIN_CLOCK)
+    faults = "429:0.05,5xx:0.05,lost:0.1,ws_drop:0.02,seq_gap:0.05"
+    settings = load_settings(data_dir=tmp_path, kalshi_env="local", min_edge_dollars="0.01")
+    with run_simulator_in_thread(faults=faults, seed=13, clock=clk) as sim:
+        h = open_session(settings, base_url=sim.base_url, strategy_params=PARAMS, client_kwargs=FAST,
+                         market_data="ws")
+        source = h.session.markets
+        for i in range(40):
+            h.session.step()
+            clk.advance(15)
+            # The books move (external liquidity changes), so deltas flow and faults can hit them.
+            t = sorted(source.meta)[i % len(source.meta)]
+            book = sim.exchange.engine.book(t)
+            if book.yes and book.no:
+                sim.call(lambda t=t, b=book: sim.set_book(t, yes=[(b.yes[0][0], "25")], no=[(b.no[0][0], "25")]))
+        h.session.step()
+        h.session.shutdown()
+        stats = source.stats
+        orders = sim_orders(sim)
+        positions = sim_positions(sim)
+        injected = dict(sim.faults.injected)
+        ledger = h.session.ledger
+        summary = h.session.summary()
+        h.close()
+    assert injected.get("seq_gap", 0) + injected.get("ws_drop", 0) > 0
+    assert stats["gaps"] + stats["connects"] - 1 > 0  # the stream really broke and recovered
+    assert summary["orders_sent"] > 0
+    coids = Counter(r.state.order.client_order_id for r in orders)
+    assert max(coids.values()) == 1
+    assert ledger.net_positions() == positions
+
+
+@pytest.mark.slow
 def test_kill_between_send_and_ack_never_duplicates(tmp_path):
     clk = ManualClock(BUILTIN_CLOCK)
     env = {**os.environ, "PYTHONPATH": str(HERE.parents[1])}

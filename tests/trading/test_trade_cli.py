@@ -25,7 +25,7 @@ def test_trade_once_against_simulator_then_duration_with_clean_shutdown(tmp_path
         led.close()
         assert first and {r.family for r in first.values()} == {"weather"}
         # A short timed run: the status loop, then shutdown cancels every resting order.
-        assert main(["trade", "--duration", "1s", "--interval", "0.2", "--family", "all",
+        assert main(["trade", "--duration", "1s", "--interval", "0.2", "--family", "all", "--market-data", "ws",
                      "--base-url", sim.base_url, "--ledger", str(ledger)]) == 0
         resting = [r for r in sim.exchange.orders.values() if r.state.status == "resting"]
         positions = {t: p.position for t, p in sim.exchange.account("default").positions.items() if p.position}
@@ -42,6 +42,7 @@ def test_bad_flags_are_one_line_errors(capsys):
     assert main(["trade", "--family", "crypto", "--once"]) == 2
     assert main(["trade", "--duration", "ten", "--once"]) == 2
     assert main(["trade", "--paper", "--live"]) == 2
+    assert main(["trade", "--market-data", "fix", "--once"]) == 2
     assert "error" in capsys.readouterr().err
 
 

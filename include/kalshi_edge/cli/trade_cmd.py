@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
         base_url: Annotated[str | None, typer.Option("--base-url", help="REST base URL of any Kalshi-compatible host")] = None,
         interval: Annotated[float, typer.Option("--interval", help="Seconds between decision cycles")] = 5.0,
         ledger: Annotated[Path | None, typer.Option("--ledger", help="Order ledger file (JSONL)")] = None,
+        market_data: Annotated[str, typer.Option("--market-data", help="rest (polling) | ws (streamed order books)")] = "rest",
         keep_orders: Annotated[bool, typer.Option("--keep-orders", help="Do not cancel resting orders on exit")] = False,
         reset_kill_switch: Annotated[bool, typer.Option("--reset-kill-switch", help="Clear a tripped kill switch and exit")] = False,
     ) -> None:
@@ -79,9 +80,12 @@ def register(app: typer.Typer) -> None:
         seconds = parse_duration(duration)
         if interval <= 0:
             raise UserError("--interval must be positive")
+        if market_data not in ("rest", "ws"):
+            raise UserError(f"--market-data: {market_data!r} is not rest or ws")
         try:
             handle = open_session(settings, mode="live" if live else "paper", live_flag=live, families=fams,
-                                  base_url=base_url, ledger_path=ledger, cancel_on_shutdown=not keep_orders)
+                                  base_url=base_url, ledger_path=ledger, cancel_on_shutdown=not keep_orders,
+                                  market_data=market_data)
         except LiveNotAllowed as exc:
             raise UserError(str(exc)) from None
         sess = handle.session

@@ -105,6 +105,8 @@ def open_session(
     strategy_params: dict[str, dict[str, Any]] | None = None,
     client_kwargs: dict[str, Any] | None = None,
     cancel_on_shutdown: bool = True,
+    market_data: str = "rest",
+    ws_url: str | None = None,
 ) -> SessionHandle:
     """Build the session (does not step it). Raises :class:`LiveNotAllowed` with the reason."""
     from kalshi_edge.kalshi.rest import KalshiRestClient
@@ -121,7 +123,21 @@ def open_session(
     gates = gates or GateConfig.from_settings(settings)
     limits = limits or RiskLimits.from_settings(settings)
     risk = RiskEngine(limits, KillSwitch.from_settings(settings))
-    source = rest_market_source(client)
+    closers: list[Callable[[], None]] = []
+    if market_data == "ws":
+        from kalshi_edge.trading.ws_source import WsMarketSource
+
+        wurl = ws_url or (url.replace("http://", "ws://").replace("https://", "wss://")
+                          .replace("/trade-api/v2", "/trade-api/ws/v2") if base_url else settings.ws_url)
+        from kalshi_edge.kalshi.ws import KalshiWsClient
+
+        ws_source = WsMarketSource(wurl, client, ws_client=KalshiWsClient.from_settings(settings, url=wurl))
+        closers.append(ws_source.close)
+        source: Any = ws_source
+    elif market_data == "rest":
+        source = rest_market_source(client)
+    else:
+        raise ValueError(f"market_data: {market_data!r} is not rest|ws")
     if mode == "live":
         problems = preflight(client)
         if problems:
@@ -152,6 +168,8 @@ def open_session(
     )
 
     def close() -> None:
+        for c in closers:
+            c()
         ledger.close()
         client.close()
 
