@@ -134,3 +134,21 @@ def test_limits_from_settings():
 def test_live_orders_carry_exchange_side_protection():
     assert protection_fields("og-1") == {"cancel_order_on_pause": True, "order_group_id": "og-1"}
     assert protection_fields(None) == {"cancel_order_on_pause": True}
+
+
+def test_order_group_create_request_and_response():
+    from kalshi_edge.trading.brokers import BrokerError, create_order_group
+
+    class Client:
+        def __init__(self, reply):
+            self.reply, self.calls = reply, []
+
+        def request(self, method, path, json=None):
+            self.calls.append((method, path, json))
+            return self.reply
+
+    c = Client({"order_group_id": "og-123"})  # CreateOrderGroupResponse shape (openapi 3.13)
+    assert create_order_group(c, contracts_limit=50) == "og-123"
+    assert c.calls == [("POST", "/portfolio/order_groups/create", {"contracts_limit": 50})]
+    with pytest.raises(BrokerError):
+        create_order_group(Client({}), contracts_limit=5)

@@ -317,6 +317,19 @@ class RestBroker(Broker):
         return out
 
 
+def create_order_group(client: Any, *, contracts_limit: int) -> str:
+    """Exchange-side limit for live trading: an order group whose orders are all cancelled (and
+    no new ones accepted) once ``contracts_limit`` contracts match within a rolling 15 s window
+    (``POST /portfolio/order_groups/create``). Returns its ``order_group_id``."""
+    if contracts_limit < 1:
+        raise ValueError(f"contracts_limit: {contracts_limit} must be ≥ 1")
+    body = client.request("POST", "/portfolio/order_groups/create", json={"contracts_limit": int(contracts_limit)})
+    gid = body.get("order_group_id") if isinstance(body, dict) else None
+    if not gid:
+        raise BrokerError(f"order group create: no order_group_id in {body!r}")
+    return str(gid)
+
+
 # ---------------------------------------------------------------------------- live guard
 def require_live_allowed(*, settings: object, live_flag: bool) -> None:
     """THE dry-run check. Raise :class:`LiveNotAllowed` unless both switches are on.

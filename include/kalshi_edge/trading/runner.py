@@ -23,6 +23,7 @@ from kalshi_edge.trading.brokers import (
     LiveNotAllowed,
     PaperBroker,
     RestBroker,
+    create_order_group,
     now_utc,
     preflight,
     require_live_allowed,
@@ -145,9 +146,13 @@ def open_session(
             ledger.close()
             raise LiveNotAllowed("preflight failed: " + "; ".join(problems))
         broker: Any = RestBroker(client, live=True)
+        # Exchange-side protection: every live order joins an order group capped at the
+        # per-market contract limit per 15 s, and carries cancel_order_on_pause.
+        order_group_id = create_order_group(client, contracts_limit=int(limits.max_contracts_per_market))
         clock: Callable[[], datetime] = now_utc
         kind = "live"
     else:
+        order_group_id = None
         sim_clock = _is_simulator(url)
         if sim_clock is not None:
             broker, clock, kind = RestBroker(client), sim_clock, "simulator"
@@ -165,6 +170,7 @@ def open_session(
     session = TradingSession(
         strategies=strategies_for(families, strategy_params), broker=broker, ledger=ledger, risk=risk, gates=gates,
         markets=source, clock=clock, cancel_on_shutdown=cancel_on_shutdown, families=set(families),
+        order_group_id=order_group_id,
     )
 
     def close() -> None:
