@@ -183,3 +183,13 @@ def test_record_ticker_local_server(lake):
     assert rows[0]["price"] == pytest.approx(round(closes[0], 2))
     assert write_ticks(lake, rows) == 5
     assert lake.row_count("btc_ticks") == 5
+
+
+def test_epoch_second_timestamps_accepted(tmp_path):
+    # same real sample rows, timestamps rewritten as Unix seconds (a layout some exporters use)
+    real = pd.read_csv(SAMPLE_BARS).head(5)
+    real["timestamp"] = pd.to_datetime(real["timestamp"]).map(lambda t: str(int(t.timestamp())))
+    p = tmp_path / "epoch.csv"
+    real.to_csv(p, index=False)
+    bars = read_bars_csv(p)
+    assert bars["ts"].iloc[0] == pd.Timestamp("2026-02-21T00:00Z") and len(bars) == 5

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Honest walk-forward evaluation of the model vs the GBM+EWMA baseline on the same rows."""
         from kalshi_edge.config import get_settings
-        from kalshi_edge.families.btc.bars import BarsError, read_bars_csv
+        from kalshi_edge.families.btc.bars import BarsError, BarsReport, read_bars_csv
         from kalshi_edge.families.btc.evaluate import evaluate, write_rows
         from kalshi_edge.families.btc.model import ModelParams, load_model
 
@@ -36,10 +36,14 @@ def register(app: typer.Typer) -> None:
             raise UserError("--horizon-minutes, --strikes and --strike-step must be positive")
         start = parse_datetime(from_, "--from") if from_ else None
         t0 = time.perf_counter()
+        rep = BarsReport()
         try:
-            frame = read_bars_csv(bars)
+            frame = read_bars_csv(bars, report=rep)
         except BarsError as exc:
             raise UserError(str(exc)) from None
+        if rep.bad_rows or rep.gaps:
+            console.print(f"{bars}: ignored {len(rep.bad_rows)} bad row(s) (duplicate/non-positive/out-of-order; "
+                          f"first rows {rep.bad_rows[:5]}), {len(rep.gaps)} gap(s) in the bars")
         p = load_model(params)[0] if params else ModelParams()
         try:
             res = evaluate(

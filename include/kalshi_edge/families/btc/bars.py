@@ -54,7 +54,13 @@ def _read_raw(path: Path) -> pd.DataFrame:
 def parse_bars_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     """Typed frame in FILE order (not sorted) with a ``row`` column; raises BarsError naming row+field."""
     out = pd.DataFrame({"row": np.arange(1, len(df) + 1)})
-    ts = pd.to_datetime(df["timestamp"], utc=True, errors="coerce", format="ISO8601")
+    raw = df["timestamp"].astype(str).str.strip()
+    if len(raw) and raw.str.fullmatch(r"\d{9,13}(\.\d+)?").all():
+        # Unix epoch seconds (or milliseconds when 13 digits), as some exporters write them
+        num = pd.to_numeric(raw)
+        ts = pd.to_datetime(num, unit="ms" if num.max() > 1e11 else "s", utc=True)
+    else:
+        ts = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
     bad = ts.isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -103,7 +109,7 @@ def validate_bars(frame: pd.DataFrame) -> BarsReport:
     return rep
 
 
-def read_bars_csv(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
+def read_bars_csv(path: str | Path, *, strict: bool = False, report: BarsReport | None = None) -> pd.DataFrame:
     """Read a bars CSV; return clean bars sorted by ``ts`` (bad rows dropped unless ``strict``).
 
     With ``strict=True`` any duplicate, non-positive or out-of-order row raises :class:`BarsError`
@@ -114,6 +120,8 @@ def read_bars_csv(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
     if frame.empty:
         raise BarsError(f"{p}: no rows")
     rep = validate_bars(frame)
+    if report is not None:  # hand the findings to the caller (CLI prints them)
+        report.__dict__.update(rep.__dict__)
     if strict and rep.bad_rows:
         r = rep.bad_rows[0]
         raise BarsError(f"{p}: row {r}: duplicate, non-positive or out-of-order bar")
