@@ -6,7 +6,7 @@ import copy
 from decimal import Decimal as D
 
 import pytest
-from conftest import FIXTURES, load_fixture
+from kalshi_payloads import FIXTURES, load_fixture
 
 from kalshi_edge.kalshi.errors import KalshiSchemaError
 from kalshi_edge.kalshi.fees import FeeType, order_fee

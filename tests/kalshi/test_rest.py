@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from conftest import load_fixture
 from cryptography.hazmat.primitives.asymmetric import rsa
+from kalshi_payloads import load_fixture
 
 from kalshi_edge.kalshi.auth import HEADER_SIG, HEADER_TS, verify
 from kalshi_edge.kalshi.errors import AuthError, KalshiError, PermanentError, RateLimitedError, TemporaryError

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal as D
 
 import pytest
-from conftest import load_fixture
+from kalshi_payloads import load_fixture
 
 from kalshi_edge.kalshi.errors import SemanticsError
 from kalshi_edge.kalshi.models import Market, parse_markets

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
-from conftest import load_fixture
+from kalshi_payloads import load_fixture
 
 from kalshi_edge.kalshi.ingest import (
     candlestick_rows,
