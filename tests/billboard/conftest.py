@@ -25,6 +25,7 @@ def run_cli(argv: list[str]) -> int:
         from kalshi_edge.cli.main import main
     except ImportError:
         import typer
+
         from kalshi_edge.cli import billboard_cmd
         from kalshi_edge.cli.common import UserError
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from kalshi_edge.families.billboard.edge import compute_edges, match_markets, match_score
 from kalshi_edge.families.billboard.model import OTHER, ModelConfig, predict_for_week
 from kalshi_edge.families.billboard.pipeline import run_settlement, run_weekly_prediction, target_chart_date

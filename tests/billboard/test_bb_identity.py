@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+
 from kalshi_edge.families.billboard.features import contender_frame, history_features, prepare_charts
 from kalshi_edge.families.billboard.identity import normalize_title, primary_artist, song_id
 from kalshi_edge.sources.charts import read_charts_csv

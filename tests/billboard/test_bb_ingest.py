@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from kalshi_edge.families.billboard.ingest import (
     backfill,
     import_charts_csv,

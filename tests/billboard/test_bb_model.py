@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from kalshi_edge.families.billboard import metrics as M
 from kalshi_edge.families.billboard.model import (
     OTHER,

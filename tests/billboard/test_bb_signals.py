@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import SecretStr
+
 from kalshi_edge.families.billboard.signals import (
     collect_daily_signals,
     contenders_of,
@@ -29,7 +31,6 @@ from kalshi_edge.sources.charts import SignalUnavailable
 from kalshi_edge.sources.spotify import SpotifyConnector, read_spotify_chart_csv, spotify_signal_rows
 from kalshi_edge.sources.trends import TrendsConnector
 from kalshi_edge.sources.youtube import YouTubeConnector
-from pydantic import SecretStr
 
 SHAPES = Path(__file__).resolve().parents[1] / "fixtures" / "billboard" / "api_shapes"
 
@@ -196,3 +197,20 @@ def test_secretstr_keys_are_read(monkeypatch):
         spotify_client_secret = SecretStr("")
     with pytest.raises(SignalUnavailable):
         SpotifyConnector.from_settings(S())
+
+
+def test_kalshi_signals_from_the_simulator(settings, charts_2021_2023):
+    from kalshi_edge.exchange.simulator import run_simulator_in_thread
+    from kalshi_edge.families.billboard.signals import kalshi_signal_rows
+
+    cont = contenders_of(charts_2021_2023)
+    with run_simulator_in_thread() as sim:
+        rows = kalshi_signal_rows(settings, cont, date(2023, 12, 31), base_url=sim.base_url, trades_since_ts=0)
+    sigs = {r["signal"] for r in rows}
+    assert {"kalshi_yes_bid", "kalshi_yes_ask", "kalshi_mid"} <= sigs
+    ids = {sid for sid, _, _ in cont}
+    assert {r["song_id"] for r in rows} <= ids and len({r["song_id"] for r in rows}) == 8
+    mids = [r for r in rows if r["signal"] == "kalshi_mid"]
+    assert all(0 < r["value"] < 1 for r in mids)
+    with pytest.raises(SignalUnavailable, match="kalshi"):
+        kalshi_signal_rows(settings, cont, date(2023, 12, 31), base_url="http://127.0.0.1:9/trade-api/v2")

@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
         window: str | None = typer.Option(None, "--window", help="expanding (default) or rolling"),
         train_days: int | None = typer.Option(None, "--train-days", help="Rolling window length in days (default 42)"),
         params: Path | None = typer.Option(None, "--params", help="Model config JSON from `billboard tune`"),
+        jobs: int = typer.Option(2, "--jobs", help="Worker processes (results do not depend on it)"),
     ) -> None:
         """Walk-forward: for each week W from --from, train only on charts dated before W and predict W."""
         from kalshi_edge.families.billboard.model import BillboardModelError, run_backtest, write_output
@@ -61,7 +62,7 @@ def register(app: typer.Typer) -> None:
                                                                     (end or start.replace(year=9999)).isoformat())).sum())
         try:
             with progress("billboard backtest", n_total) as advance:
-                res = run_backtest(frame, start, end, cfg, on_week=advance)
+                res = run_backtest(frame, start, end, cfg, on_week=advance, n_jobs=max(1, jobs) if n_total >= 40 else 1)  # workers cost ~2 s to start
         except BillboardModelError as exc:
             raise UserError(f"{charts}: {exc}") from None
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -205,19 +205,12 @@ def _work(job: tuple[int, str]) -> pd.DataFrame:
     return predict_week(_WORKER["rows"], _WORKER["weeks"], job[0], job[1], _WORKER["cfg"])
 
 
-def _default_jobs(n_weeks: int) -> int:
-    """Two processes for long backtests (the target machine has 2 cores); serial for short ones,
-    where starting workers costs more than it saves."""
-    import os
-
-    return 1 if n_weeks < 40 else max(1, min(2, os.cpu_count() or 1))
-
-
 def run_backtest(charts: pd.DataFrame, start: date, end: date | None = None, cfg: ModelConfig | None = None,
-                 on_week: Callable[[], None] | None = None, n_jobs: int | None = None) -> BacktestResult:
+                 on_week: Callable[[], None] | None = None, n_jobs: int = 1) -> BacktestResult:
     """Walk forward over every chart week in [start, end]; week W trains only on charts dated before W.
 
-    ``n_jobs``: worker processes (default: 2 for 40+ weeks, else 1); results do not depend on it.
+    ``n_jobs``: worker processes (spawned, so a calling script needs the usual
+    ``if __name__ == "__main__":`` guard); results do not depend on it.
     """
     cfg = cfg or ModelConfig()
     rows, weeks = contender_frame(charts, top_n=cfg.top_n)
@@ -227,7 +220,7 @@ def run_backtest(charts: pd.DataFrame, start: date, end: date | None = None, cfg
     if targets.empty:
         raise BillboardModelError(f"no chart weeks between {lo} and {hi} in the charts")
     jobs = [(int(i), str(d)) for i, d in zip(targets["target_idx"], targets["target_date"], strict=True)]
-    workers = _default_jobs(len(jobs)) if n_jobs is None else max(1, n_jobs)
+    workers = min(max(1, n_jobs), len(jobs))
     frames = []
     if workers == 1:
         for t_idx, t_date in jobs:

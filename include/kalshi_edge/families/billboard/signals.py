@@ -59,6 +59,36 @@ def market_signal_rows(edges_or_matched: pd.DataFrame, day: date) -> list[dict[s
     return rows
 
 
+def kalshi_signal_rows(settings: Any, contenders: list[tuple[str, str, str]], day: date, *,
+                       base_url: str | None = None, trades_since_ts: int | None = None) -> list[dict[str, Any]]:
+    """KXTOPSONG market sentiment for the contenders: mid, bid/ask, last and the trades' VWAP.
+
+    Raises :class:`SignalUnavailable` when the Kalshi API cannot be reached.
+    """
+    import requests
+
+    from kalshi_edge.families.billboard.edge import match_markets
+    from kalshi_edge.families.billboard.pipeline import fetch_kxtopsong_markets
+    from kalshi_edge.kalshi.errors import KalshiError
+    from kalshi_edge.kalshi.rest import KalshiRestClient
+
+    markets = fetch_kxtopsong_markets(settings, base_url=base_url)
+    cands = pd.DataFrame(contenders, columns=["song_id", "song", "artist"]).assign(p_number_one=float("nan"))
+    matched = match_markets(markets, cands)
+    rows = market_signal_rows(matched, day)
+    if trades_since_ts is not None and not matched.empty:
+        try:
+            with KalshiRestClient.from_settings(settings, base_url=base_url, max_retries=1, rate_limit=False) as c:
+                for r in matched[matched["trusted"]].to_dict("records"):
+                    v = vwap(c.iter_trades(ticker=r["ticker"], min_ts=trades_since_ts))
+                    if v is not None:
+                        rows.append({"date": day.isoformat(), "song_id": r["song_id"], "signal": "kalshi_vwap",
+                                     "value": v, "source": "kalshi"})
+        except (requests.RequestException, KalshiError) as exc:
+            raise SignalUnavailable("kalshi", f"trades unavailable: {exc}") from None
+    return rows
+
+
 def vwap(trades: Iterable[Any]) -> float | None:
     """Volume-weighted average YES price of trades (objects/dicts with ``yes_price`` and ``count``)."""
     num = 0.0

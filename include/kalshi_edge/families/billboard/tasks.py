@@ -96,7 +96,15 @@ def daily_signals(logical_date: datetime | date | None, params: dict[str, Any] |
         return [{"date": r.date, "song_id": titles[r.keyword], "signal": "trends_interest", "value": float(r.value),
                  "source": "trends"} for r in got.itertuples() if r.keyword in titles]
 
-    frame, skipped = collect_daily_signals(day, cont, {"spotify": spotify, "youtube": youtube, "trends": trends})
+    def kalshi() -> list[dict[str, Any]]:
+        from kalshi_edge.families.billboard.signals import kalshi_signal_rows
+
+        since = int(datetime.combine(day - timedelta(days=1), datetime.min.time(), tzinfo=ET).timestamp())
+        return kalshi_signal_rows(settings, cont, day, base_url=(params or {}).get("kalshi_base_url"),
+                                  trades_since_ts=since)
+
+    frame, skipped = collect_daily_signals(day, cont, {"spotify": spotify, "youtube": youtube, "trends": trends,
+                                                       "kalshi": kalshi})
     res = write_signals(lake, frame, source=f"billboard daily signals {day.isoformat()}")
     return {"date": day.isoformat(), "rows": int(res.get("rows_written", 0)), "skipped": skipped}
 
