@@ -88,3 +88,25 @@ def run_market_snapshots(
 
 def _open_tickers(client: KalshiRestClient, series: str) -> list[str]:
     return [m.ticker for m in client.iter_markets(series_ticker=series, status="open")]
+
+
+def run_journal_ingest(settings: Any, *, as_of: datetime, journal_dir: Any = None) -> dict[str, Any]:
+    """Store every WebSocket journal under ``data/journals/`` (or ``journal_dir``) in the lake.
+
+    Journals are append-only and rows are keyed on (session, frame number), so ingesting the
+    same files again — a rerun, or the next day's run seeing a longer file — rewrites identical
+    rows and adds only new frames. ``as_of`` is recorded in the summary for the run's log.
+    """
+    from pathlib import Path
+
+    from kalshi_edge.kalshi.ingest import ingest_ws_journal
+    from kalshi_edge.lake import Lake
+
+    folder = Path(journal_dir) if journal_dir else settings.data_dir / "journals"
+    lake = Lake.from_settings(settings)
+    files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    out: dict[str, Any] = {"as_of": as_of.isoformat(), "folder": str(folder), "sessions": {}}
+    for f in files:
+        res = ingest_ws_journal(lake, f)
+        out["sessions"][f.stem] = {"frames": res["frames"], "quarantined": res["rows_quarantined"]}
+    return out
