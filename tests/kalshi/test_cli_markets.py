@@ -43,3 +43,17 @@ def test_markets_list_bad_status_and_unreachable_host(run_cli):
     # nothing listens on port 9 of loopback: a one-line error, not a traceback
     rc, _, err = run_cli(["markets", "list", "--base-url", "http://127.0.0.1:9/trade-api/v2"])
     assert rc == 2 and "connection" in err.lower() and "Traceback" not in err
+
+
+def test_markets_watch_records_a_replayable_journal(run_cli, sim, tmp_path):
+    from kalshi_edge.kalshi.ws import rebuild_books
+
+    t = "KXHIGHNY-26JUL12-B84.5"
+    path = tmp_path / "watch.jsonl"
+    rc, out, err = run_cli(["markets", "watch", "--tickers", t, "--seconds", "0.5", "--journal", str(path),
+                            "--ws-url", sim.ws_url])
+    assert rc == 0, err
+    assert t in out
+    book = sim.exchange.engine.book(t)
+    replayed = rebuild_books(path).books[t]
+    assert (dict(replayed.yes), dict(replayed.no)) == (dict(book.yes), dict(book.no))

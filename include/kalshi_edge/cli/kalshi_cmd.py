@@ -94,9 +94,53 @@ def _markets_list(
     )
 
 
+def _markets_watch(
+    tickers: str = typer.Option(..., "--tickers", help="Comma-separated market tickers"),
+    seconds: float = typer.Option(30.0, "--seconds", min=0.1, help="How long to record"),
+    journal: str | None = typer.Option(None, "--journal", help="JSONL journal path (default data/journals/)"),
+    ws_url: str | None = typer.Option(None, "--ws-url", help="WebSocket URL (default: settings)"),
+) -> None:
+    """Stream order books over the WebSocket for a while, journalling every frame; print the tops."""
+    import asyncio
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from kalshi_edge.config import get_settings
+    from kalshi_edge.kalshi.journal import Journal
+    from kalshi_edge.kalshi.ws import KalshiWsClient
+
+    names = [t.strip() for t in tickers.split(",") if t.strip()]
+    if not names:
+        raise UserError("--tickers: give at least one market ticker")
+    settings = get_settings()
+    path = Path(journal) if journal else settings.data_dir / "journals" / f"watch_{datetime.now(UTC):%Y%m%dT%H%M%S}.jsonl"
+
+    async def session() -> KalshiWsClient:
+        with Journal(path) as j:
+            ws = KalshiWsClient.from_settings(settings, url=ws_url, journal=j)
+            task = asyncio.create_task(ws.run(max_reconnects=5))
+            await ws.subscribe(["orderbook_delta"], names)
+            await asyncio.sleep(seconds)
+            books = {t: b.copy() for t, b in ws.books.items()}
+            await ws.stop()
+            await asyncio.wait_for(task, 10)
+            ws.keeper.books.update(books)  # keep the last in-sync books for printing
+            return ws
+
+    ws = asyncio.run(session())
+    rows = []
+    for t in names:
+        b = ws.books.get(t)
+        rows.append((t, "" if b is None else b.best_yes_bid, "" if b is None else b.best_yes_ask,
+                     "" if b is None else len(b.yes) + len(b.no)))
+    print_table(f"{ws.frames} frames, {ws.keeper.gaps_detected} seq gaps healed; journal {path}",
+                ["ticker", "yes bid", "yes ask", "levels"], rows)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``fees`` and ``markets list`` to the root app."""
+    """Add ``fees``, ``markets list`` and ``markets watch`` to the root app."""
     app.command("fees")(_fees)
     grp = typer.Typer(help="Kalshi markets on the configured host.", no_args_is_help=True)
     grp.command("list")(_markets_list)
+    grp.command("watch")(_markets_watch)
     app.add_typer(grp, name="markets")
