@@ -232,9 +232,24 @@ def test_market_close_cancels_resting_orders_and_frees_cash(sim):
     r = post(sim, {"ticker": T, "side": "yes", "action": "buy", "count": 10, "yes_price_dollars": "0.1000",
                    "client_order_id": "c-1"})
     oid = r.json()["order"]["order_id"]
-    assert sim.exchange.available_cash("default") == start - D("1.00")
+    # a resting buy reserves its cost at the limit plus the worst-case (taker) fee
+    assert sim.exchange.available_cash("default") == start - D("1.00") - order_fee(price="0.10", count="10")
     sim.exchange.clock.advance(2 * 86400)  # past the KXHIGHNY close
     order = requests.get(sim.base_url + f"/portfolio/orders/{oid}", timeout=10).json()["order"]
     assert order["status"] == "canceled"
     assert sim.exchange.engine.book(T) == ([], [])
     assert sim.exchange.available_cash("default") == start
+
+
+def test_buy_max_cost_caps_the_count_and_v2_expiration_time(sim):
+    r = post(sim, {"ticker": T, "side": "yes", "action": "buy", "count": 100, "yes_price": 10, "buy_max_cost": 55,
+                   "client_order_id": "cap-1"})
+    assert r.json()["order"]["initial_count_fp"] == "5.00"  # 55¢ buys 5 contracts at 10¢
+    assert post(sim, {"ticker": T, "side": "yes", "action": "buy", "count": 1, "yes_price": 10,
+                      "buy_max_cost": 5}).status_code == 400
+    exp = "2026-07-12T15:01:00Z"
+    r = post(sim, {"ticker": T, "side": "bid", "count": "1.00", "price": "0.0500", "expiration_time": exp,
+                   "client_order_id": "v2-exp"}, v2=True)
+    oid = r.json()["order_id"]
+    sim.exchange.clock.advance(120)
+    assert requests.get(sim.base_url + f"/portfolio/orders/{oid}", timeout=10).json()["order"]["status"] == "canceled"

@@ -33,7 +33,7 @@ from kalshi_edge.exchange.matching import (
     OrderState,
 )
 from kalshi_edge.exchange.scenario import Scenario, iso, parse_time
-from kalshi_edge.kalshi.fees import DEFAULT_TICK, FeeSchedule
+from kalshi_edge.kalshi.fees import DEFAULT_TICK, FeeSchedule, order_fee
 from kalshi_edge.kalshi.money import ONE, ZERO, MoneyError, fmt_count, fmt_price, parse_count, parse_price
 
 DEFAULT_ACCOUNT = "default"
@@ -457,12 +457,27 @@ class Exchange:
                 if reducible <= 0:
                     raise ApiError(400, "reduce_only_violation", "reduce_only order would not reduce the position")
                 count = min(count, reducible)
-            # Buying power: what the order could cost beyond what it closes (worst case at its limit).
             outcome_price = yes_price if book_side == "bid" else ONE - yes_price
-            closing = max(ZERO, -pos if book_side == "bid" else pos)
-            need = outcome_price * max(ZERO, count - closing)
-            if need > self.available_cash(account):
-                raise ApiError(400, "insufficient_balance", f"order needs ${need} but ${self.available_cash(account)} is available")
+            fractional = bool(ms.spec.get("fractional_trading_enabled"))
+            if not fractional and count != count.to_integral_value():
+                raise ApiError(400, "invalid_parameters", f"count: {count} is fractional but {ticker} trades whole contracts")
+            if body.get("buy_max_cost") is not None:
+                # Legacy cap on what a buy may spend (cents): modelled as a count cap at the limit price.
+                cap = body["buy_max_cost"]
+                if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+                    raise ApiError(400, "invalid_parameters", "buy_max_cost: must be a positive integer of cents")
+                unit = Decimal("0.01") if fractional else ONE
+                affordable = (Decimal(cap) / 100 / outcome_price).quantize(unit, rounding=ROUND_FLOOR)
+                if affordable <= 0:
+                    raise ApiError(400, "invalid_parameters", f"buy_max_cost: {cap}¢ buys no contract at {outcome_price}")
+                count = min(count, affordable)
+            # Buying power: what the order could cost beyond what it closes (worst case at its limit,
+            # taker fee included), after the account's resting orders have claimed theirs.
+            available, closable = self._reservations(account)
+            closing = min(count, closable.get((ticker, book_side), ZERO))
+            need = self._reserve_for(ticker, outcome_price, count - closing)
+            if need > available:
+                raise ApiError(400, "insufficient_balance", f"order needs ${need} but ${available} is available")
             now = self.now()
             oid = self._new_id("order")
             eo = EngineOrder(order_id=oid, account=account, ticker=ticker, book_side=book_side, price=yes_price,
@@ -474,6 +489,13 @@ class Exchange:
                     expiration = datetime.fromtimestamp(int(body["expiration_ts"]), tz=UTC)
                 except (TypeError, ValueError, OverflowError, OSError):
                     raise ApiError(400, "invalid_parameters", "expiration_ts: not a unix time") from None
+            elif v2 and body.get("expiration_time") is not None:  # V2: RFC 3339 time (or unix seconds)
+                raw_exp = body["expiration_time"]
+                try:
+                    expiration = (datetime.fromtimestamp(int(raw_exp), tz=UTC) if isinstance(raw_exp, int)
+                                  else parse_time(str(raw_exp), "expiration_time"))
+                except (ValueError, OverflowError, OSError):
+                    raise ApiError(400, "invalid_parameters", "expiration_time: not a time") from None
             try:
                 res = self.engine.submit(eo)
             except EngineError as exc:
@@ -491,14 +513,37 @@ class Exchange:
             self._apply(res.fills, res.trades, res.deltas, now)
             return rec
 
+    def _reserve_for(self, ticker: str, outcome_price: Decimal, opening: Decimal) -> Decimal:
+        """Dollars an opening of ``opening`` contracts at ``outcome_price`` may cost, taker fee included."""
+        if opening <= 0:
+            return ZERO
+        fee = order_fee(price=outcome_price, count=opening, schedule=self.markets[ticker].fee_schedule,
+                        tick=self.engine.tick)
+        return outcome_price * opening + fee
+
+    def _reservations(self, account: str) -> tuple[Decimal, dict[tuple[str, str], Decimal]]:
+        """(cash not reserved by resting orders, contracts still closable per (ticker, book_side)).
+
+        A resting order first uses up the opposite position it would close (in arrival order);
+        only the part that opens a position reserves cash, as on Kalshi.
+        """
+        acct = self.account(account)
+        closable: dict[tuple[str, str], Decimal] = {}
+        for t, p in acct.positions.items():
+            closable[(t, "bid")] = max(ZERO, -p.position)
+            closable[(t, "ask")] = max(ZERO, p.position)
+        reserved = ZERO
+        for st in self.engine.resting_orders(account=account):
+            key = (st.order.ticker, st.order.book_side)
+            c = min(st.remaining_count, closable.get(key, ZERO))
+            closable[key] = closable.get(key, ZERO) - c
+            reserved += self._reserve_for(st.order.ticker, st.order.outcome_price, st.remaining_count - c)
+        return acct.cash - reserved, closable
+
     def available_cash(self, account: str) -> Decimal:
-        """Cash minus what resting buy orders have reserved (dollars)."""
+        """Cash minus what resting orders have reserved for the positions they would open (dollars)."""
         with self.lock:
-            acct = self.account(account)
-            reserved = ZERO
-            for st in self.engine.resting_orders(account=account):
-                reserved += st.order.outcome_price * st.remaining_count
-            return acct.cash - reserved
+            return self._reservations(account)[0]
 
     def cancel_order(self, account: str, order_id: str) -> tuple[OrderRecord, Decimal]:
         """Cancel a resting order of ``account``. Returns the record and the contracts removed."""
