@@ -98,7 +98,6 @@ class TradingSession:
         self._peak: Decimal | None = None
         #: (UTC date, equity at this session's first step that day): the daily loss baseline.
         self._day_start: tuple[Any, Decimal] | None = None
-        self._start_balance: Decimal | None = None
 
     # ------------------------------------------------------------------ reconcile
     def reconcile(self) -> bool:
