@@ -312,3 +312,75 @@ def test_every_market_data_and_portfolio_endpoint_parses(tmp_path):
                                  end=now + timedelta(hours=1), period_minutes=60)
         assert cs["rows_written"] >= 1 and cs["rows_quarantined"] == 0  # at least the candle of our trade
         c.close()
+
+
+@pytest.mark.slow
+def test_ws_book_equals_published_book_after_every_single_message(tmp_path):
+    """Message-level check: the server records its published book for every (sid, seq) it sends;
+    after the client processes each snapshot/delta, its book must equal that record exactly."""
+    sc = builtin_scenario(seed=2)
+    with run_simulator_in_thread(scenario=sc, clock=ManualClock(sc.clock_start)) as sim:
+        hub = sim.simulator.hub
+        published: dict[tuple[int, int], tuple[str, tuple[dict, dict]]] = {}
+
+        def state(t):
+            b = hub.books.get(t, {"yes": {}, "no": {}})
+            return (dict(b["yes"]), dict(b["no"]))
+
+        orig_dispatch, orig_snapshot = hub._dispatch, hub.snapshot_msg
+
+        def dispatch(ev):  # runs on the server loop; the message is queued inside, sent after we return
+            orig_dispatch(ev)
+            if ev.kind == "delta":
+                for conn in list(hub.conns):
+                    for sub in conn.subs.values():
+                        if sub.channel == "orderbook_delta" and (sub.tickers is None or ev.ticker in sub.tickers):
+                            published[(sub.sid, sub.seq)] = (ev.ticker, state(ev.ticker))
+
+        def snapshot(sub, ticker):
+            msg = orig_snapshot(sub, ticker)
+            published[(sub.sid, msg["seq"])] = (ticker, state(ticker))
+            return msg
+
+        def install():
+            hub._dispatch, hub.snapshot_msg = dispatch, snapshot
+
+        sim.call(install)
+
+        async def session():
+            ws = KalshiWsClient(sim.ws_url)
+            last: dict[str, tuple[int, int]] = {}
+            results = {"checked": 0, "mismatch": []}
+
+            def on_raw(msg):
+                if msg.get("type") in ("orderbook_snapshot", "orderbook_delta"):
+                    last["key"] = (msg["sid"], msg["seq"])
+
+            def on_book(ticker):
+                t, expected = published[last["key"]]
+                assert t == ticker
+                mine = ws.books[ticker]
+                results["checked"] += 1
+                if (dict(mine.yes), dict(mine.no)) != expected:
+                    results["mismatch"].append(last["key"])
+
+            ws.on("raw", on_raw)
+            ws.on("book", on_book)
+            task = asyncio.create_task(ws.run())
+            await ws.subscribe(["orderbook_delta"], [T, T2])
+            rest = _client(sim)
+            plan = [(T, "bid", "0.27", "5"), (T, "ask", "0.28", "40"), (T, "bid", "0.32", "250"),
+                    (T2, "ask", "0.14", "7"), (T, "ask", "0.20", "3"), (T2, "bid", "0.15", "30")] * 2
+            for i, (t, side, price, count) in enumerate(plan):
+                await asyncio.to_thread(rest.create_order, ticker=t, side=side, price=price, count=count,
+                                        client_order_id=f"m-{i}")
+            cid = await ws.list_subscriptions()
+            assert await ws.wait_for(lambda: cid in ws.replies, timeout=10)
+            await ws.stop()
+            await asyncio.wait_for(task, 10)
+            rest.close()
+            return results, ws.keeper.gaps_detected
+
+        results, gaps = asyncio.run(session())
+    assert gaps == 0 and results["mismatch"] == []
+    assert results["checked"] == len(published) > 10  # every message sent was checked
