@@ -49,6 +49,52 @@ def register(app: typer.Typer) -> None:
         )
         out.print(f"wrote {len(result.rows)} rows to {out_path}")
 
+    @grp.command("import")
+    def import_(
+        tmax: Path = typer.Option(..., "--tmax", help="TMAX CSV: date,station,ghcn_id,tmax_f (gzip ok)"),
+    ) -> None:
+        """Validate a GHCN TMAX CSV and write it to the lake (bad rows go to quarantine)."""
+        from kalshi_edge.config import get_settings
+        from kalshi_edge.lake import Lake
+        from kalshi_edge.sources.ghcn import import_tmax
+
+        try:
+            res = import_tmax(tmax, Lake.from_settings(get_settings()))
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        out.print(f"weather_tmax: {res.rows_written} rows written, {res.rows_quarantined} quarantined"
+                  + (f" ({res.quarantine_file})" if res.quarantine_file else ""))
+
+    @grp.command("backfill")
+    def backfill(
+        station: str = typer.Option(..., "--station", help="ICAO, CLI id or series (KMDW)"),
+        from_: str = typer.Option(..., "--from", help="first climate day YYYY-MM-DD"),
+        to: str = typer.Option(..., "--to", help="last climate day YYYY-MM-DD"),
+        sample: str = typer.Option("1min", "--sample", help="1min or 5min"),
+        base_url: str = typer.Option("https://mesonet.agron.iastate.edu", "--base-url", hidden=True),
+    ) -> None:
+        """Download IEM ASOS minute temperatures for climate days FROM..TO into the lake."""
+        from kalshi_edge.config import get_settings
+        from kalshi_edge.families.weather.ingest import backfill_iem
+        from kalshi_edge.lake import Lake
+
+        start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+        if sample not in ("1min", "5min"):
+            raise UserError("--sample must be 1min or 5min")
+        try:
+            summary = backfill_iem(station, start, end, Lake.from_settings(get_settings()), sample=sample,
+                                   base_url=base_url)
+        except KeyError as exc:
+            raise UserError(str(exc.args[0])) from None
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        print_table(
+            f"{summary['station']} IEM {sample}: {summary['rows_written']} rows written, "
+            f"{summary['rows_quarantined']} quarantined",
+            ["climate day", "rows", "largest gap (min)", "missing share"],
+            [[d["climate_date"], d["rows"], f"{d['max_gap_min']:.0f}", f"{d['missing_share']:.1%}"] for d in summary["days"]],
+        )
+
     @grp.command("cli-report")
     def cli_report(
         file: Path | None = typer.Argument(None, help="a saved NWS CLI product text"),
