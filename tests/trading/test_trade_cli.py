@@ -43,6 +43,8 @@ def test_bad_flags_are_one_line_errors(capsys):
     assert main(["trade", "--duration", "ten", "--once"]) == 2
     assert main(["trade", "--paper", "--live"]) == 2
     assert main(["trade", "--market-data", "fix", "--once"]) == 2
+    # Nothing listens on this loopback port: a one-line error, not a session of failed reads.
+    assert main(["trade", "--once", "--base-url", "http://127.0.0.1:9/trade-api/v2"]) == 2
     assert "error" in capsys.readouterr().err
 
 

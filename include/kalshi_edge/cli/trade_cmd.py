@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         from kalshi_edge.config import get_settings
         from kalshi_edge.trading.brokers import LiveNotAllowed
         from kalshi_edge.trading.risk import KillSwitch
-        from kalshi_edge.trading.runner import open_session, parse_families
+        from kalshi_edge.trading.runner import SessionError, open_session, parse_families
 
         settings = get_settings()
         if reset_kill_switch:
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
             handle = open_session(settings, mode="live" if live else "paper", live_flag=live, families=fams,
                                   base_url=base_url, ledger_path=ledger, cancel_on_shutdown=not keep_orders,
                                   market_data=market_data)
-        except LiveNotAllowed as exc:
+        except (LiveNotAllowed, SessionError) as exc:
             raise UserError(str(exc)) from None
         sess = handle.session
         console.print(f"trading {','.join(fams)} — {handle.mode} via {handle.broker_kind} at {handle.base_url}; "

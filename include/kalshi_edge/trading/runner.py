@@ -34,6 +34,11 @@ from kalshi_edge.trading.risk import KillSwitch, RiskEngine, RiskLimits
 from kalshi_edge.trading.session import TradingSession, decide_intents, rest_market_source, simulator_clock
 from kalshi_edge.trading.strategy import FAMILIES, Strategy, list_strategies
 
+
+class SessionError(RuntimeError):
+    """The session cannot start (unreachable host, bad combination); the message says why."""
+
+
 #: Book-only strategies that stand in for a family until it registers its own (family="<f>").
 FALLBACK_STRATEGIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("ladder_consensus", {}),
@@ -154,6 +159,13 @@ def open_session(
     else:
         order_group_id = None
         sim_clock = _is_simulator(url)
+        from urllib.parse import urlparse
+
+        if sim_clock is None and urlparse(url).hostname in ("127.0.0.1", "localhost", "::1"):
+            ledger.close()
+            client.close()
+            raise SessionError(f"no simulator answers at {url}; start one with `kalshi-edge simulator` "
+                               "or give --base-url")
         if sim_clock is not None:
             broker, clock, kind = RestBroker(client), sim_clock, "simulator"
         else:
