@@ -294,6 +294,10 @@ def test_every_market_data_and_portfolio_endpoint_parses(tmp_path):
         ack = c.create_order(ticker=T, side="bid", price=str(books[T].best_yes_ask), count="1",
                              client_order_id="ep-1", time_in_force="immediate_or_cancel")
         assert ack.fill_count == D("1")
+        # replaying the same intent (as after a crash before the ack was recorded): 409 → the same order
+        again = _client(sim).create_order(ticker=T, side="bid", price=str(books[T].best_yes_ask), count="1",
+                                          client_order_id="ep-1", time_in_force="immediate_or_cancel")
+        assert again.recovered and again.order_id == ack.order_id
         assert [o.client_order_id for o in c.iter_orders()] == ["ep-1"]
         assert c.get_order(ack.order_id).order_id == ack.order_id
         assert c.find_order_by_client_id("ep-1").order_id == ack.order_id

@@ -321,3 +321,17 @@ def test_basic_tier_paces_reads_at_20_per_second():
     assert now["t"] == pytest.approx(2.0)
     with pytest.raises(KalshiError, match="tier"):
         RateLimiter("gold")
+
+
+def test_restart_with_the_same_client_id_returns_the_existing_order():
+    ex = FakeOrders([])
+    first, _, _ = make_client(ex.handler)
+    first.create_order(ticker="T", side="bid", count="2", price="0.40", client_order_id="intent-7")
+    # a new process (no memory of the ack) replays the same intent: 409 → lookup → same order
+    restarted, adapter, _ = make_client(ex.handler)
+    ack = restarted.create_order(ticker="T", side="bid", count="2", price="0.40", client_order_id="intent-7")
+    assert ack.recovered and ack.order_id == "o1" and len(ex.orders) == 1
+    # the same id for a different order is refused, naming both
+    with pytest.raises(PermanentError, match="already names order o1"):
+        restarted.create_order(ticker="T", side="ask", count="2", price="0.40", client_order_id="intent-7")
+    assert len(ex.orders) == 1

@@ -181,6 +181,13 @@ def _ack_from_order(o: Order, *, recovered: bool) -> OrderAck:
     )
 
 
+def _same_order(o: Order, spec: OrderSpec) -> bool:
+    """Does an existing order match what we are trying to create (ticker, book side, YES price)?"""
+    if o.ticker != spec.ticker or o.book_side is not spec.book_side:
+        return False
+    return o.yes_price is None or o.yes_price == spec.price
+
+
 def _opt_dec(d: Mapping[str, Any], *keys: str) -> Decimal | None:
     for k in keys:
         v = d.get(k)
@@ -587,11 +594,20 @@ class KalshiRestClient:
                     raise
                 self._sleep(self._backoff(attempt))
             except PermanentError as exc:
-                # A resend of an order that did land: the exchange refuses the duplicate id.
-                if maybe_sent and exc.status == 409:
+                # The exchange refuses a client_order_id it already has: our earlier send (this
+                # process, or one that crashed before recording the ack) landed. The same id means
+                # the same intent, so the existing order is the answer — if it really is the same order.
+                if exc.status == 409:
                     existing = self._lookup_quietly(coid, ticker)
                     if existing is not None:
-                        return _ack_from_order(existing, recovered=True)
+                        if _same_order(existing, spec):
+                            return _ack_from_order(existing, recovered=True)
+                        raise PermanentError(
+                            f"create_order: client_order_id {coid!r} already names order {existing.order_id} "
+                            f"({existing.ticker} {existing.book_side.value} @ {existing.yes_price}), "
+                            f"not {spec.ticker} {spec.book_side.value} @ {spec.price}",
+                            status=409, code=exc.code,
+                        ) from None
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
