@@ -1,0 +1,237 @@
+"""The weather jobs the DAGs run (plain functions; no Airflow here).
+
+Each takes the run's ``logical_date`` (never now()), its ``params`` and optional settings, and
+returns a small JSON-able summary. ``params["offline"]`` (or ``kalshi_env=local``) selects the
+shipped samples under ``data/sample/weather/`` instead of the network. ``params["stations"]``
+lists stations (default: KNYC and KMIA, the stations with shipped TMAX samples).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_STATIONS = ("KNYC", "KMIA")
+
+
+def _settings(settings: Any) -> Any:
+    if settings is not None:
+        return settings
+    from kalshi_edge.config import get_settings
+
+    return get_settings()
+
+
+def _offline(params: dict | None, settings: Any) -> bool:
+    p = (params or {}).get("offline")
+    if p is not None:
+        return bool(p)
+    return str(getattr(settings, "kalshi_env", "")).lower().endswith("local")
+
+
+def sample_dir() -> Path:
+    from kalshi_edge.config import PROJECT_ROOT
+
+    return Path(PROJECT_ROOT) / "data" / "sample" / "weather"
+
+
+def _day(logical_date: Any) -> date:
+    ts = pd.Timestamp(logical_date)
+    return ts.date()
+
+
+def _stations(params: dict | None) -> list[str]:
+    return list((params or {}).get("stations") or DEFAULT_STATIONS)
+
+
+def load_tmax(station: str, settings: Any, offline: bool) -> pd.DataFrame:
+    """TMAX rows for ``station``: the lake's ``weather_tmax``, or the shipped sample offline/if empty."""
+    from kalshi_edge.families.weather.evaluate import read_tmax_csv
+
+    if not offline:
+        from kalshi_edge.families.weather.datasets import WEATHER_TMAX
+        from kalshi_edge.lake import Lake
+
+        lake = Lake.from_settings(settings)
+        if lake.files(WEATHER_TMAX):
+            df = lake.read(WEATHER_TMAX, where=f"station = '{station}'")
+            if len(df):
+                df["date"] = pd.to_datetime(df["date"])
+                return df
+    path = sample_dir() / f"tmax_{station}.csv.gz"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no TMAX sample for {station}; import one with `weather import --tmax`")
+    return read_tmax_csv(path)
+
+
+def tmax_import(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
+    """Import the shipped TMAX samples (offline) into ``weather_tmax``: the backfill's daily history."""
+    from kalshi_edge.lake import Lake
+    from kalshi_edge.sources.ghcn import import_tmax
+
+    s = _settings(settings)
+    lake = Lake.from_settings(s)
+    out = {}
+    for st in _stations(params):
+        res = import_tmax(sample_dir() / f"tmax_{st}.csv.gz", lake)
+        out[st] = {"rows_written": res.rows_written, "rows_quarantined": res.rows_quarantined}
+    return out
+
+
+def obs_ingest(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
+    """Download the climate day of ``logical_date`` from IEM for each station (skipped offline)."""
+    s = _settings(settings)
+    if _offline(params, s):
+        return {"skipped": "offline: no IEM minute sample is shipped"}
+    from kalshi_edge.families.weather.ingest import backfill_iem
+    from kalshi_edge.lake import Lake
+
+    day = _day(logical_date)
+    lake = Lake.from_settings(s)
+    return {st: backfill_iem(st, day, day, lake, sample=(params or {}).get("sample", "1min"))
+            for st in _stations(params)}
+
+
+def day_ahead(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
+    """Issue the distribution of climate day ``logical_date`` (from rows dated before it) per station
+    and write it to ``weather_forecasts`` (kind ``day_ahead``; a rerun replaces the same rows)."""
+    from kalshi_edge.families.weather.datasets import WEATHER_FORECASTS
+    from kalshi_edge.families.weather.model import daily_series, issue_day_ahead
+    from kalshi_edge.lake import Lake
+
+    s = _settings(settings)
+    offline = _offline(params, s)
+    day = pd.Timestamp(_day(logical_date))
+    lake = Lake.from_settings(s)
+    out = {}
+    for st in _stations(params):
+        series = daily_series(load_tmax(st, s, offline))
+        series = series[series.index < day]  # what is known at the start of the day
+        fc = issue_day_ahead(series, pd.DatetimeIndex([day]))
+        rows = fc.to_rows(st)
+        rows["kind"] = "day_ahead"
+        lake.write(WEATHER_FORECASTS, rows, source=f"day_ahead {st} {day.date()}", mode="merge")
+        out[st] = {"date": str(day.date()), "mean_f": round(float(fc.mean_f[0]), 2),
+                   "p_mode": float(rows["p"].max()), "rows": len(rows)}
+    return out
+
+
+def intraday(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
+    """Update today's distribution from the running high in ``weather_obs`` (skip without obs)."""
+    from kalshi_edge.families.weather.datasets import WEATHER_FORECASTS, WEATHER_OBS
+    from kalshi_edge.families.weather.intraday import intraday_pmf
+    from kalshi_edge.families.weather.model import GRID, GRID_LO_F
+    from kalshi_edge.families.weather.stations import load_registry
+    from kalshi_edge.lake import Lake
+
+    s = _settings(settings)
+    lake = Lake.from_settings(s)
+    at = pd.Timestamp(logical_date)
+    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    out: dict[str, Any] = {}
+    for st in _stations(params):
+        station = load_registry().get(st)
+        day = station.climate_day_of(at.to_pydatetime())
+        start, _ = station.climate_day_bounds(day)
+        fc = lake.read(WEATHER_FORECASTS, where=f"station = '{st}' AND kind = 'day_ahead' AND date = '{day}'") \
+            if lake.files(WEATHER_FORECASTS) else pd.DataFrame()
+        obs = lake.read(WEATHER_OBS, where=f"station = '{station.icao}' AND climate_date = '{day}'") \
+            if lake.files(WEATHER_OBS) else pd.DataFrame()
+        if fc.empty or obs.empty:
+            out[st] = {"skipped": "no day-ahead forecast" if fc.empty else "no observations yet"}
+            continue
+        obs = obs[pd.to_datetime(obs["ts"], utc=True) <= at].sort_values("ts")
+        if obs.empty:
+            out[st] = {"skipped": "no observations before the run time"}
+            continue
+        prior = np.zeros(GRID.size)
+        prior[fc["temp_f"].to_numpy(int) - GRID_LO_F] = fc["p"].to_numpy(float)
+        ts = pd.to_datetime(obs["ts"], utc=True)
+        last_hour = obs[ts >= ts.iloc[-1] - pd.Timedelta(hours=1)]
+        trend = float(last_hour["temp_f"].iloc[-1] - last_hour["temp_f"].iloc[0])
+        high = int(np.round(obs["temp_f"].max()))
+        hour = (at - pd.Timestamp(start)).total_seconds() / 3600
+        pmf = intraday_pmf(prior, high, hour, trend, float(obs["temp_f"].iloc[-1]))
+        nz = np.nonzero(pmf > 0)[0]
+        rows = pd.DataFrame({"date": str(day), "station": st, "temp_f": GRID[nz], "p": pmf[nz], "kind": "intraday"})
+        lake.write(WEATHER_FORECASTS, rows, source=f"intraday {st} {at.isoformat()}", mode="merge")
+        out[st] = {"date": str(day), "running_high_f": high, "p_running_high_final": round(float(pmf[high - GRID_LO_F]), 4)}
+    return out
+
+
+def settlement(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
+    """Fetch (or, offline, read the shipped) final CLI for climate day ``logical_date``, score the
+    issued day-ahead distribution and flag disagreements; returns the reconciliation per station."""
+    from kalshi_edge.families.weather.datasets import WEATHER_FORECASTS
+    from kalshi_edge.families.weather.ingest import write_cli_reports
+    from kalshi_edge.families.weather.model import GRID, GRID_LO_F
+    from kalshi_edge.families.weather.settlement import reconcile_day
+    from kalshi_edge.families.weather.stations import load_registry
+    from kalshi_edge.lake import Lake
+    from kalshi_edge.sources.nws_cli import CliParseError, choose_report, fetch_cli_report, parse_cli_text
+
+    s = _settings(settings)
+    offline = _offline(params, s)
+    day = _day(logical_date)
+    lake = Lake.from_settings(s)
+    out = {}
+    for st in _stations(params):
+        station = load_registry().get(st)
+        try:
+            if offline:
+                reports = [parse_cli_text(p.read_text(), source=p.name) for p in sorted((sample_dir() / "nws_cli").glob("*.txt"))]
+                mine = [r for r in reports if r.cli_id == station.cli_id and r.climate_date == day]
+                if not mine:
+                    raise CliParseError(f"no shipped CLI for {station.cli_id} {day}")
+                cli = choose_report(mine)
+            else:
+                cli = fetch_cli_report(station.cli_id, day)
+        except CliParseError as exc:
+            out[st] = {"skipped": str(exc)}
+            continue
+        write_cli_reports([cli], lake)
+        pmf = None
+        if lake.files(WEATHER_FORECASTS):
+            fc = lake.read(WEATHER_FORECASTS, where=f"station = '{st}' AND kind = 'day_ahead' AND date = '{day}'")
+            if len(fc):
+                pmf = np.zeros(GRID.size)
+                pmf[fc["temp_f"].to_numpy(int) - GRID_LO_F] = fc["p"].to_numpy(float)
+        out[st] = reconcile_day(station=st, climate_date=day, cli=cli, issued_pmf=pmf).as_dict()
+    return out
+
+
+def retrain(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
+    """Weekly walk-forward check: evaluate the last ``eval_days`` (default 91) before the logical
+    date and write ``models/weather/<station>_<date>.json`` + ``latest`` (config and scores).
+
+    The model refits itself walk-forward every 7 days from all past rows, so "retraining" here
+    records how the fixed recipe performs on recent data (the artifact the day-ahead job trusts)."""
+    from dataclasses import asdict
+
+    from kalshi_edge.families.weather.evaluate import evaluate_station
+    from kalshi_edge.families.weather.model import ModelConfig
+
+    s = _settings(settings)
+    offline = _offline(params, s)
+    day = _day(logical_date)
+    n = int((params or {}).get("eval_days", 91))
+    out = {}
+    for st in _stations(params):
+        tmax = load_tmax(st, s, offline)
+        last = min(pd.Timestamp(day) - pd.Timedelta(days=1), tmax["date"].max())
+        start = (last - pd.Timedelta(days=n - 1)).date()
+        res = evaluate_station(tmax, st, start, end=last.date())
+        art = {"station": st, "as_of": str(day), "config": asdict(ModelConfig()), **res.summary(),
+               "window": [str(start), str(last.date())]}
+        d = Path(s.models_dir) / "weather"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"{st}_{day}.json").write_text(json.dumps(art, indent=2, default=str))
+        (d / f"{st}_latest.json").write_text(json.dumps(art, indent=2, default=str))
+        out[st] = res.summary()
+    return out
+
