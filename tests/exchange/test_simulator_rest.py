@@ -253,3 +253,11 @@ def test_buy_max_cost_caps_the_count_and_v2_expiration_time(sim):
     oid = r.json()["order_id"]
     sim.exchange.clock.advance(120)
     assert requests.get(sim.base_url + f"/portfolio/orders/{oid}", timeout=10).json()["order"]["status"] == "canceled"
+
+
+def test_slow_fault_delays_but_answers_correctly():
+    sc = builtin_scenario(seed=4)
+    with run_simulator_in_thread(scenario=sc, clock=ManualClock(sc.clock_start), faults="slow:1.0") as sim:
+        r = requests.get(sim.base_url + f"/markets/{T}", timeout=10)
+        assert r.status_code == 200 and r.json()["market"]["ticker"] == T
+        assert sim.faults.injected["slow"] == 1

@@ -243,3 +243,16 @@ def test_server_sends_ping_frames():
                 return msg.type
 
         assert asyncio.run(first_frame_type()) == aiohttp.WSMsgType.PING
+
+
+def test_lifecycle_message_on_settlement():
+    sc = builtin_scenario(seed=2)
+    with run_simulator_in_thread(scenario=sc, clock=ManualClock(sc.clock_start)) as sim, \
+            connect(sim.ws_url, open_timeout=5) as ws:
+        client = BookClient(ws)
+        client.send("subscribe", channels=["market_lifecycle_v2"])
+        client.barrier()
+        sim.settle(T, "yes")
+        client.barrier()
+        life = [m for m in client.other if m["type"] == "market_lifecycle_v2"]
+        assert [(m["msg"]["market_ticker"], m["msg"]["event_type"], m["msg"]["result"]) for m in life] == [(T, "settled", "yes")]
