@@ -315,6 +315,9 @@ def test_every_market_data_and_portfolio_endpoint_parses(tmp_path):
         cs = ingest_candlesticks(c, lake, "KXHIGHNY", [T], start=now - timedelta(days=3),
                                  end=now + timedelta(hours=1), period_minutes=60)
         assert cs["rows_written"] >= 1 and cs["rows_quarantined"] == 0  # at least the candle of our trade
+        batch = c.get_candlesticks_batch([T, T2], start_ts=int((now - timedelta(days=3)).timestamp()),
+                                         end_ts=int((now + timedelta(hours=1)).timestamp()))
+        assert set(batch) == {T, T2} and len(batch[T]) == cs["rows_written"]
         c.close()
 
 

@@ -485,6 +485,20 @@ class KalshiRestClient:
             raise KalshiSchemaError(f"GET candlesticks {ticker}.candlesticks: missing")
         return list(body["candlesticks"])
 
+    def get_candlesticks_batch(
+        self, tickers: Sequence[str], *, start_ts: int, end_ts: int, period_interval: int = 60
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Batch ``/markets/candlesticks?market_tickers=``: ``{ticker: raw candlesticks}``."""
+        body = self.get("/markets/candlesticks", market_tickers=",".join(tickers), start_ts=start_ts,
+                        end_ts=end_ts, period_interval=period_interval)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for i, m in enumerate(body.get("markets") or []):
+            t = m.get("market_ticker") or m.get("ticker")
+            if not t or "candlesticks" not in m:
+                raise KalshiSchemaError(f"GET /markets/candlesticks.markets[{i}]: ticker or candlesticks missing")
+            out[t] = list(m["candlesticks"])
+        return out
+
     # -- portfolio -------------------------------------------------------------------------
     def get_balance(self) -> Balance:
         return parse_balance(self.get("/portfolio/balance"))
