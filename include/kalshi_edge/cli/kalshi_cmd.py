@@ -82,9 +82,12 @@ def _markets_list(
         for m in markets:
             out.print(json.dumps(m.to_summary()), soft_wrap=True, highlight=False)
         return
+    def show(v: object) -> object:
+        return "" if v is None else v  # a zero bid is a real quote: print it
+
     rows = [
-        (m.ticker, m.status, m.strike_type or "", m.yes_sub_title or "",
-         m.yes_bid or "", m.yes_ask or "", m.volume or "")
+        (m.ticker, m.status, show(m.strike_type), show(m.yes_sub_title), show(m.yes_bid), show(m.yes_ask),
+         show(m.volume))
         for m in markets
     ]
     print_table(
