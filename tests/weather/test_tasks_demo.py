@@ -47,3 +47,13 @@ def test_run_demo_offline():
     steps = {row["step"]: row for row in r["summary"]}
     assert steps["simulator KXHIGHNY-26JUL12"]["value"] > 0
     assert steps["KNYC day-ahead RPS 2024 (model / climatology)"]["value"] < 0.85
+
+
+def test_afternoon_run_issues_for_the_next_climate_day():
+    from datetime import UTC, datetime
+
+    s = get_settings()
+    out = tasks.day_ahead(datetime(2026, 7, 7, 14, 0, tzinfo=UTC), {"offline": True, "stations": ["KMIA"]}, s)
+    assert out["KMIA"]["date"] == "2026-07-08"
+    out = tasks.day_ahead(datetime(2026, 7, 8, 6, 0, tzinfo=UTC), {"offline": True, "stations": ["KMIA"]}, s)
+    assert out["KMIA"]["date"] == "2026-07-08"

@@ -9,7 +9,7 @@ lists stations (default: KNYC and KMIA, the stations with shipped TMAX samples).
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,10 @@ def day_ahead(logical_date: Any, params: dict | None = None, settings: Any = Non
 
     s = _settings(settings)
     offline = _offline(params, s)
-    day = pd.Timestamp(_day(logical_date))
+    # runs from 12:00 UTC on issue for the next climate day (market open is 10:00 ET the day before);
+    # earlier runs (just after local standard midnight) issue for the day itself
+    when = pd.Timestamp(logical_date)
+    day = pd.Timestamp(when.date()) + pd.Timedelta(days=1 if when.hour >= 12 else 0)
     lake = Lake.from_settings(s)
     out = {}
     for st in _stations(params):
@@ -165,7 +168,8 @@ def intraday(logical_date: Any, params: dict | None = None, settings: Any = None
 
 
 def settlement(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
-    """Fetch (or, offline, read the shipped) final CLI for climate day ``logical_date``, score the
+    """Fetch (or, offline, read the shipped) final CLI for climate day ``logical_date`` minus
+    ``params["days_back"]`` (default 0; the daily DAG passes 1), score the
     issued day-ahead distribution and flag disagreements; returns the reconciliation per station."""
     from kalshi_edge.families.weather.datasets import WEATHER_FORECASTS
     from kalshi_edge.families.weather.ingest import write_cli_reports
@@ -177,7 +181,7 @@ def settlement(logical_date: Any, params: dict | None = None, settings: Any = No
 
     s = _settings(settings)
     offline = _offline(params, s)
-    day = _day(logical_date)
+    day = _day(logical_date) - timedelta(days=int((params or {}).get("days_back", 0)))
     lake = Lake.from_settings(s)
     out = {}
     for st in _stations(params):
