@@ -58,7 +58,7 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -1089,7 +1089,3 @@ def run_simulator_in_thread(
 def serve(sim: Simulator, host: str, port: int) -> None:
     """Run until interrupted (the CLI)."""
     web.run_app(sim.app(), host=host, port=port, print=None, access_log=None)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

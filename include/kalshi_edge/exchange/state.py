@@ -6,6 +6,15 @@ the official schema, idempotency by ``client_order_id``, settlement, and an even
 (:class:`ExchangeEvent`) that the WebSocket layer publishes. Every public method takes the state
 lock, so tests may call it from their own thread while the server runs.
 
+Venue rules enforced on order create (each refusal is a 400 with a ``code`` naming it): market
+open at the clock (``market_closed``); price on the market's ``price_ranges`` grid
+(``invalid_price``); whole contracts unless ``fractional_trading_enabled``; buying power — the
+cost of the part of the order that opens a position, at its limit, plus the worst-case taker fee,
+must fit in cash not reserved by resting orders (``insufficient_balance``); ``reduce_only``
+(``reduce_only_violation``); ``post_only`` never takes (``post_only_cross``); ``buy_max_cost``
+caps the count at the limit price. ``expiration_ts`` (legacy) / ``expiration_time`` (V2) and
+market close cancel resting orders when the clock passes them (:meth:`Exchange.sweep`).
+
 Money: cash is kept in exact Decimal dollars; ``GET /portfolio/balance`` reports whole cents
 (floor). Positions follow Kalshi's sign: ``position_fp`` > 0 is long YES, < 0 long NO. Buying YES
 while long NO nets the pair into $1 (that is what "sell NO" means on Kalshi).
