@@ -163,10 +163,13 @@ def future_factor_sum(start_ns: np.ndarray, end_ns: np.ndarray, dt: int, seasona
     if m == 0:
         return np.zeros(len(start))
     k = np.arange(m, dtype=np.int64)
-    lo = start[:, None] + k[None, :] * dt
-    frac = np.clip((end[:, None] - lo) / dt, 0.0, 1.0)
-    mid = lo + dt // 2
-    return (seasonal[bucket_of(mid)] * frac).sum(axis=1)
+    out = np.empty(len(start))
+    rows = max(1, 2_000_000 // m)  # chunk rows so the (rows, m) grid stays ~2M cells (memory)
+    for a in range(0, len(start), rows):
+        lo = start[a : a + rows, None] + k[None, :] * dt
+        frac = np.clip((end[a : a + rows, None] - lo) / dt, 0.0, 1.0)
+        out[a : a + rows] = (seasonal[bucket_of(lo + dt // 2)] * frac).sum(axis=1)
+    return out
 
 
 def regressors(bars: BarArrays, r2: np.ndarray, fb: np.ndarray, p: ModelParams) -> np.ndarray:
