@@ -38,7 +38,8 @@ class BarsReport:
         return sorted(set(self.duplicate_rows) | set(self.nonpositive_rows) | set(self.out_of_order_rows))
 
 
-def _read_raw(path: Path) -> pd.DataFrame:
+def read_raw_csv(path: Path) -> pd.DataFrame:
+    """The CSV as strings (no parsing), checking the required columns exist."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such bars file")
     try:
@@ -116,7 +117,7 @@ def read_bars_csv(path: str | Path, *, strict: bool = False, report: BarsReport 
     naming the first offending row. Gaps are allowed (the model handles them).
     """
     p = Path(path)
-    frame = parse_bars_frame(_read_raw(p), str(p))
+    frame = parse_bars_frame(read_raw_csv(p), str(p))
     if frame.empty:
         raise BarsError(f"{p}: no rows")
     rep = validate_bars(frame)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kalshi_edge.families.btc.bars import BarsError, _read_raw, parse_bars_frame, validate_bars
+from kalshi_edge.families.btc.bars import BarsError, parse_bars_frame, read_raw_csv, validate_bars
 from kalshi_edge.families.btc.datasets import BTC_BARS
 from kalshi_edge.lake import SOURCE_ROW, Lake
 
@@ -81,7 +81,7 @@ def write_bars(lake: Lake, frame: pd.DataFrame, *, source: str, interval_seconds
 def import_bars_csv(lake: Lake, path: str | Path, *, day: date | None = None) -> ImportResult:
     """Import a documented-layout bars CSV (optionally only the rows of one UTC ``day``)."""
     p = Path(path)
-    frame = parse_bars_frame(_read_raw(p), str(p))
+    frame = parse_bars_frame(read_raw_csv(p), str(p))
     interval = validate_bars(frame).interval_seconds
     if day is not None:
         frame = frame[frame["ts"].dt.strftime("%Y-%m-%d") == day.isoformat()]
