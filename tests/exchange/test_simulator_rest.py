@@ -261,3 +261,12 @@ def test_slow_fault_delays_but_answers_correctly():
         r = requests.get(sim.base_url + f"/markets/{T}", timeout=10)
         assert r.status_code == 200 and r.json()["market"]["ticker"] == T
         assert sim.faults.injected["slow"] == 1
+
+
+def test_fee_tick_is_configurable():
+    sc = builtin_scenario(seed=4)
+    with run_simulator_in_thread(scenario=sc, clock=ManualClock(sc.clock_start), fee_tick=D("0.0001")) as sim:
+        r = post(sim, {"ticker": T, "side": "yes", "action": "buy", "count": 1, "yes_price_dollars": "0.1900",
+                       "client_order_id": "tick-1"})
+        # 0.07 × 0.19 × 0.81 = 0.010773 → $0.0108 at a $0.0001 tick (it would be $0.02 at $0.01)
+        assert r.json()["order"]["taker_fees_dollars"] == "0.0108"

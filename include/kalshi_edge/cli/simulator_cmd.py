@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         dump_scenario: Path | None = typer.Option(None, "--dump-scenario", help="Write the scenario JSON and exit"),
     ) -> None:
         """Serve REST under /trade-api/v2 and WebSocket under /trade-api/ws/v2 on one port."""
+        from kalshi_edge.config import get_settings
         from kalshi_edge.exchange.faults import FaultSpec, FaultSpecError
         from kalshi_edge.exchange.scenario import Scenario, ScenarioError, builtin_scenario
         from kalshi_edge.exchange.simulator import build_simulator, serve
@@ -61,7 +62,7 @@ def register(app: typer.Typer) -> None:
             sim = build_simulator(
                 scenario=scenario, faults=spec, auth=auth, keys_dir=keys, seed=seed,
                 clock=SimClock(start, speed=speed) if start else None, replay=list(replay) if replay else None,
-                speed=speed,
+                speed=speed, fee_tick=get_settings().fee_rounding_tick,
             )
         except (ScenarioError, ValueError) as exc:
             raise UserError(str(exc)) from None

@@ -1032,6 +1032,7 @@ def run_simulator_in_thread(
     replay: list[Path] | None = None,
     speed: float = 1.0,
     ping_seconds: float = PING_SECONDS,
+    fee_tick: Decimal | None = None,
 ) -> Iterator[SimulatorHandle]:
     """Run the simulator on a background thread; yield a :class:`SimulatorHandle`; stop on exit.
 
@@ -1039,9 +1040,11 @@ def run_simulator_in_thread(
     defaults to the built-in one; ``clock`` defaults to real time from the scenario's
     ``clock_start`` (pass a :class:`ManualClock` for fully deterministic tests). ``faults`` is a
     ``--faults`` string; ``auth="verify"`` needs ``keys_dir`` of ``<key id>.pem`` public keys.
+    ``fee_tick`` is the fee rounding tick in dollars (default $0.01, ``Settings.fee_rounding_tick``).
     """
     sim = build_simulator(scenario=scenario, faults=faults, auth=auth, keys_dir=keys_dir, seed=seed,
-                          clock=clock, replay=replay, speed=speed, ping_seconds=ping_seconds)
+                          clock=clock, replay=replay, speed=speed, ping_seconds=ping_seconds,
+                          fee_tick=fee_tick)
     loop = asyncio.new_event_loop()
     started = threading.Event()
     state: dict[str, Any] = {}
