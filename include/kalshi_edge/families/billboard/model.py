@@ -47,12 +47,15 @@ class ModelConfig:
     top_n: int = DEFAULT_TOP_N
     window: str = "expanding"  # or "rolling"
     train_days: int = 42  # rolling window length in days (target weeks in [W - train_days, W))
-    num_trees: int = 120
-    learning_rate: float = 0.05
-    num_leaves: int = 15
-    min_data_in_leaf: int = 40
+    # Defaults chosen on data before 2019 only: Optuna (`billboard tune --before 2014-01-01 --trials 20
+    # --val-weeks 104`) then a walk-forward check on 2014-2018, where they beat the previous
+    # (15-leaf, 120-tree) settings on top-1 accuracy and speed and the rank prior on every metric.
+    num_trees: int = 160
+    learning_rate: float = 0.06
+    num_leaves: int = 5
+    min_data_in_leaf: int = 30
     feature_fraction: float = 0.9
-    lambda_l2: float = 1.0
+    lambda_l2: float = 7.5
     half_life_weeks: float = 520.0  # recency weight of training rows; 0 disables
     remainder_weeks: int = 52
     remainder_prior: tuple[float, float] = (1.0, 9.0)  # Beta(a, b) pseudo-counts for the remainder
