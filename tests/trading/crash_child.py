@@ -21,7 +21,10 @@ PARAMS = {"longshot_fade": {"shrink": 0.3}}
 def main() -> None:
     base_url, data_dir, mode = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     settings = load_settings(data_dir=data_dir, kalshi_env="local", min_edge_dollars="0.01")
-    h = open_session(settings, base_url=base_url, strategy_params=PARAMS, cancel_on_shutdown=False,
+    from kalshi_edge.trading.strategy import get_strategy
+
+    book_only = [get_strategy("ladder_consensus"), get_strategy("longshot_fade", PARAMS["longshot_fade"])]
+    h = open_session(settings, base_url=base_url, strategies=book_only, cancel_on_shutdown=False,
                      client_kwargs={"backoff_base": 0.001, "backoff_max": 0.005, "rate_limit": False})
     if mode == "crash":
         api = h.session.broker.client.orders_api

@@ -19,6 +19,7 @@ from kalshi_edge.trading.settlement import run_settlement
 
 FAST = {"backoff_base": 0.001, "backoff_max": 0.005, "rate_limit": False}
 PARAMS = {"longshot_fade": {"shrink": 0.3}}
+BOOK_ONLY = ["ladder_consensus", "longshot_fade"]  # independent of which families have plugged in
 
 
 @pytest.fixture
@@ -35,7 +36,8 @@ def settings_for(tmp_path, **kw):
 
 def test_scan_is_read_only_and_placement_is_idempotent(tmp_path, sim):
     s = settings_for(tmp_path)
-    intents = scan_intents(s, base_url=sim.base_url, strategy_params=PARAMS, client_kwargs=FAST)
+    intents = scan_intents(s, base_url=sim.base_url, strategy_params=PARAMS, client_kwargs=FAST,
+                           strategy_names=BOOK_ONLY)
     assert intents and all(i["client_order_id"].startswith("ke-") for i in intents)
     assert not sim.exchange.orders and not (tmp_path / "ledger").exists()  # the scan placed nothing
     ledger = tmp_path / "l.jsonl"
@@ -65,7 +67,7 @@ def test_trigger_fires_with_intents_and_serializes(tmp_path, sim, monkeypatch):
 
     get_settings.cache_clear()
     trig = EdgeTrigger(families=["btc", "billboard"], base_url=sim.base_url, strategy_params=PARAMS,
-                       poll_seconds=0.01, timeout_seconds=5)
+                       poll_seconds=0.01, timeout_seconds=5, strategies=BOOK_ONLY)
     path, kwargs = trig.serialize()
     assert path == "kalshi_edge.trading.sensor.EdgeTrigger"
     json.dumps(kwargs)  # triggers are stored as JSON by the triggerer
@@ -89,7 +91,10 @@ def test_trigger_fires_with_intents_and_serializes(tmp_path, sim, monkeypatch):
 
 def test_settlement_closes_positions_and_scores(tmp_path, sim):
     s = settings_for(tmp_path)
-    h = open_session(s, base_url=sim.base_url, strategy_params=PARAMS, client_kwargs=FAST)
+    from kalshi_edge.trading.runner import strategies_for
+
+    h = open_session(s, base_url=sim.base_url, client_kwargs=FAST,
+                     strategies=strategies_for([], PARAMS, names=BOOK_ONLY))
     for _ in range(4):
         h.session.step()
         sim.test_clock.advance(10)

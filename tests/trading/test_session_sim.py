@@ -26,6 +26,13 @@ PARAMS = {"longshot_fade": {"shrink": 0.3}}
 HERE = Path(__file__).resolve().parent
 
 
+def book_only():
+    """The book-only strategies, so these tests do not depend on which families have plugged in."""
+    from kalshi_edge.trading.strategy import get_strategy
+
+    return [get_strategy("ladder_consensus"), get_strategy("longshot_fade", PARAMS["longshot_fade"])]
+
+
 def sim_orders(sim, account="default"):
     return [r for r in sim.exchange.orders.values() if r.account == account]
 
@@ -43,7 +50,7 @@ def test_ten_minute_paper_session_with_faults(tmp_path):
     settings = load_settings(data_dir=tmp_path, kalshi_env="local", min_edge_dollars="0.01",
                              risk_max_dollars_per_event="40", risk_max_contracts_per_market="30")
     with run_simulator_in_thread(faults=faults, seed=11, clock=clk) as sim:
-        h = open_session(settings, base_url=sim.base_url, strategy_params=PARAMS, client_kwargs=FAST)
+        h = open_session(settings, base_url=sim.base_url, strategies=book_only(), client_kwargs=FAST)
         assert h.broker_kind == "simulator"
         for _ in range(60):  # 10 minutes of exchange time, 10 s per step
             h.session.step()
@@ -92,7 +99,7 @@ def test_paper_session_on_websocket_books_with_drops_and_seq_gaps(tmp_path):
     faults = "429:0.05,5xx:0.05,lost:0.1,ws_drop:0.02,seq_gap:0.05"
     settings = load_settings(data_dir=tmp_path, kalshi_env="local", min_edge_dollars="0.01")
     with run_simulator_in_thread(faults=faults, seed=13, clock=clk) as sim:
-        h = open_session(settings, base_url=sim.base_url, strategy_params=PARAMS, client_kwargs=FAST,
+        h = open_session(settings, base_url=sim.base_url, strategies=book_only(), client_kwargs=FAST,
                          market_data="ws")
         source = h.session.markets
         for i in range(40):

@@ -18,15 +18,16 @@ def test_trade_once_against_simulator_then_duration_with_clean_shutdown(tmp_path
     ledger = tmp_path / "orders.jsonl"
     with run_simulator_in_thread(seed=1, clock=ManualClock(BUILTIN_CLOCK)) as sim:
         main = cli_main()
+        book_only = ["--strategy", "ladder_consensus", "--strategy", "longshot_fade"]
         assert main(["trade", "--paper", "--once", "--family", "weather", "--base-url", sim.base_url,
-                     "--ledger", str(ledger)]) == 0
+                     "--ledger", str(ledger), *book_only]) == 0
         led = OrderLedger(ledger)
         first = dict(led.orders)
         led.close()
         assert first and {r.family for r in first.values()} == {"weather"}
         # A short timed run: the status loop, then shutdown cancels every resting order.
         assert main(["trade", "--duration", "1s", "--interval", "0.2", "--family", "all", "--market-data", "ws",
-                     "--base-url", sim.base_url, "--ledger", str(ledger)]) == 0
+                     "--base-url", sim.base_url, "--ledger", str(ledger), *book_only]) == 0
         resting = [r for r in sim.exchange.orders.values() if r.state.status == "resting"]
         positions = {t: p.position for t, p in sim.exchange.account("default").positions.items() if p.position}
     assert resting == []
@@ -43,6 +44,7 @@ def test_bad_flags_are_one_line_errors(capsys):
     assert main(["trade", "--duration", "ten", "--once"]) == 2
     assert main(["trade", "--paper", "--live"]) == 2
     assert main(["trade", "--market-data", "fix", "--once"]) == 2
+    assert main(["trade", "--strategy", "nope", "--once"]) == 2
     # Nothing listens on this loopback port: a one-line error, not a session of failed reads.
     assert main(["trade", "--once", "--base-url", "http://127.0.0.1:9/trade-api/v2"]) == 2
     assert "error" in capsys.readouterr().err

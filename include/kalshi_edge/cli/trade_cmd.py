@@ -53,6 +53,7 @@ def register(app: typer.Typer) -> None:
         interval: Annotated[float, typer.Option("--interval", help="Seconds between decision cycles")] = 5.0,
         ledger: Annotated[Path | None, typer.Option("--ledger", help="Order ledger file (JSONL)")] = None,
         market_data: Annotated[str, typer.Option("--market-data", help="rest (polling) | ws (streamed order books)")] = "rest",
+        strategy: Annotated[list[str] | None, typer.Option("--strategy", help="Trade with these strategies only (repeatable; default: each family's own)")] = None,
         keep_orders: Annotated[bool, typer.Option("--keep-orders", help="Do not cancel resting orders on exit")] = False,
         reset_kill_switch: Annotated[bool, typer.Option("--reset-kill-switch", help="Clear a tripped kill switch and exit")] = False,
     ) -> None:
@@ -83,9 +84,12 @@ def register(app: typer.Typer) -> None:
         if market_data not in ("rest", "ws"):
             raise UserError(f"--market-data: {market_data!r} is not rest or ws")
         try:
+            from kalshi_edge.trading.runner import strategies_for
+
+            chosen = strategies_for(fams, names=strategy) if strategy else None
             handle = open_session(settings, mode="live" if live else "paper", live_flag=live, families=fams,
                                   base_url=base_url, ledger_path=ledger, cancel_on_shutdown=not keep_orders,
-                                  market_data=market_data)
+                                  market_data=market_data, strategies=chosen)
         except (LiveNotAllowed, SessionError) as exc:
             raise UserError(str(exc)) from None
         sess = handle.session

@@ -17,7 +17,7 @@ from kalshi_edge.kalshi.money import ZERO
 from kalshi_edge.trading.portfolio import mark_value
 from kalshi_edge.trading.strategy import FAMILIES, family_of
 
-DEMO_PARAMS = {"longshot_fade": {"shrink": 0.3}}
+DEMO_PARAMS: dict[str, dict[str, Any]] = {"longshot_fade": {"shrink": 0.3}, "weather_day_ahead": {"offline": True}}
 SAMPLE_DAY = Path("sample/kalshi/top_of_book/market_data_KXHIGHNY-25DEC06.csv.gz")  # under data/
 
 
@@ -43,7 +43,11 @@ def run_paper_session(settings: Any, *, steps: int = 30, step_seconds: float = 1
         path.unlink()  # a fresh simulator each demo: start its ledger fresh too
     clk = ManualClock(BUILTIN_CLOCK)
     with run_simulator_in_thread(seed=0, clock=clk) as sim:
-        h = open_session(demo_settings, base_url=sim.base_url, ledger_path=path, strategy_params=DEMO_PARAMS,
+        from kalshi_edge.trading.runner import strategies_for
+
+        # Each family's own strategy where it has one, plus the book-only baselines in every family.
+        strategies = strategies_for(FAMILIES, DEMO_PARAMS, with_fallbacks=True)
+        h = open_session(demo_settings, base_url=sim.base_url, ledger_path=path, strategies=strategies,
                          client_kwargs={"rate_limit": False})
         try:
             for _ in range(steps):

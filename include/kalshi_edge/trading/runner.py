@@ -46,17 +46,26 @@ FALLBACK_STRATEGIES: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
-def strategies_for(families: Sequence[str], params: dict[str, dict[str, Any]] | None = None) -> list[Strategy]:
-    """The strategies trading ``families``: each family's registered ones, else the book-only
-    fallbacks restricted to that family. ``params`` maps strategy name → constructor params."""
+def strategies_for(families: Sequence[str], params: dict[str, dict[str, Any]] | None = None, *,
+                   with_fallbacks: bool = False, names: Sequence[str] | None = None) -> list[Strategy]:
+    """The strategies trading ``families``: each family's registered ones, else (or also, with
+    ``with_fallbacks``) the book-only fallbacks restricted to that family. ``names`` picks
+    strategies explicitly instead. ``params`` maps strategy name → constructor params."""
     params = params or {}
     registry = list_strategies()
     out: list[Strategy] = []
+    if names:
+        for n in names:
+            if n not in registry:
+                raise SessionError(f"unknown strategy {n!r}; known: {', '.join(registry)}")
+            out.append(registry[n](**params.get(n, {})))
+        return out
     for fam in families:
         own = [cls for cls in registry.values() if cls.family == fam]
         if own:
             out.extend(cls(**params.get(cls.name, {})) for cls in own)
-            continue
+            if not with_fallbacks:
+                continue
         for name, base in FALLBACK_STRATEGIES:
             out.append(registry[name](**{**base, **params.get(name, {}), "family": fam}))
     return out
@@ -113,6 +122,7 @@ def open_session(
     cancel_on_shutdown: bool = True,
     market_data: str = "rest",
     ws_url: str | None = None,
+    strategies: Sequence[Strategy] | None = None,
 ) -> SessionHandle:
     """Build the session (does not step it). Raises :class:`LiveNotAllowed` with the reason."""
     from kalshi_edge.kalshi.rest import KalshiRestClient
@@ -180,7 +190,8 @@ def open_session(
 
             broker, clock, kind = paper, now_utc, "paper-in-process"
     session = TradingSession(
-        strategies=strategies_for(families, strategy_params), broker=broker, ledger=ledger, risk=risk, gates=gates,
+        strategies=list(strategies) if strategies is not None else strategies_for(families, strategy_params),
+        broker=broker, ledger=ledger, risk=risk, gates=gates,
         markets=source, clock=clock, cancel_on_shutdown=cancel_on_shutdown, families=set(families),
         order_group_id=order_group_id,
     )
@@ -197,7 +208,8 @@ def open_session(
 
 def scan_intents(settings: Any, *, families: Sequence[str] = FAMILIES, base_url: str | None = None,
                  strategy_params: dict[str, dict[str, Any]] | None = None, gates: GateConfig | None = None,
-                 client_kwargs: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                 client_kwargs: dict[str, Any] | None = None,
+                 strategy_names: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Intents that pass the gates right now, as JSON-safe dicts. Read-only: no ledger, no order.
 
     The sensor's trigger calls this (a trigger may run twice, so it must have no side effects).
@@ -209,7 +221,7 @@ def scan_intents(settings: Any, *, families: Sequence[str] = FAMILIES, base_url:
         clock = _is_simulator(url) or now_utc
         now = clock()
         markets = rest_market_source(client)(now)
-    intents = decide_intents(strategies_for(families, strategy_params), markets, now,
+    intents = decide_intents(strategies_for(families, strategy_params, names=strategy_names), markets, now,
                              gates or GateConfig.from_settings(settings), set(families))
     return [i.to_dict() for i in intents]
 

@@ -21,11 +21,13 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from kalshi_edge.trading.strategy import FAMILIES
 
 
-def _scan(families: Sequence[str], base_url: str | None, strategy_params: dict | None) -> list[dict[str, Any]]:
+def _scan(families: Sequence[str], base_url: str | None, strategy_params: dict | None,
+          strategies: Sequence[str] | None = None) -> list[dict[str, Any]]:
     from kalshi_edge.config import get_settings
     from kalshi_edge.trading.runner import scan_intents
 
-    return scan_intents(get_settings(), families=families, base_url=base_url, strategy_params=strategy_params)
+    return scan_intents(get_settings(), families=families, base_url=base_url, strategy_params=strategy_params,
+                        strategy_names=strategies)
 
 
 class EdgeTrigger(BaseTrigger):
@@ -33,8 +35,9 @@ class EdgeTrigger(BaseTrigger):
 
     def __init__(self, *, families: Sequence[str] = FAMILIES, base_url: str | None = None,
                  strategy_params: dict | None = None, poll_seconds: float = 15.0,
-                 timeout_seconds: float = 600.0) -> None:
+                 timeout_seconds: float = 600.0, strategies: Sequence[str] | None = None) -> None:
         super().__init__()
+        self.strategies = list(strategies) if strategies else None
         self.families = list(families)
         self.base_url = base_url
         self.strategy_params = strategy_params or {}
@@ -45,6 +48,7 @@ class EdgeTrigger(BaseTrigger):
         return ("kalshi_edge.trading.sensor.EdgeTrigger", {
             "families": self.families, "base_url": self.base_url, "strategy_params": self.strategy_params,
             "poll_seconds": self.poll_seconds, "timeout_seconds": self.timeout_seconds,
+            "strategies": self.strategies,
         })
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -52,7 +56,8 @@ class EdgeTrigger(BaseTrigger):
         deadline = loop.time() + self.timeout_seconds
         while True:
             try:
-                intents = await asyncio.to_thread(_scan, self.families, self.base_url, self.strategy_params)
+                intents = await asyncio.to_thread(_scan, self.families, self.base_url, self.strategy_params,
+                                                  self.strategies)
             except Exception as exc:  # noqa: BLE001 - a failed scan is retried at the next poll
                 self.log.warning("edge scan failed: %s", exc)
                 intents = []

@@ -66,7 +66,14 @@ def decide_intents(strategies: Sequence[Strategy], markets: list[MarketSnapshot]
         eligible = [m for m in markets if strat.wants(m)]
         if not eligible:
             continue
-        batch = build_intents(strat.probabilities(eligible, now), eligible, strategy=strat.name, now=now, cfg=gates)
+        try:
+            probs = strat.probabilities(eligible, now)
+        except Exception as exc:  # noqa: BLE001 - one family's failure must not stop the others
+            log.warning("strategy %s failed: %s", strat.name, exc)
+            if on_reject is not None:
+                on_reject("strategy_error")
+            continue
+        batch = build_intents(probs, eligible, strategy=strat.name, now=now, cfg=gates)
         if on_reject is not None:
             for r in batch.rejections:
                 on_reject(r.reason)
@@ -307,26 +314,37 @@ class TradingSession:
         return res
 
     # ------------------------------------------------------------------ shutdown
-    def shutdown(self, *, force: bool = False) -> int:
-        """Cancel our resting orders when configured to (always when ``force``). Returns how many."""
+    def shutdown(self, *, force: bool = False, passes: int = 5) -> int:
+        """Cancel our resting orders when configured to (always when ``force``). Returns how many.
+
+        Repeats (up to ``passes``) until the exchange lists none, because a cancel can fail or
+        its response be lost like any other request.
+        """
         if not (self.cancel_on_shutdown or force):
             return 0
         n = 0
-        try:
-            ids = self.broker.resting_order_ids()
-        except Exception as exc:  # noqa: BLE001
-            self.status.errors.append(f"shutdown: {exc}")
-            return 0
-        for oid in ids:
+        for _ in range(passes):
             try:
-                self.broker.cancel(oid)
-            except Exception as exc:  # noqa: BLE001 - keep cancelling the others
-                self.status.errors.append(f"cancel {oid}: {exc}")
+                ids = self.broker.resting_order_ids()
+            except Exception as exc:  # noqa: BLE001 - try again
+                self.status.errors.append(f"shutdown: {exc}")
                 continue
-            n += 1
-            rec = self.ledger.by_order_id(oid)
-            if rec is not None and not rec.terminal:
-                self.ledger.append("cancelled", client_order_id=rec.client_order_id, reason="shutdown")
+            if not ids:
+                break
+            for oid in ids:
+                try:
+                    self.broker.cancel(oid)
+                except Exception as exc:  # noqa: BLE001 - keep cancelling the others; next pass retries
+                    self.status.errors.append(f"cancel {oid}: {exc}")
+                    continue
+                n += 1
+                rec = self.ledger.by_order_id(oid)
+                if rec is not None and not rec.terminal:
+                    self.ledger.append("cancelled", client_order_id=rec.client_order_id, reason="shutdown")
+        try:
+            self._poll_fills()  # fills that raced the cancels
+        except Exception as exc:  # noqa: BLE001
+            self.status.errors.append(f"shutdown fills: {exc}")
         return n
 
     def summary(self) -> dict[str, Any]:
