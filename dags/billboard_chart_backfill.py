@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
+
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 
 

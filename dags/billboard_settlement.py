@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import dag, task
+
 from kalshi_edge.dag_defaults import DEFAULT_ARGS
 
 
