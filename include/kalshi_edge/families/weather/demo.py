@@ -85,7 +85,10 @@ def _simulator_event() -> dict:
     model = [probs[m.ticker] for m in markets]
     covered = sum(model)
     # fusion needs a partition: add the uncovered remainder as its own (unquoted) bracket
-    fused = fuse([*model, max(1e-6, 1 - covered)], [*quotes, BracketQuote(None, None)])[:-1]
+    if 1 - covered > 1e-9:
+        fused = fuse([*model, 1 - covered], [*quotes, BracketQuote(None, None)])[:-1]
+    else:
+        fused = fuse(model, quotes)
     fused_probs = {m.ticker: float(f) for m, f in zip(markets, fused, strict=True)}
     edges = bracket_edges(fused_probs, markets, as_of=BUILTIN_CLOCK)
     rows = []
