@@ -47,6 +47,9 @@ def test_bad_flags_are_one_line_errors(capsys):
     assert main(["trade", "--strategy", "nope", "--once"]) == 2
     # Nothing listens on this loopback port: a one-line error, not a session of failed reads.
     assert main(["trade", "--once", "--base-url", "http://127.0.0.1:9/trade-api/v2"]) == 2
+    from kalshi_edge.config import get_settings
+
+    assert not (get_settings().data_dir / "ledger").exists()  # refused before anything was written
     assert "error" in capsys.readouterr().err
 
 

@@ -133,62 +133,64 @@ def open_session(
         require_live_allowed(settings=settings, live_flag=live_flag)
         mode = "live"
     url = (base_url or settings.rest_base_url).rstrip("/")
+    if market_data not in ("rest", "ws"):
+        raise ValueError(f"market_data: {market_data!r} is not rest|ws")
     client = KalshiRestClient.from_settings(settings, base_url=url, **(client_kwargs or {}))
-    ledger_path = ledger_path or Path(settings.data_dir) / "ledger" / f"orders_{mode}.jsonl"
-    ledger = OrderLedger(ledger_path)
     gates = gates or GateConfig.from_settings(settings)
     limits = limits or RiskLimits.from_settings(settings)
-    risk = RiskEngine(limits, KillSwitch.from_settings(settings))
-    closers: list[Callable[[], None]] = []
-    if market_data == "ws":
-        from kalshi_edge.trading.ws_source import WsMarketSource
-
-        wurl = ws_url or (url.replace("http://", "ws://").replace("https://", "wss://")
-                          .replace("/trade-api/v2", "/trade-api/ws/v2") if base_url else settings.ws_url)
-        from kalshi_edge.kalshi.ws import KalshiWsClient
-
-        ws_source = WsMarketSource(wurl, client, ws_client=KalshiWsClient.from_settings(settings, url=wurl))
-        closers.append(ws_source.close)
-        source: Any = ws_source
-    elif market_data == "rest":
-        source = rest_market_source(client)
-    else:
-        raise ValueError(f"market_data: {market_data!r} is not rest|ws")
+    # 1. Decide the broker first: every refusal happens before anything is opened or written.
+    order_group_id: str | None = None
+    sim_clock = None
     if mode == "live":
         problems = preflight(client)
         if problems:
             client.close()
-            ledger.close()
             raise LiveNotAllowed("preflight failed: " + "; ".join(problems))
+    else:
+        from urllib.parse import urlparse
+
+        sim_clock = _is_simulator(url)
+        if sim_clock is None and urlparse(url).hostname in ("127.0.0.1", "localhost", "::1"):
+            client.close()
+            raise SessionError(f"no simulator answers at {url}; start one with `kalshi-edge simulator` "
+                               "or give --base-url")
+    # 2. Market data.
+    closers: list[Callable[[], None]] = []
+    if market_data == "ws":
+        from kalshi_edge.kalshi.ws import KalshiWsClient
+        from kalshi_edge.trading.ws_source import WsMarketSource
+
+        wurl = ws_url or (url.replace("http://", "ws://").replace("https://", "wss://")
+                          .replace("/trade-api/v2", "/trade-api/ws/v2") if base_url else settings.ws_url)
+        ws_source = WsMarketSource(wurl, client, ws_client=KalshiWsClient.from_settings(settings, url=wurl))
+        closers.append(ws_source.close)
+        source: Any = ws_source
+    else:
+        source = rest_market_source(client)
+    # 3. Broker, ledger, risk.
+    if mode == "live":
         broker: Any = RestBroker(client, live=True)
         # Exchange-side protection: every live order joins an order group capped at the
         # per-market contract limit per 15 s, and carries cancel_order_on_pause.
         order_group_id = create_order_group(client, contracts_limit=int(limits.max_contracts_per_market))
         clock: Callable[[], datetime] = now_utc
         kind = "live"
+    elif sim_clock is not None:
+        broker, clock, kind = RestBroker(client), sim_clock, "simulator"
     else:
-        order_group_id = None
-        sim_clock = _is_simulator(url)
-        from urllib.parse import urlparse
+        paper = PaperBroker(tick=Decimal(str(settings.fee_rounding_tick)))
+        inner = source
 
-        if sim_clock is None and urlparse(url).hostname in ("127.0.0.1", "localhost", "::1"):
-            ledger.close()
-            client.close()
-            raise SessionError(f"no simulator answers at {url}; start one with `kalshi-edge simulator` "
-                               "or give --base-url")
-        if sim_clock is not None:
-            broker, clock, kind = RestBroker(client), sim_clock, "simulator"
-        else:
-            paper = PaperBroker(tick=Decimal(str(settings.fee_rounding_tick)))
-            inner = source
+        def source(now: datetime, _inner=inner, _paper=paper):  # type: ignore[no-redef]
+            snaps = _inner(now)
+            for s in snaps:  # the observed books are the paper broker's liquidity
+                _paper.observe(replace(s))
+            return snaps
 
-            def source(now: datetime, _inner=inner, _paper=paper):  # type: ignore[no-redef]
-                snaps = _inner(now)
-                for s in snaps:  # the observed books are the paper broker's liquidity
-                    _paper.observe(replace(s))
-                return snaps
-
-            broker, clock, kind = paper, now_utc, "paper-in-process"
+        broker, clock, kind = paper, now_utc, "paper-in-process"
+    ledger_path = ledger_path or Path(settings.data_dir) / "ledger" / f"orders_{mode}.jsonl"
+    ledger = OrderLedger(ledger_path)
+    risk = RiskEngine(limits, KillSwitch.from_settings(settings))
     session = TradingSession(
         strategies=list(strategies) if strategies is not None else strategies_for(families, strategy_params),
         broker=broker, ledger=ledger, risk=risk, gates=gates,
