@@ -118,3 +118,11 @@ def iem_stub(fixtures_dir):
 def test_fetch_cli_report_from_iem_stub(iem_stub):
     rep = fetch_cli_report("CLINYC", date(2026, 7, 9), base_url=iem_stub)
     assert rep.is_final and rep.max_f == 82 and rep.climate_date == date(2026, 7, 9)
+
+
+def test_cli_report_command_fetches_by_station_and_date(iem_stub, capsys):
+    rc = main(["weather", "cli-report", "--station", "KNYC", "--date", "2026-07-09", "--base-url", iem_stub])
+    assert rc == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["cli_id"], d["climate_date"], d["kind"], d["max_f"]) == ("CLINYC", "2026-07-09", "final", 82)
+    assert main(["weather", "cli-report", "--station", "KXXX", "--date", "2026-07-09"]) == 2

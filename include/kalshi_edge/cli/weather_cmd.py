@@ -100,6 +100,7 @@ def register(app: typer.Typer) -> None:
         file: Path | None = typer.Argument(None, help="a saved NWS CLI product text"),
         station: str | None = typer.Option(None, "--station", help="ICAO (KMDW) or CLI id (CLIMDW)"),
         date_: str | None = typer.Option(None, "--date", help="climate day YYYY-MM-DD (with --station)"),
+        base_url: str = typer.Option("https://mesonet.agron.iastate.edu", "--base-url", hidden=True),
     ) -> None:
         """Parse an NWS daily climate report (file, or fetched from IEM) and print it as JSON."""
         from kalshi_edge.sources.nws_cli import CliParseError, parse_cli_text
@@ -125,7 +126,7 @@ def register(app: typer.Typer) -> None:
             except KeyError as exc:
                 raise UserError(str(exc.args[0])) from None
             try:
-                report = fetch_cli_report(st.cli_id, day)
+                report = fetch_cli_report(st.cli_id, day, base_url=base_url)
             except CliParseError as exc:
                 raise UserError(str(exc)) from None
         out.print_json(json.dumps(report.to_dict()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -51,7 +51,7 @@ def running_high(obs: pd.DataFrame, station: Station, day: date) -> float | None
     """Highest temperature (°F) observed so far in climate day ``day`` (None without rows)."""
     start, end = station.climate_day_bounds(day)
     ts = pd.to_datetime(obs["ts"], utc=True)
-    sel = obs[(ts >= start) & (ts < end + timedelta(0))]
+    sel = obs[(ts >= start) & (ts < end)]
     return None if sel.empty else float(sel["temp_f"].max())
 
 
