@@ -60,7 +60,7 @@ def iem_stub():
             u = urlparse(self.path)
             q = {k: v[0] for k, v in parse_qs(u.query).items()}
             seen.append(q)
-            if u.path != "/cgi-bin/request/asos1min.py" or q.get("station") != "MDW":
+            if u.path != "/cgi-bin/request/asos1min.py" or q.get("station") not in ("MDW", "NYC"):
                 self.send_response(404)
                 self.end_headers()
                 return
@@ -131,3 +131,23 @@ def test_parse_timeline_nesting():
                                                 {"datetimeEpoch": 1783573500, "temp": None}]}]}]}
     df = parse_timeline(payload, icao="kmdw")
     assert len(df) == 1 and df["station"].iloc[0] == "KMDW" and df["ts"].iloc[0].tzinfo is not None
+
+
+def test_intraday_task_uses_running_high_up_to_the_run_time(iem_stub):
+    from kalshi_edge.families.weather import tasks
+    from kalshi_edge.families.weather.datasets import WEATHER_FORECASTS
+    from kalshi_edge.families.weather.ingest import backfill_iem
+
+    url, _ = iem_stub
+    s = get_settings()
+    lake = Lake.from_settings(s)
+    tasks.day_ahead(datetime(2026, 7, 9, 6, 0, tzinfo=UTC), {"offline": True, "stations": ["KNYC"]}, s)
+    backfill_iem("KNYC", datetime(2026, 7, 9).date(), datetime(2026, 7, 9).date(), lake, base_url=url)
+    # 17:00 UTC = 12:00 EST: the synthetic curve (70 + 15 sin) has reached 70 + 15 sin(pi*720/1439) ~ 85 at noon
+    at = datetime(2026, 7, 9, 17, 0, tzinfo=UTC)
+    out = tasks.intraday(at, {"stations": ["KNYC"]}, s)["KNYC"]
+    obs = lake.read(WEATHER_OBS)
+    seen = obs[pd.to_datetime(obs["ts"], utc=True) <= at]["temp_f"].max()
+    assert out["running_high_f"] == int(round(seen))
+    fc = lake.read(WEATHER_FORECASTS, where="kind = 'intraday'")
+    assert fc["temp_f"].min() == out["running_high_f"] and abs(fc["p"].sum() - 1) < 1e-9
