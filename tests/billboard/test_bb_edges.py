@@ -120,3 +120,16 @@ def test_demo_runs_offline(settings):
     assert out["title"] and out["summary"] and "<table" in out["html"]
     assert out["p_sum"] == pytest.approx(1.0)
     assert out["contenders"] == 20
+
+
+def test_retrain_writes_metadata_with_metrics_and_calibration(settings):
+    import json
+
+    from kalshi_edge.families.billboard.pipeline import run_retrain
+
+    out = run_retrain(settings, as_of=date(2023, 12, 31), charts_csv=CHARTS, eval_weeks=6, cfg=SMALL)
+    meta = json.loads(Path(out["metadata"]).read_text())
+    assert meta["eval_weeks"] == 6 and meta["eval_from"] == "2023-11-25"
+    assert set(meta["model_metrics"]) == {"brier", "log_loss", "auc", "f1", "top1_accuracy", "ece"}
+    assert sum(b["count"] for b in meta["calibration"]) == 6 * 21
+    assert (Path(settings.models_dir) / "billboard" / "latest.json").exists()

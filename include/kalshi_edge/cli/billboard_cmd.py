@@ -67,7 +67,8 @@ def register(app: typer.Typer) -> None:
             raise UserError(f"{charts}: {exc}") from None
         out.parent.mkdir(parents=True, exist_ok=True)
         write_output(res.predictions, str(out))
-        rows = [[r["metric"], f"{r['model']:.5f}", f"{r['baseline']:.5f}", "model" if r["model_better"] else "baseline"]
+        rows = [[r["metric"], f"{r['model']:.5f}", f"{r['baseline']:.5f}",
+                 "tie" if r["model"] == r["baseline"] else ("model" if r["model_better"] else "baseline")]
                 for r in res.summary_rows()]
         print_table(f"Billboard backtest: {res.n_weeks} weeks, top {cfg.top_n} + __OTHER__, {cfg.window} window",
                     ["metric", "model", "rank-prior baseline", "better"], rows)

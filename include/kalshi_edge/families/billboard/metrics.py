@@ -63,11 +63,14 @@ def top1_accuracy(y: np.ndarray, p: np.ndarray, weeks: np.ndarray) -> float:
 
 
 def all_metrics(y: np.ndarray, p: np.ndarray, weeks: np.ndarray) -> dict[str, float]:
-    """Brier, log loss, AUC, F1 (threshold 0.5) and top-1 accuracy in one dict."""
+    """Brier, log loss, AUC, F1 (threshold 0.5), top-1 accuracy and ECE (10 bins, shared metric) in one dict."""
+    from kalshi_edge.modeling.metrics import ece
+
     return {
         "brier": brier(y, p),
         "log_loss": log_loss(y, p),
         "auc": auc(y, p),
         "f1": f1(y, p),
         "top1_accuracy": top1_accuracy(y, p, weeks),
+        "ece": ece(np.asarray(p, dtype=float), np.asarray(y, dtype=float)),
     }

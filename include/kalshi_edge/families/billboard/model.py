@@ -179,7 +179,7 @@ class BacktestResult:
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per metric: model, baseline and which is better."""
-        lower_better = {"brier", "log_loss"}
+        lower_better = {"brier", "log_loss", "ece"}
         rows = []
         for k, mv in self.model_metrics.items():
             bv = self.baseline_metrics[k]

@@ -176,6 +176,15 @@ def xcom_safe(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if not k.startswith("_")}
 
 
+def _calibration(pred: pd.DataFrame) -> list[dict[str, Any]]:
+    """Reliability table (10 bins) of the model's probabilities over rows with known outcomes."""
+    from kalshi_edge.modeling.metrics import calibration_table
+
+    known = pred[pred["label"].notna()]
+    t = calibration_table(known["p_number_one"].to_numpy(), known["label"].to_numpy())
+    return json.loads(t.to_json(orient="records"))
+
+
 def run_retrain(settings: Settings, *, as_of: date, charts_csv: str | Path | None = None, lake: Lake | None = None,
                 eval_weeks: int = 26, cfg: ModelConfig | None = None) -> dict[str, Any]:
     """Walk-forward check over the last ``eval_weeks`` charts before ``as_of``; writes model metadata.
@@ -198,6 +207,7 @@ def run_retrain(settings: Settings, *, as_of: date, charts_csv: str | Path | Non
         "model": MODEL_NAME, "as_of": as_of.isoformat(), "config": config_dict(cfg),
         "eval_from": start.isoformat(), "eval_weeks": res.n_weeks,
         "model_metrics": res.model_metrics, "baseline_metrics": res.baseline_metrics,
+        "calibration": _calibration(res.predictions),
         "features": list(FEATURES),
     }
     out = Path(settings.models_dir) / "billboard"
