@@ -214,3 +214,18 @@ def test_kalshi_signals_from_the_simulator(settings, charts_2021_2023):
     assert all(0 < r["value"] < 1 for r in mids)
     with pytest.raises(SignalUnavailable, match="kalshi"):
         kalshi_signal_rows(settings, cont, date(2023, 12, 31), base_url="http://127.0.0.1:9/trade-api/v2")
+
+
+def test_spotify_chart_import_joins_hot100_ids(lake, cli):
+    from kalshi_edge.families.billboard.identity import song_id
+    from kalshi_edge.families.billboard.signals import import_spotify_chart
+
+    res = import_spotify_chart(lake, str(SHAPES / "spotify_weekly_chart.csv"), date(2023, 12, 28))
+    assert res["rows_written"] == 4
+    f = signal_features(lake, date(2023, 12, 28))
+    lom = song_id("Lovin On Me", "Jack Harlow")  # the Hot 100 id of the same song
+    assert f.loc[lom, "spotify_streams_mean_3d"] == 21345678.0
+    assert f.loc[lom, "spotify_chart_rank_mean_3d"] == 200.0
+    assert cli(["billboard", "import-spotify", "--csv", str(SHAPES / "spotify_weekly_chart.csv"),
+                "--date", "2023-12-28"]) == 0
+    assert cli(["billboard", "import-spotify", "--csv", str(SHAPES / "nope.csv"), "--date", "2023-12-28"]) == 2

@@ -179,3 +179,22 @@ def register(app: typer.Typer) -> None:
         save_config(cfg, out, info)
         console.print(f"validation log loss: default {info['default_log_loss']:.5f}, best {info['best_log_loss']:.5f} "
                       f"({info['chosen']}); wrote {out}")
+
+    @grp.command("import-spotify")
+    def import_spotify_cmd(
+        csv: Path = typer.Option(..., "--csv", help="Spotify Charts export (rank,uri,artist_names,track_name,...,streams)"),
+        day: str = typer.Option(..., "--date", help="The chart's date (YYYY-MM-DD)"),
+    ) -> None:
+        """Import a Spotify Charts daily/weekly CSV export into billboard_signals (streams and rank)."""
+        from kalshi_edge.config import get_settings
+        from kalshi_edge.families.billboard.signals import import_spotify_chart
+        from kalshi_edge.lake import Lake
+
+        d = parse_date(day, "--date")
+        if not csv.exists():
+            raise UserError(f"--csv: {csv} not found")
+        try:
+            res = import_spotify_chart(Lake.from_settings(get_settings()), str(csv), d)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        console.print(f"billboard_signals: {res.get('rows_written', 0)} rows written from {csv}")

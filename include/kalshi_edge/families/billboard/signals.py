@@ -40,6 +40,24 @@ def contenders_of(pred_or_chart: pd.DataFrame, top_n: int = 20) -> list[tuple[st
     return list(zip(ids.astype(str), df["song"].astype(str), df["artist"].astype(str), strict=True))
 
 
+def import_spotify_chart(lake: Lake, path: str, day: date) -> dict[str, Any]:
+    """A Spotify Charts CSV export for ``day`` → ``spotify_streams`` and ``spotify_chart_rank`` signals.
+
+    Songs are keyed by the same identity normalization as the Hot 100 (title + primary artist), so
+    streams join contenders by ``song_id``. ``spotify_chart_rank`` is stored as 201 − rank (larger = stronger).
+    """
+    from kalshi_edge.sources.spotify import read_spotify_chart_csv
+
+    df = read_spotify_chart_csv(path, day)
+    ids = song_ids(df["track_name"], df["artist_names"])
+    base = pd.DataFrame({"date": day.isoformat(), "song_id": ids.astype(str), "source": f"spotify-charts:{path}"})
+    streams = base.assign(signal="spotify_streams", value=df["streams"].to_numpy())
+    rank = base.assign(signal="spotify_chart_rank", value=(201 - df["rank"].astype(float)).to_numpy())
+    frame = pd.concat([streams, rank], ignore_index=True).drop_duplicates(["signal", "song_id"])
+    frame["month"] = frame["date"].str.slice(0, 7)
+    return write_signals(lake, frame, source=str(path))
+
+
 def market_signal_rows(edges_or_matched: pd.DataFrame, day: date) -> list[dict[str, Any]]:
     """KXTOPSONG price signals for matched, trusted markets: mid, yes bid/ask and last (dollars as floats).
 
