@@ -89,6 +89,12 @@ def test_weekly_prediction_against_the_simulator(settings, lake):
     assert len(lake.read("billboard_edges")) == 8
     html = Path(res["report"]).read_text()
     assert "Lovin On Me" in html and "data:image/png;base64," in html
+    # the week's fitted booster and its metadata are stored under models/
+    import lightgbm as lgb
+
+    booster = lgb.Booster(model_file=res["model_artifact"])
+    assert booster.num_trees() == SMALL.num_trees
+    assert Path(res["model_artifact"]).with_suffix(".json").exists()
 
 
 def test_weekly_prediction_without_prices_says_so(settings, lake):

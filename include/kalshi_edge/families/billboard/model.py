@@ -113,11 +113,12 @@ def _rank_prior(train: pd.DataFrame, n_weeks: int, top_n: int) -> np.ndarray:
 
 
 def predict_week(rows: pd.DataFrame, weeks: pd.DataFrame, target_idx: int, target_date: str,
-                 cfg: ModelConfig) -> pd.DataFrame:
+                 cfg: ModelConfig, keep: dict[str, Any] | None = None) -> pd.DataFrame:
     """Probabilities for one target week: its contender rows plus the ``__OTHER__`` row.
 
     Columns: ``chart_date, song, artist, song_id, last_rank, p_number_one, p_baseline, label``
     (label NaN for a week not in the data). Trains on target weeks before ``target_idx`` only.
+    ``keep``: when given, receives the fitted ``booster``, the ``remainder`` and ``train_weeks`` (artifacts).
     """
     import lightgbm as lgb
 
@@ -140,6 +141,8 @@ def predict_week(rows: pd.DataFrame, weeks: pd.DataFrame, target_idx: int, targe
         weight = np.power(0.5, age / cfg.half_life_weeks)
     booster = lgb.train(cfg.lgb_params(len(train)), lgb.Dataset(x_train, y_train, weight=weight),
                         num_boost_round=cfg.num_trees)
+    if keep is not None:
+        keep.update(booster=booster, remainder=r, train_weeks=len(train_weeks))
     raw = booster.predict(week_rows[list(cfg.features)].to_numpy(dtype=np.float64))
     raw = np.clip(raw, 1e-6, None)
     p_model = (1.0 - r) * raw / raw.sum()
@@ -249,7 +252,8 @@ def run_backtest(charts: pd.DataFrame, start: date, end: date | None = None, cfg
     return BacktestResult(pred, m, b, cfg, len(targets))
 
 
-def predict_for_week(charts: pd.DataFrame, week: date, cfg: ModelConfig | None = None) -> pd.DataFrame:
+def predict_for_week(charts: pd.DataFrame, week: date, cfg: ModelConfig | None = None,
+                     keep: dict[str, Any] | None = None) -> pd.DataFrame:
     """The prediction for chart week ``week`` from charts dated strictly before it.
 
     Features and training are recomputed from that truncated history, so nothing dated ``week`` or
@@ -265,7 +269,7 @@ def predict_for_week(charts: pd.DataFrame, week: date, cfg: ModelConfig | None =
             f"the latest chart before {week.isoformat()} is {last.isoformat()}: more than two weeks stale; import newer charts")
     rows, weeks = contender_frame(past, top_n=cfg.top_n)
     target_idx = int(rows["target_idx"].max())
-    return predict_week(rows, weeks, target_idx, week.isoformat(), cfg)
+    return predict_week(rows, weeks, target_idx, week.isoformat(), cfg, keep)
 
 
 def to_output(pred: pd.DataFrame) -> pd.DataFrame:

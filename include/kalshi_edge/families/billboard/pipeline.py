@@ -116,9 +116,10 @@ def _report_html(pred: pd.DataFrame, edges: pd.DataFrame | None, week: date, not
 
 
 def predict_and_price(charts: pd.DataFrame, week: date, *, markets: list[Any] | None, min_edge: Decimal,
-                      cfg: ModelConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+                      cfg: ModelConfig | None = None, keep: dict[str, Any] | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Prediction for ``week`` from charts before it, and edges against ``markets`` (None = no prices)."""
-    pred = predict_for_week(charts, week, cfg)
+    pred = predict_for_week(charts, week, cfg, keep)
     if markets is None:
         return pred, None
     matched = match_markets(markets, pred)
@@ -144,7 +145,10 @@ def run_weekly_prediction(settings: Settings, *, as_of: date, charts_csv: str | 
     except SignalUnavailable as exc:
         markets = None
         notes.append(f"running without market prices: {exc}")
-    pred, edges = predict_and_price(charts, week, markets=markets, min_edge=settings.min_edge_dollars, cfg=cfg)
+    keep: dict[str, Any] = {}
+    pred, edges = predict_and_price(charts, week, markets=markets, min_edge=settings.min_edge_dollars, cfg=cfg,
+                                    keep=keep)
+    artifact = _save_artifacts(settings, week, keep, cfg or ModelConfig())
     pred_rows = pred.assign(model=MODEL_NAME).drop(columns=["label"])
     lake.write(BILLBOARD_PREDICTIONS, pred_rows, source=f"billboard weekly prediction {week.isoformat()}")
     if edges is not None and len(edges):
@@ -164,11 +168,24 @@ def run_weekly_prediction(settings: Settings, *, as_of: date, charts_csv: str | 
         "markets": 0 if edges is None else len(edges),
         "suggested_trades": 0 if edges is None else int(edges["tradable"].sum()),
         "report": str(report),
+        "model_artifact": artifact,
         "notes": notes,
         "_pred": pred,
         "_edges": edges,
         "_html": html,
     }
+
+
+def _save_artifacts(settings: Settings, week: date, keep: dict[str, Any], cfg: ModelConfig) -> str:
+    """The week's fitted booster (LightGBM text) and its metadata under ``models/billboard/weekly/``."""
+    out = Path(settings.models_dir) / "billboard" / "weekly"
+    out.mkdir(parents=True, exist_ok=True)
+    model_path = out / f"booster_{week.isoformat()}.txt"
+    keep["booster"].save_model(str(model_path))
+    meta = {"model": MODEL_NAME, "chart_date": week.isoformat(), "config": config_dict(cfg),
+            "remainder": keep["remainder"], "train_weeks": keep["train_weeks"], "features": list(cfg.features)}
+    (out / f"booster_{week.isoformat()}.json").write_text(json.dumps(meta, indent=2))
+    return str(model_path)
 
 
 def xcom_safe(summary: dict[str, Any]) -> dict[str, Any]:
