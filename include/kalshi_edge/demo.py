@@ -37,6 +37,7 @@ AREA_DEMOS: list[tuple[str, str]] = [
     ("Weather family", "kalshi_edge.families.weather.demo"),
     ("Billboard family", "kalshi_edge.families.billboard.demo"),
     ("Exchange simulator", "kalshi_edge.exchange.demo"),
+    ("Kalshi client", "kalshi_edge.kalshi.demo"),
     ("Paper trading session", "kalshi_edge.trading.demo"),
 ]
 
