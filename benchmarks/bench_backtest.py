@@ -13,21 +13,15 @@ Both sides start from the same Parquet file of one recorded KXHIGHNY day (writte
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
+
+from benchmarks.timing import best_of
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = ROOT / "data/sample/kalshi/top_of_book/market_data_KXHIGHNY-25DEC06.csv.gz"
 TARGET = 0.1
 
 
-def _best_of(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -62,8 +56,8 @@ def run() -> list[dict]:
             Backtester(get_strategy("ladder_consensus")).run(f)
 
         get_strategy("ladder_consensus")  # registry import outside the timing
-        t_ref = _best_of(reference, 5)
-        t_rep = _best_of(replay, 2)
+        t_ref = best_of(reference, 5)
+        t_rep = best_of(replay, 2)
     ref_ups, rep_ups = n / t_ref, n / t_rep
     ratio = rep_ups / ref_ups
     return [

@@ -18,19 +18,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from benchmarks.timing import best_of
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data/sample/btc/btcusd_5m_2026-02-21_2026-03-06.csv.gz"
 TARGET = 20.0
 N = 300
 
 
-def _best_of(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -77,8 +72,8 @@ def run() -> list[dict]:
     err = max(abs(float(e.ev_yes_taker) - v["ev_yes_taker"][i]) for i, e in enumerate(s))
     if err > 1e-5:
         raise AssertionError(f"vectorized EV differs from the scalar reference by {err}")
-    t_vec = _best_of(vectorized, 50)
-    t_ref = _best_of(scalar, 5)
+    t_vec = best_of(vectorized, 50)
+    t_ref = best_of(scalar, 5)
     ratio = t_ref / t_vec
     return [
         {"name": "btc_price_300_strike_event_vectorized", "value": round(t_vec * 1e3, 4), "unit": "ms/event",

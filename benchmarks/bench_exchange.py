@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from decimal import Decimal
 from pathlib import Path
+
+from benchmarks.timing import best_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data/sample/kalshi/top_of_book_KXHIGHNY-25DEC05_first4000.csv.gz"
@@ -28,13 +29,6 @@ TARGET = 0.05
 TARGET_UPDATES = 0.03
 
 
-def _best(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -77,8 +71,8 @@ def run() -> list[dict]:
         for r in raw_orders:
             json.loads(r)
 
-    t_upd, t_dec = _best(apply_updates), _best(decode_updates)
-    t_ord, t_dec2 = _best(submit_orders), _best(decode_orders)
+    t_upd, t_dec = best_of(apply_updates), best_of(decode_updates)
+    t_ord, t_dec2 = best_of(submit_orders), best_of(decode_orders)
     upd_rate, dec_rate = len(ups) / t_upd, len(ups) / t_dec
     ord_rate, dec2_rate = len(prepared) / t_ord, len(prepared) / t_dec2
     return [

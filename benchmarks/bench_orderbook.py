@@ -18,9 +18,10 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import time
 from decimal import Decimal
 from pathlib import Path
+
+from benchmarks.timing import best_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data/sample/kalshi/top_of_book_KXHIGHNY-25DEC05_first4000.csv.gz"
@@ -63,13 +64,6 @@ def build_frames(path: Path = SAMPLE, repeat: int = 1) -> list[str]:
     return frames
 
 
-def _best_of(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -95,8 +89,8 @@ def run() -> list[dict]:
     # interleave the two measurements so machine load hits both alike; keep the best of each
     t_ref = t_apply = float("inf")
     for _ in range(5):
-        t_ref = min(t_ref, _best_of(decode_only, 1))
-        t_apply = min(t_apply, _best_of(decode_and_apply, 1))
+        t_ref = min(t_ref, best_of(decode_only, 1))
+        t_apply = min(t_apply, best_of(decode_and_apply, 1))
     k = state["k"]
     if k.gaps_detected:
         raise AssertionError(f"bench stream produced {k.gaps_detected} gap(s): the frames are inconsistent")
