@@ -53,7 +53,7 @@ def run() -> list[dict]:
         {"name": f"billboard_backtest_{len(weeks)}w_seconds", "value": round(fast, 3), "unit": "s",
          "ratio": round(slow / fast, 2), "target_ratio": 1.2},
         {"name": "billboard_logloss_model_over_rank_prior", "value": round(ll_m, 5), "unit": "nats",
-         "ratio": round(ll_m / ll_b, 4), "target_ratio": 1.0},
+         "ratio": round(ll_m / ll_b, 4), "target_ratio": 1.0, "better": "lower"},
     ]
 
 

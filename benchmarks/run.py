@@ -2,7 +2,9 @@
 
 Each module exposes ``run() -> list[dict]`` with keys name, value, unit, ratio, target_ratio;
 ratios are measured against their reference in the same run (so they mean something on any
-machine). A benchmark that misses its target is shown in red and makes the exit code 1.
+machine). A row may add ``"better": "lower"`` when a smaller ratio is the goal (an error ratio
+against a baseline); the default is higher-is-better. A benchmark that misses its target is shown
+in red and makes the exit code 1.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def main() -> int:
             if missing:
                 errors.append(f"{mod_name}: result lacks {missing}")
                 continue
-            results.append({k: r[k] for k in KEYS} | {"module": path.stem})
+            results.append({k: r[k] for k in KEYS} | {"module": path.stem, "better": r.get("better", "higher")})
         console.print(f"  ✓ {len(rows)} result(s) in {time.monotonic() - t0:.1f} s")
 
     out_dir = get_settings().data_dir / "bench"
@@ -51,15 +53,18 @@ def main() -> int:
     out.write_text(json.dumps([{k: r[k] for k in KEYS} for r in results], indent=2, default=str))
 
     table = Table(title="make bench")
-    for col in ("name", "value", "unit", "ratio", "target", "ok"):
+    table.add_column("name", overflow="fold", min_width=28)
+    for col in ("value", "unit", "ratio", "target", "ok"):
         table.add_column(col)
     misses = 0
     for r in results:
-        ok = r["ratio"] is None or r["target_ratio"] is None or float(r["ratio"]) >= float(r["target_ratio"])
+        lower = r["better"] == "lower"
+        ok = (r["ratio"] is None or r["target_ratio"] is None
+              or (float(r["ratio"]) <= float(r["target_ratio"]) if lower else float(r["ratio"]) >= float(r["target_ratio"])))
         misses += not ok
         table.add_row(r["name"], f"{float(r['value']):,.1f}", str(r["unit"]),
                       f"{float(r['ratio']):.3g}" if r["ratio"] is not None else "-",
-                      f"≥ {r['target_ratio']}" if r["target_ratio"] is not None else "-",
+                      (f"{'≤' if lower else '≥'} {r['target_ratio']}" if r["target_ratio"] is not None else "-"),
                       "[green]yes[/green]" if ok else "[red]no[/red]")
     console.print(table)
     console.print(f"results: {out}")
