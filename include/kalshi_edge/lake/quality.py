@@ -101,3 +101,17 @@ def validate_stored(lake: Any, ds: Dataset, where: str | None = None) -> dict:
     if not summary["success"]:
         raise ValidationFailed(f"{ds.name}: stored data fails its Great Expectations suite: {summary['failed']}")
     return summary
+
+
+def datasets_with_data(lake: Any) -> list[str]:
+    """Names of registered datasets that hold at least one partition (for the quality DAG)."""
+    from kalshi_edge.lake.dataset import load_all_datasets
+
+    return sorted(name for name, ds in load_all_datasets().items() if lake.files(ds))
+
+
+def validate_dataset(lake: Any, name: str) -> dict:
+    """Run one dataset's suite over everything stored; raise ValidationFailed if it fails."""
+    from kalshi_edge.lake.dataset import get_dataset
+
+    return validate_stored(lake, get_dataset(name))
