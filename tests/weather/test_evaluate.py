@@ -80,12 +80,13 @@ def test_bad_row_names_file_row_and_field(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("station", "bound"), [("KNYC", 0.79), ("KMIA", 0.70)])
+@pytest.mark.parametrize(("station", "bound"), [("KNYC", 0.788), ("KMIA", 0.695)])
 def test_acceptance_walk_forward_from_2022_beats_climatology(fixtures_dir, station, bound):
     frame = read_tmax_csv(fixtures_dir / f"tmax_{station}.csv.gz")
     res = evaluate_station(frame, station, date(2022, 1, 1))
     print(res.summary())
     assert res.days_scored == 1096
-    # The bar is 0.78 at both stations. Measured: KNYC 0.7883, KMIA 0.6969. KNYC misses the
-    # bar by ~0.008; these bounds guard against regressions and state the truth (see the report).
+    # The bar is 0.78 at both stations. Measured: KNYC 0.7874, KMIA 0.6942 (with the
+    # day-to-day-change regime analog; 0.7883 / 0.6969 without). KNYC misses the bar by ~0.007;
+    # these bounds guard against regressions and state the truth (see the report).
     assert res.rps_ratio <= bound

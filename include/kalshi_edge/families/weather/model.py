@@ -12,7 +12,9 @@ The model (no station-specific tuning; every parameter is refit walk-forward fro
    ``|a(D-1)|`` and ``|a(D-1) - a(D-2)|`` (big anomalies and big swings mean bigger errors).
 4. **Residual shape**: standardised residuals of past days within ``residual_window_days`` of D's
    calendar day, weighted by how close their lag-1 anomaly is to today's (an analog kernel with
-   bandwidth ``analog_bandwidth`` × the seasonal anomaly sd), smoothed by a Gaussian kernel
+   bandwidth ``analog_bandwidth`` × the seasonal anomaly sd) and how close their day-to-day change
+   ``a(D-1) - a(D-2)`` is to today's (bandwidth ``change_bandwidth`` × the same sd; 0 disables it:
+   a warming vs. a cooling regime, e.g. a front that has just passed), smoothed by a Gaussian kernel
    (``kernel_bandwidth`` in sd units). This keeps skew (cold fronts after hot days, the capped
    Miami summer) that a Gaussian would miss.
 5. **Discretisation**: P(T = k) = P(k - 0.5 <= T* < k + 0.5) for the continuous T* above; masses
@@ -46,6 +48,7 @@ class ModelConfig:
     refit_days: int = 7
     residual_window_days: int = 45
     analog_bandwidth: float = 0.5
+    change_bandwidth: float = 0.5
     kernel_bandwidth: float = 0.25
     min_history_days: int = 730
     min_mass: float = 1e-7
@@ -203,6 +206,10 @@ def issue_day_ahead(history: pd.Series, days: pd.DatetimeIndex, config: ModelCon
             near = train & (_circular_day_distance(doy, doy[p]) <= cfg.residual_window_days)
             sd_anom = float(np.std(anom[near])) or 1.0
             w = np.exp(-0.5 * ((a1[near] - x1) / (cfg.analog_bandwidth * sd_anom)) ** 2)
+            if cfg.change_bandwidth > 0:
+                # regime analog: residual shape after a warming day differs from after a cooling one
+                dz = ((a1[near] - a2[near]) - (x1 - x2)) / (cfg.change_bandwidth * sd_anom)
+                w = w * np.exp(-0.5 * dz**2)
             w = w / w.sum()
             pmf[i] = _discretise(mean, scale, z[near], w, cfg.kernel_bandwidth, cfg.min_mass)
             means[i] = mean
