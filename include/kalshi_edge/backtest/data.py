@@ -5,11 +5,8 @@
 candlestick responses. Prices must be whole cents (linear-cent markets): the replay works in
 integer cents; a sub-cent price is refused with the file and field named, never rounded.
 
-Top-of-book logs: the KXHIGHNY top-of-book logs (``market_data_<EVENT>.csv(.gz)``: ``timestamp,
-market_ticker, best_yes_bid, best_no_bid, implied_no_ask, implied_yes_ask``, cents). Their
-timestamps carry **no zone and are US Pacific** (the 10:00 ET open shows as 07:00); we localize
-them to America/Los_Angeles and convert to UTC. Rows whose local time does not exist or is
-ambiguous (DST switches) are dropped and counted, never guessed.
+Top-of-book logs are read by :func:`kalshi_edge.kalshi.top_of_book.read_top_of_book` (the one
+reader of that format: Pacific timestamps to UTC, DST-ambiguous rows dropped and counted).
 
 The frame: ``ts`` (datetime64[ns, UTC]), ``ticker``, ``yes_bid_c``, ``yes_ask_c`` (int cents,
 0 = no bid, 100 = no ask), ``source`` (file name). Sorted by ``ts`` (stable: file order breaks ties).
@@ -25,12 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-RECORDED_TZ = "America/Los_Angeles"
-TOB_COLUMNS = ("timestamp", "market_ticker", "best_yes_bid", "best_no_bid", "implied_no_ask", "implied_yes_ask")
+from kalshi_edge.kalshi.top_of_book import BookFormatError, read_top_of_book
 
-
-class BookFormatError(ValueError):
-    """A recorded book file is not in a supported format. Names file, row and field."""
+__all__ = ["BookFormatError", "LoadReport", "contract_close_time", "load_books", "load_top_of_book"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,41 +34,19 @@ class LoadReport:
     dropped_bad_time: int
     dropped_bad_price: int
 
-
-def _check_cents(df: pd.DataFrame, col: str, path: Path) -> None:
-    bad = df[col].isna() | (df[col] < 0) | (df[col] > 100)
-    if bad.any():
-        i = int(bad.idxmax())
-        raise BookFormatError(f"{path}: row {i + 2}: field {col}={df.at[i, col]!r} is not a price in cents 0..100")
-
-
 def load_top_of_book(paths: Sequence[Path | str]) -> tuple[pd.DataFrame, LoadReport]:
     """Read top-of-book logs into one UTC frame (see the module docstring)."""
     frames = []
     dropped_t = dropped_p = 0
     for raw in paths:
         path = Path(raw)
-        if not path.is_file():
-            raise FileNotFoundError(f"book file not found: {path}")
-        df = pd.read_csv(path)
-        missing = [c for c in TOB_COLUMNS if c not in df.columns]
-        if missing:
-            raise BookFormatError(f"{path}: missing column(s) {', '.join(missing)} (expected {', '.join(TOB_COLUMNS)})")
-        for col in ("best_yes_bid", "implied_yes_ask"):
-            df[col] = pd.to_numeric(df[col], errors="coerce")
-            _check_cents(df, col, path)
-        naive = pd.to_datetime(df["timestamp"], format="ISO8601", errors="coerce")
-        if naive.isna().any():
-            i = int(naive.isna().idxmax())
-            raise BookFormatError(f"{path}: row {i + 2}: field timestamp={df.at[i, 'timestamp']!r} is not a time")
-        local = naive.dt.tz_localize(RECORDED_TZ, ambiguous="NaT", nonexistent="NaT")
-        ok = local.notna()
-        dropped_t += int((~ok).sum())
+        tob, dropped = read_top_of_book(path)
+        dropped_t += dropped
         out = pd.DataFrame({
-            "ts": local[ok].dt.tz_convert("UTC"),
-            "ticker": df.loc[ok, "market_ticker"].astype(str),
-            "yes_bid_c": df.loc[ok, "best_yes_bid"].astype("int64"),
-            "yes_ask_c": df.loc[ok, "implied_yes_ask"].astype("int64"),
+            "ts": tob["ts"],
+            "ticker": tob["ticker"].astype(str),
+            "yes_bid_c": tob["yes_bid_c"],
+            "yes_ask_c": 100 - tob["no_bid_c"],  # a NO bid at p is a YES ask at 1 - p
             "source": path.name,
         })
         # A crossed/locked recorded touch (bid ≥ ask with both sides present) cannot be a book.

@@ -36,7 +36,6 @@ updates by simulator time; :func:`scenario_from_replay` builds the markets those
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import math
 import random
@@ -52,7 +51,6 @@ from zoneinfo import ZoneInfo
 from kalshi_edge.kalshi.money import fmt_count, fmt_price
 
 ET = ZoneInfo("America/New_York")
-PT = ZoneInfo("America/Los_Angeles")
 CENT = Decimal("0.01")
 #: Contracts shown at a recorded top-of-book price when the log has no size (generated).
 REPLAY_LEVEL_SIZE = Decimal("100")
@@ -553,40 +551,23 @@ class BookUpdate:
     no_bid: Decimal | None
 
 
-def _open_text(path: Path) -> Any:
-    return gzip.open(path, "rt") if str(path).endswith(".gz") else Path(path).open()
-
-
 def read_top_of_book(path: Path) -> list[BookUpdate]:
-    """Read a ``kxhighny_top_of_book`` log (timestamps are US Pacific without a zone)."""
-    out: list[BookUpdate] = []
-    with _open_text(Path(path)) as fh:
-        reader = csv.DictReader(fh)
-        need = {"timestamp", "market_ticker", "best_yes_bid", "best_no_bid"}
-        if not need <= set(reader.fieldnames or []):
-            raise ScenarioError(f"{path}: header must contain {sorted(need)}, got {reader.fieldnames}")
-        for i, row in enumerate(reader, start=2):
-            try:
-                ts = datetime.fromisoformat(row["timestamp"])
-            except ValueError:
-                raise ScenarioError(f"{path}: row {i} field 'timestamp': {row['timestamp']!r}") from None
-            ts = (ts.replace(tzinfo=PT) if ts.tzinfo is None else ts).astimezone(UTC)
-            vals: list[Decimal | None] = []
-            for f in ("best_yes_bid", "best_no_bid"):
-                raw = (row[f] or "").strip()
-                if raw == "":
-                    vals.append(None)
-                    continue
-                try:
-                    cents = int(Decimal(raw))
-                except ArithmeticError:
-                    raise ScenarioError(f"{path}: row {i} field {f!r}: {raw!r} is not cents") from None
-                if not 0 <= cents <= 100:
-                    raise ScenarioError(f"{path}: row {i} field {f!r}: {cents} outside 0..100 cents")
-                vals.append(Decimal(cents) / 100 if 0 < cents < 100 else None)
-            out.append(BookUpdate(ts, row["market_ticker"], vals[0], vals[1]))
-    out.sort(key=lambda u: u.ts)
-    return out
+    """A recorded top-of-book log as book updates (the format's one reader, then dollars)."""
+    from kalshi_edge.kalshi.top_of_book import BookFormatError
+    from kalshi_edge.kalshi.top_of_book import read_top_of_book as read_frame
+
+    try:
+        frame, _dropped = read_frame(path)
+    except BookFormatError as exc:
+        raise ScenarioError(str(exc)) from None
+
+    def dollars(cents: int) -> Decimal | None:
+        return Decimal(cents) / 100 if 0 < cents < 100 else None
+
+    return [
+        BookUpdate(ts.to_pydatetime(), ticker, dollars(yb), dollars(nb))
+        for ts, ticker, yb, nb in zip(frame["ts"], frame["ticker"], frame["yes_bid_c"], frame["no_bid_c"], strict=True)
+    ]
 
 
 class ReplayFeed:
