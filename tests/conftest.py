@@ -20,6 +20,12 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(PROJECT_ROOT / "dags")
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(PROJECT_ROOT / "plugins")
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
+
+# Airflow configures logging when first imported, binding handlers to the sys.stderr of that
+# moment. Import it here (under pytest's session-long capture), never first inside a test whose
+# capsys stream is closed afterwards; otherwise later log calls print "--- Logging error ---".
+import airflow  # noqa: E402
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 # A developer's own .env must not leak into tests.
 os.environ["KALSHI_EDGE_ENV_FILE"] = os.devnull
@@ -67,8 +73,6 @@ def airflow_db() -> Path:
     import sqlite3
     import subprocess
     import sys
-
-    import airflow
 
     from kalshi_edge.dag_defaults import LAKE_WRITE_POOL, LAKE_WRITE_POOL_SLOTS
 

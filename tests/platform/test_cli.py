@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import typer.main
 
 from kalshi_edge.cli.main import app, main
@@ -70,8 +69,7 @@ def test_lake_ls_shows_partitions_and_row_counts(lake, capsys):
     assert [p["partition"] for p in parts][:2] == ["month=2024-06", "month=2024-07"]
 
 
-@pytest.mark.parametrize("exchange_up", [False])
-def test_doctor_reports_each_check(exchange_up, capsys):
+def test_doctor_reports_each_check():
     from kalshi_edge.cli.doctor_cmd import run_checks
 
     results = {name: (status, detail) for name, status, detail in run_checks(check_exchange=True)}
