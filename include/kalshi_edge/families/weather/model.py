@@ -52,6 +52,19 @@ class ModelConfig:
     kernel_bandwidth: float = 0.25
     min_history_days: int = 730
     min_mass: float = 1e-7
+    # conditional scale also grows with the recent day-to-day volatility of the anomaly
+    volatility_days: int = 7
+    # LightGBM correction of the linear anomaly forecast (0 disables it); its residuals for the
+    # scale and the residual pool are out-of-fold, so the spread is not understated
+    lgb_weight: float = 0.5
+    lgb_refit_days: int = 28
+    lgb_rounds: int = 150
+    lgb_learning_rate: float = 0.05
+    lgb_leaves: int = 7
+    lgb_min_data_in_leaf: int = 100
+    lgb_l2: float = 10.0
+    lgb_folds: int = 4
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,104 @@ def _discretise(mean: float, scale: float, z: np.ndarray, w: np.ndarray, h: floa
     return out
 
 
+# features of the LightGBM correction: anomaly lags, trailing means, volatility, season
+LGB_LAGS = 5
+LGB_MEAN_WINDOWS = (3, 7, 14, 30, 90)
+
+
+def _state(a: np.ndarray, idx: np.ndarray, cfg: ModelConfig) -> dict[str, np.ndarray]:
+    """Named state features of days ``idx`` from the anomaly array ``a`` (0 where unknown).
+
+    Day ``t``'s features read ``a[t-1], a[t-2], ...`` only (never ``a[t]`` or later): lags
+    ``lag<k>``, trailing means ``mean<r>`` over the ``r`` days before ``t`` (fewer at the start of
+    the record), ``vol`` (mean |day-to-day change| over ``cfg.volatility_days`` days) and ``sd``
+    (standard deviation over the same days).
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    c = np.concatenate([[0.0], np.cumsum(a)])
+    c2 = np.concatenate([[0.0], np.cumsum(a * a)])
+    d = np.abs(np.diff(a, prepend=a[:1]))  # d[t] = |a[t] - a[t-1]|, d[0] = 0
+    cd = np.concatenate([[0.0], np.cumsum(d)])
+    out: dict[str, np.ndarray] = {}
+    for k in range(1, max(cfg.lags, LGB_LAGS, 2) + 1):
+        j = idx - k
+        out[f"lag{k}"] = np.where(j >= 0, a[np.clip(j, 0, None)], 0.0)
+    for r in sorted(set(cfg.rolling_days) | set(LGB_MEAN_WINDOWS)):
+        lo = np.maximum(idx - r, 0)
+        out[f"mean{r}"] = (c[idx] - c[lo]) / np.maximum(idx - lo, 1)
+    v = max(cfg.volatility_days, 2)
+    lo = np.maximum(idx - v, 1)
+    out["vol"] = np.where(idx > lo, (cd[idx] - cd[lo]) / np.maximum(idx - lo, 1), 0.0)
+    lo = np.maximum(idx - v, 0)
+    cnt = np.maximum(idx - lo, 1)
+    m = (c[idx] - c[lo]) / cnt
+    out["sd"] = np.sqrt(np.maximum((c2[idx] - c2[lo]) / cnt - m * m, 0.0))
+    return out
+
+
+def _linear_design(st: dict[str, np.ndarray], annual: np.ndarray, cfg: ModelConfig) -> np.ndarray:
+    a1 = st["lag1"]
+    cols = [st[f"lag{k}"] for k in range(1, cfg.lags + 1)] + [st[f"mean{r}"] for r in cfg.rolling_days]
+    return np.column_stack(cols + [a1 * annual[:, 0], a1 * annual[:, 1]])
+
+
+def _scale_design(st: dict[str, np.ndarray], season5: np.ndarray, cfg: ModelConfig) -> np.ndarray:
+    cols = [season5, np.abs(st["lag1"]), np.abs(st["lag1"] - st["lag2"])]
+    if cfg.volatility_days > 0:
+        cols.append(st["vol"])
+    return np.column_stack(cols)
+
+
+def _lgb_design(st: dict[str, np.ndarray], annual: np.ndarray) -> np.ndarray:
+    cols = [st[f"lag{k}"] for k in range(1, LGB_LAGS + 1)] + [st[f"mean{r}"] for r in LGB_MEAN_WINDOWS]
+    return np.column_stack(cols + [st["vol"], st["sd"], annual[:, 0], annual[:, 1]])
+
+
+def _lgb_params(cfg: ModelConfig) -> dict[str, object]:
+    return {
+        "objective": "l2",
+        "learning_rate": cfg.lgb_learning_rate,
+        "num_leaves": cfg.lgb_leaves,
+        "min_data_in_leaf": cfg.lgb_min_data_in_leaf,
+        "lambda_l2": cfg.lgb_l2,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "feature_fraction": 0.8,
+        "seed": cfg.seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        "num_threads": 1,
+        "verbose": -1,
+    }
+
+
+@dataclass
+class _Correction:
+    """A fitted LightGBM correction: the booster, the rows it saw, and their out-of-fold values."""
+
+    booster: object
+    cutoff: int  # rows < cutoff were its training rows
+    oof: np.ndarray  # out-of-fold correction per row (NaN where not a training row)
+
+
+def _fit_correction(x: np.ndarray, target: np.ndarray, rows: np.ndarray, cutoff: int, n: int,
+                    cfg: ModelConfig) -> _Correction:
+    """LightGBM on the linear model's residuals; out-of-fold values from contiguous time folds."""
+    import lightgbm as lgb
+
+    params = _lgb_params(cfg)
+    oof = np.full(n, np.nan)
+    if cfg.lgb_folds >= 2:
+        for fold in np.array_split(rows, cfg.lgb_folds):
+            rest = np.setdiff1d(rows, fold, assume_unique=True)
+            b = lgb.train(params, lgb.Dataset(x[rest], target[rest]), num_boost_round=cfg.lgb_rounds)
+            oof[fold] = b.predict(x[fold])
+    booster = lgb.train(params, lgb.Dataset(x[rows], target[rows]), num_boost_round=cfg.lgb_rounds)
+    if cfg.lgb_folds < 2:
+        oof[rows] = booster.predict(x[rows])
+    return _Correction(booster, cutoff, oof)
+
+
 def issue_day_ahead(history: pd.Series, days: pd.DatetimeIndex, config: ModelConfig | None = None) -> DayAheadForecasts:
     """Issue each day's distribution as at its local-standard midnight from rows dated before it.
 
@@ -158,12 +269,15 @@ def issue_day_ahead(history: pd.Series, days: pd.DatetimeIndex, config: ModelCon
     clim_design = np.column_stack([season, decade])
     annual = season[:, 1:3]
     pos = full.get_indexer(days)
-    rownum = np.arange(len(v))
-    warm_up = max(cfg.lags, max(cfg.rolling_days, default=1)) + 1
+    n = len(v)
+    rownum = np.arange(n)
+    warm_up = max(cfg.lags, max(cfg.rolling_days, default=1), cfg.volatility_days) + 1
+    use_lgb = cfg.lgb_weight > 0
 
     pmf = np.zeros((len(days), GRID.size))
     means = np.zeros(len(days))
     scales = np.zeros(len(days))
+    correction: _Correction | None = None
     b0 = 0
     while b0 < len(days):
         start = pos[b0]
@@ -173,47 +287,67 @@ def issue_day_ahead(history: pd.Series, days: pd.DatetimeIndex, config: ModelCon
         beta = _lstsq(clim_design[observed_past], v[observed_past])
         mu = clim_design @ beta
         anom = v - mu
-        # values dated >= start never enter: blank them so no feature can see them
-        anom_known = np.where(observed_past | (rownum < start), anom, np.nan)
-        a0 = pd.Series(np.where(np.isnan(anom_known), 0.0, anom_known))
-        lagged = [a0.shift(k).fillna(0.0).to_numpy() for k in range(1, cfg.lags + 1)]
-        rolled = [a0.shift(1).rolling(r, min_periods=1).mean().fillna(0.0).to_numpy() for r in cfg.rolling_days]
-        a1 = lagged[0]
-        a2 = lagged[1] if cfg.lags > 1 else np.zeros_like(a1)
-        features = np.column_stack(lagged + rolled + [a1 * annual[:, 0], a1 * annual[:, 1]])
+        # values dated >= start never enter the fit: unknown days count as anomaly 0
+        a0 = np.where(observed_past, anom, 0.0)
         train = observed_past & (rownum >= warm_up)
-        # 2. anomaly regression
-        gamma = _lstsq(features[train], anom[train])
+        tr = np.nonzero(train)[0]
+        st = _state(a0, tr, cfg)
+        # 2. anomaly regression (+ LightGBM correction of its residuals)
+        x_lin = _linear_design(st, annual[tr], cfg)
+        gamma = _lstsq(x_lin, anom[tr])
+        fit = x_lin @ gamma
+        if use_lgb:
+            x_lgb = _lgb_design(st, annual[tr])
+            if correction is None or start - correction.cutoff >= cfg.lgb_refit_days:
+                target = np.zeros(n)
+                target[tr] = anom[tr] - fit
+                xs = np.zeros((n, x_lgb.shape[1]))
+                xs[tr] = x_lgb
+                correction = _fit_correction(xs, target, tr, start, n, cfg)
+            c_tr = correction.oof[tr]
+            later = np.isnan(c_tr)  # rows after the booster's cut-off: genuinely out of sample
+            if later.any():
+                c_tr[later] = correction.booster.predict(x_lgb[later])
+            fit = fit + cfg.lgb_weight * c_tr
         # 3. conditional scale
-        scale_design = np.column_stack([season[:, :5], np.abs(a1), np.abs(a1 - a2)])
-        resid = anom - features @ gamma
-        log_abs = np.log(np.abs(resid) + 0.5)
-        delta = _lstsq(scale_design[train], log_abs[train])
-        z = resid / np.exp(scale_design @ delta)
-        # block days: recompute features with rows up to D-1 (inside the block those are known)
-        for i in block:
+        x_sc = _scale_design(st, season[tr, :5], cfg)
+        resid = np.full(n, np.nan)
+        resid[tr] = anom[tr] - fit
+        delta = _lstsq(x_sc, np.log(np.abs(resid[tr]) + 0.5))
+        z = np.full(n, np.nan)
+        z[tr] = resid[tr] / np.exp(x_sc @ delta)
+        a1_tr = np.zeros(n)
+        a2_tr = np.zeros(n)
+        a1_tr[tr] = st["lag1"]
+        a2_tr[tr] = st["lag2"]
+        # block days: features from rows up to D-1 (inside the block those are known)
+        bpos = np.array([pos[i] for i in block])
+        rows = []
+        for p in bpos:
+            ak = np.where((rownum < p) & ~np.isnan(v), anom, 0.0)
+            rows.append({k: float(val[0]) for k, val in _state(ak, np.array([p]), cfg).items()})
+        sb = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+        mean_b = mu[bpos] + _linear_design(sb, annual[bpos], cfg) @ gamma
+        if use_lgb:
+            mean_b = mean_b + cfg.lgb_weight * correction.booster.predict(_lgb_design(sb, annual[bpos]))
+        scale_b = np.exp(_scale_design(sb, season[bpos, :5], cfg) @ delta)
+        for j, i in enumerate(block):
             p = pos[i]
-            known = (rownum < p) & ~np.isnan(v)
-            ak = pd.Series(np.where(known, anom, 0.0)[max(0, p - 64) : p])
-            f_lags = [float(ak.iloc[-k]) if len(ak) >= k else 0.0 for k in range(1, cfg.lags + 1)]
-            f_roll = [float(ak.iloc[-r:].mean()) if len(ak) else 0.0 for r in cfg.rolling_days]
-            x1 = f_lags[0]
-            x2 = f_lags[1] if cfg.lags > 1 else 0.0
-            x = np.array(f_lags + f_roll + [x1 * annual[p, 0], x1 * annual[p, 1]])
-            mean = float(mu[p] + x @ gamma)
-            scale = float(np.exp(np.concatenate([season[p, :5], [abs(x1), abs(x1 - x2)]]) @ delta))
-            # 4. residual pool: same season, analog-weighted by the lag-1 anomaly
+            x1 = sb["lag1"][j]
+            x2 = sb["lag2"][j]
+            # 4. residual pool: same season, analog-weighted by the lag-1 anomaly and its change
             near = train & (_circular_day_distance(doy, doy[p]) <= cfg.residual_window_days)
             sd_anom = float(np.std(anom[near])) or 1.0
-            w = np.exp(-0.5 * ((a1[near] - x1) / (cfg.analog_bandwidth * sd_anom)) ** 2)
+            w = np.exp(-0.5 * ((a1_tr[near] - x1) / (cfg.analog_bandwidth * sd_anom)) ** 2)
             if cfg.change_bandwidth > 0:
                 # regime analog: residual shape after a warming day differs from after a cooling one
-                dz = ((a1[near] - a2[near]) - (x1 - x2)) / (cfg.change_bandwidth * sd_anom)
+                dz = ((a1_tr[near] - a2_tr[near]) - (x1 - x2)) / (cfg.change_bandwidth * sd_anom)
                 w = w * np.exp(-0.5 * dz**2)
             w = w / w.sum()
-            pmf[i] = _discretise(mean, scale, z[near], w, cfg.kernel_bandwidth, cfg.min_mass)
-            means[i] = mean
-            scales[i] = scale
+            pmf[i] = _discretise(float(mean_b[j]), float(scale_b[j]), z[near], w, cfg.kernel_bandwidth,
+                                 cfg.min_mass)
+            means[i] = mean_b[j]
+            scales[i] = scale_b[j]
         b0 = block[-1] + 1
     return DayAheadForecasts(days, pmf, means, scales)
 
