@@ -1,10 +1,15 @@
 """
-### Weather weekly walk-forward check
+### Weather weekly walk-forward retrain
 
-Monday 03:00 UTC: evaluates the day-ahead recipe walk-forward on the last `eval_days` before the
-logical date (refit every 7 days from past rows only) and writes
-`models/weather/<station>_<date>.json` and `<station>_latest.json` (config + RPS/Brier vs
-climatology).
+Monday 03:00 UTC, per station, from rows dated before the logical date only:
+
+1. with `tune_trials` > 0, an Optuna search of the day-ahead model's knobs on the `tune_val_days`
+   days before the logical date; the chosen config (the defaults unless beaten) goes to
+   `models/weather/<station>_params.json`, which the day-ahead job reads;
+2. the fitted model as of the logical date (coefficients + the LightGBM correction) goes to
+   `models/weather/<station>_<date>.model.json`;
+3. a walk-forward check of the last `eval_days` against climatology goes to
+   `models/weather/<station>_<date>.json` and `<station>_latest.json`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
         "offline": Param(None, type=["null", "boolean"], description="Use data/sample/weather (default: kalshi_env=local)"),
         "stations": Param(["KNYC", "KMIA"], type="array", description="Stations (registry keys)"),
         "eval_days": Param(91, type="integer", minimum=7),
+        "tune_trials": Param(0, type="integer", minimum=0, description="Optuna trials (0: keep the config)"),
+        "tune_val_days": Param(365, type="integer", minimum=7, description="validation days for tuning"),
     },
 )
 def weather_retrain():

@@ -36,6 +36,36 @@ def test_retrain_writes_artifact():
     art = json.loads((s.models_dir / "weather" / "KMIA_latest.json").read_text())
     assert art["days_scored"] == 30 == out["KMIA"]["days_scored"]
     assert art["window"] == ["2024-12-02", "2024-12-31"]
+    model = json.loads((s.models_dir / "weather" / art["model_file"]).read_text())
+    assert model["fit_cutoff"] == "2025-01-01" and model["lgb_cutoff"] == "2025-01-01"
+    import lightgbm as lgb
+
+    booster = lgb.Booster(model_str=model["lgb_model"])  # the stored correction loads back
+    assert booster.num_trees() == model["config"]["lgb_rounds"]
+
+
+def test_retrain_tunes_and_day_ahead_uses_the_chosen_config(monkeypatch):
+    from kalshi_edge.families.weather import tuning
+    from kalshi_edge.families.weather.model import ModelConfig
+
+    s = get_settings()
+    picked = ModelConfig(lgb_weight=0.0, kernel_bandwidth=0.4)
+
+    def fake_tune(tmax, station, before, **kw):  # the search itself is tested in test_tuning.py
+        assert tmax["date"].max() < __import__("pandas").Timestamp(before)  # nothing from the future
+        return picked, {"chosen": "tuned", "before": str(before)}
+
+    monkeypatch.setattr(tuning, "tune", fake_tune)
+    out = tasks.retrain(date(2025, 1, 1), {"offline": True, "stations": ["KMIA"], "eval_days": 7,
+                                           "tune_trials": 3}, s)
+    assert out["KMIA"]["chosen"] == "tuned"
+    assert tasks.model_config(s, "KMIA") == picked
+    model = json.loads((s.models_dir / "weather" / "KMIA_2025-01-01.model.json").read_text())
+    assert model["lgb_model"] is None  # the chosen config has no LightGBM correction
+    a = tasks.day_ahead(date(2025, 1, 2), {"offline": True, "stations": ["KMIA"]}, s)
+    (s.models_dir / "weather" / "KMIA_params.json").unlink()
+    b = tasks.day_ahead(date(2025, 1, 2), {"offline": True, "stations": ["KMIA"]}, s)
+    assert a["KMIA"]["mean_f"] != b["KMIA"]["mean_f"]  # the params file changed the forecast
 
 
 @pytest.mark.slow

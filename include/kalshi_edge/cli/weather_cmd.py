@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from kalshi_edge.cli.common import UserError, out, parse_date, print_table
+from kalshi_edge.cli.common import UserError, out, parse_date, print_table, progress
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
         station: str = typer.Option(..., "--station", help="station id as in the CSV, e.g. KNYC"),
         from_: str = typer.Option(..., "--from", help="first day to issue (YYYY-MM-DD)"),
         out_path: Path = typer.Option(..., "--out", help="output CSV: date,station,temp_f,p"),
+        params: Path | None = typer.Option(None, "--params", help="model config JSON from `weather tune`"),
     ) -> None:
         """Walk-forward day-ahead evaluation: issue each day's distribution from earlier rows only,
         write it, and print RPS and 2 °F-bracket Brier for the model and climatology."""
@@ -30,12 +31,19 @@ def register(app: typer.Typer) -> None:
             read_tmax_csv,
             write_rows,
         )
+        import pandas as pd
+
+        from kalshi_edge.families.weather.tuning import WeatherParamsError, load_config
 
         start = parse_date(from_, "--from")
         try:
+            cfg = load_config(params) if params else None
             frame = read_tmax_csv(tmax)
-            result = evaluate_station(frame, station, start)
-        except (TmaxFileError, ValueError) as exc:
+            last = pd.to_datetime(frame.loc[frame["station"] == station, "date"]).max()
+            total = max((last - pd.Timestamp(start)).days + 1, 0) if pd.notna(last) else None
+            with progress(f"{station} day-ahead", total) as advance:
+                result = evaluate_station(frame, station, start, config=cfg, progress=advance)
+        except (TmaxFileError, WeatherParamsError, ValueError) as exc:
             raise UserError(str(exc)) from None
         write_rows(result.rows, out_path)
         print_table(
@@ -48,6 +56,37 @@ def register(app: typer.Typer) -> None:
             ],
         )
         out.print(f"wrote {len(result.rows)} rows to {out_path}")
+
+    @grp.command("tune")
+    def tune_cmd(
+        tmax: Path = typer.Option(..., "--tmax", help="TMAX CSV: date,station,ghcn_id,tmax_f (gzip ok)"),
+        station: str = typer.Option(..., "--station", help="station id as in the CSV, e.g. KNYC"),
+        before: str = typer.Option(..., "--before", help="tune on days before this date only (YYYY-MM-DD)"),
+        trials: int = typer.Option(20, "--trials", min=1, help="Optuna trials"),
+        val_days: int = typer.Option(365, "--val-days", min=7, help="validation days just before --before"),
+        seed: int = typer.Option(7, "--seed", help="sampler seed (same seed, same result)"),
+        out_path: Path = typer.Option(..., "--out", help="config JSON for `evaluate --params`"),
+    ) -> None:
+        """Optuna search of the day-ahead model's knobs on walk-forward days before --before only;
+        keeps the defaults unless a trial beats them on the same days."""
+        from kalshi_edge.families.weather.evaluate import TmaxFileError, read_tmax_csv
+        from kalshi_edge.families.weather.tuning import save_config, tune
+
+        cut = parse_date(before, "--before")
+        try:
+            frame = read_tmax_csv(tmax)
+            with progress(f"{station} tune", trials) as advance:
+                cfg, info = tune(frame, station, cut, trials=trials, val_days=val_days, seed=seed,
+                                 progress=lambda *_: advance())
+        except (TmaxFileError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        save_config(cfg, out_path, info)
+        print_table(
+            f"{station} tuned on {info['validation'][0]}..{info['validation'][1]} ({trials} trials)",
+            ["config", "RPS ratio (model / climatology)"],
+            [["default", f"{info['default_rps_ratio']:.4f}"], ["best", f"{info['best_rps_ratio']:.4f}"]],
+        )
+        out.print(f"chosen: {info['chosen']}; wrote {out_path}")
 
     @grp.command("import")
     def import_(

@@ -8,6 +8,7 @@ before D only; scored against the recorded high with the RPS and 2 °F-bracket B
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -100,11 +101,13 @@ def evaluate_station(
     end: date | None = None,
     config: ModelConfig | None = None,
     clim_window_days: int = 7,
+    progress: Callable[[int], None] | None = None,
 ) -> EvaluationResult:
     """Walk-forward day-ahead evaluation of one station from ``start`` to ``end`` (default: last row).
 
     ``tmax``: rows ``date, station, tmax_f`` (as from :func:`read_tmax_csv`). Days without a recorded
-    high are issued but not scored.
+    high are issued but not scored. ``progress`` is called with the number of days issued so far
+    after each refit block (for a progress bar).
     """
     sub = tmax[tmax["station"] == station]
     if sub.empty:
@@ -115,7 +118,7 @@ def evaluate_station(
     days = pd.date_range(pd.Timestamp(start), last, freq="D")
     if len(days) == 0:
         raise ValueError(f"no days to evaluate: --from {start} is after the last row {last.date()}")
-    forecasts = issue_day_ahead(series, days, config)
+    forecasts = issue_day_ahead(series, days, config, progress=progress)
     clim = climatology_pmf(series, days, clim_window_days)
     observed = series.reindex(days).to_numpy(float)
     scored = ~np.isnan(observed)

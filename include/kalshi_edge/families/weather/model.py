@@ -27,7 +27,8 @@ Nothing dated D or later can influence D's distribution (tested by perturbing fu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,22 @@ class ModelConfig:
     lgb_folds: int = 4
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            val = getattr(self, f.name)
+            if f.name == "rolling_days":
+                ok = isinstance(val, tuple) and all(isinstance(r, int) and r >= 1 for r in val)
+            elif f.name in ("lgb_weight", "change_bandwidth", "min_mass", "lgb_l2"):
+                ok = isinstance(val, (int, float)) and not isinstance(val, bool) and val >= 0
+            elif f.name in ("volatility_days", "seed", "lgb_folds"):
+                ok = isinstance(val, int) and not isinstance(val, bool) and val >= 0
+            else:
+                ok = isinstance(val, (int, float)) and not isinstance(val, bool) and val > 0
+            if not ok:
+                raise ValueError(f"weather ModelConfig: {f.name} = {val!r} is not valid")
+        if self.lags < 2:
+            raise ValueError("weather ModelConfig: lags must be >= 2")
+
 
 @dataclass(frozen=True)
 class DayAheadForecasts:
@@ -75,6 +92,9 @@ class DayAheadForecasts:
     pmf: np.ndarray
     mean_f: np.ndarray
     scale_f: np.ndarray
+    # the last refit block's fitted parts (what a retrain stores under models/): climatology,
+    # anomaly and scale coefficients, the LightGBM correction as a model string, the fit cut-off
+    fit: dict | None = None
 
     def to_rows(self, station: str) -> pd.DataFrame:
         """Long table ``date, station, temp_f, p`` with one row per integer with p > 0."""
@@ -242,7 +262,8 @@ def _fit_correction(x: np.ndarray, target: np.ndarray, rows: np.ndarray, cutoff:
     return _Correction(booster, cutoff, oof)
 
 
-def issue_day_ahead(history: pd.Series, days: pd.DatetimeIndex, config: ModelConfig | None = None) -> DayAheadForecasts:
+def issue_day_ahead(history: pd.Series, days: pd.DatetimeIndex, config: ModelConfig | None = None,
+                    progress: Callable[[int], None] | None = None) -> DayAheadForecasts:
     """Issue each day's distribution as at its local-standard midnight from rows dated before it.
 
     ``history``: daily max temperature (°F) indexed by date (gaps allowed); only its values dated
@@ -348,8 +369,19 @@ def issue_day_ahead(history: pd.Series, days: pd.DatetimeIndex, config: ModelCon
                                  cfg.min_mass)
             means[i] = mean_b[j]
             scales[i] = scale_b[j]
+        if progress is not None:
+            progress(len(block))
+        last_fit = {
+            "fit_cutoff": str(full[start].date()),
+            "train_rows": int(len(tr)),
+            "climatology_coef": beta.tolist(),
+            "anomaly_coef": gamma.tolist(),
+            "scale_coef": delta.tolist(),
+            "lgb_cutoff": str(full[correction.cutoff].date()) if correction is not None else None,
+            "lgb_model": correction.booster.model_to_string() if correction is not None else None,
+        }
         b0 = block[-1] + 1
-    return DayAheadForecasts(days, pmf, means, scales)
+    return DayAheadForecasts(days, pmf, means, scales, fit=last_fit)
 
 
 def climatology_pmf(history: pd.Series, days: pd.DatetimeIndex, window_days: int = 7) -> np.ndarray:

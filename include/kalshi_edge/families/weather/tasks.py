@@ -49,6 +49,20 @@ def _stations(params: dict | None) -> list[str]:
     return list((params or {}).get("stations") or DEFAULT_STATIONS)
 
 
+def params_path(settings: Any, station: str) -> Path:
+    """Where the weekly retrain keeps a station's chosen model config."""
+    return Path(settings.models_dir) / "weather" / f"{station}_params.json"
+
+
+def model_config(settings: Any, station: str) -> Any:
+    """The station's config from ``models/weather/<station>_params.json``, else the defaults."""
+    from kalshi_edge.families.weather.model import ModelConfig
+    from kalshi_edge.families.weather.tuning import load_config
+
+    p = params_path(settings, station)
+    return load_config(p) if p.exists() else ModelConfig()
+
+
 def load_tmax(station: str, settings: Any, offline: bool) -> pd.DataFrame:
     """TMAX rows for ``station``: the lake's ``weather_tmax``, or the shipped sample offline/if empty."""
     from kalshi_edge.families.weather.evaluate import read_tmax_csv
@@ -115,7 +129,7 @@ def day_ahead(logical_date: Any, params: dict | None = None, settings: Any = Non
     for st in _stations(params):
         series = daily_series(load_tmax(st, s, offline))
         series = series[series.index < day]  # what is known at the start of the day
-        fc = issue_day_ahead(series, pd.DatetimeIndex([day]))
+        fc = issue_day_ahead(series, pd.DatetimeIndex([day]), model_config(s, st))
         rows = fc.to_rows(st)
         rows["kind"] = "day_ahead"
         lake.write(WEATHER_FORECASTS, rows, source=f"day_ahead {st} {day.date()}", mode="merge")
@@ -210,32 +224,58 @@ def settlement(logical_date: Any, params: dict | None = None, settings: Any = No
 
 
 def retrain(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
-    """Weekly walk-forward check: evaluate the last ``eval_days`` (default 91) before the logical
-    date and write ``models/weather/<station>_<date>.json`` + ``latest`` (config and scores).
+    """Weekly walk-forward retrain per station, from rows dated before the logical date only.
 
-    The model refits itself walk-forward every 7 days from all past rows, so "retraining" here
-    records how the fixed recipe performs on recent data (the artifact the day-ahead job trusts)."""
+    1. With ``params["tune_trials"]`` > 0: an Optuna search (:mod:`~kalshi_edge.families.weather.tuning`)
+       on the ``tune_val_days`` (default 365) days before the logical date; the chosen config (the
+       defaults unless beaten on those days) goes to ``models/weather/<station>_params.json``, which
+       the day-ahead job reads.
+    2. The fitted model as of the logical date (climatology, anomaly and scale coefficients and the
+       LightGBM correction as a model string) goes to ``models/weather/<station>_<date>.model.json``.
+    3. A walk-forward check of the last ``eval_days`` (default 91) days against climatology goes to
+       ``models/weather/<station>_<date>.json`` and ``<station>_latest.json``.
+    Reruns for the same logical date rewrite the same files with the same content (fixed seeds).
+    """
     from dataclasses import asdict
 
     from kalshi_edge.families.weather.evaluate import evaluate_station
-    from kalshi_edge.families.weather.model import ModelConfig
+    from kalshi_edge.families.weather.model import daily_series, issue_day_ahead
+    from kalshi_edge.families.weather.tuning import config_dict, save_config, tune
 
     s = _settings(settings)
     offline = _offline(params, s)
     day = _day(logical_date)
     n = int((params or {}).get("eval_days", 91))
+    trials = int((params or {}).get("tune_trials", 0))
+    d = Path(s.models_dir) / "weather"
+    d.mkdir(parents=True, exist_ok=True)
     out = {}
     for st in _stations(params):
         tmax = load_tmax(st, s, offline)
+        tmax = tmax[pd.to_datetime(tmax["date"]) < pd.Timestamp(day)]
+        tuning = None
+        if trials > 0:
+            cfg, tuning = tune(tmax, st, day, trials=trials,
+                               val_days=int((params or {}).get("tune_val_days", 365)))
+            save_config(cfg, params_path(s, st), tuning)
+        else:
+            cfg = model_config(s, st)
+        fc = issue_day_ahead(daily_series(tmax), pd.DatetimeIndex([pd.Timestamp(day)]), cfg)
+        model_art = {"station": st, "as_of": str(day), "config": config_dict(cfg), **(fc.fit or {})}
+        _write_json(d / f"{st}_{day}.model.json", model_art)
         last = min(pd.Timestamp(day) - pd.Timedelta(days=1), tmax["date"].max())
         start = (last - pd.Timedelta(days=n - 1)).date()
-        res = evaluate_station(tmax, st, start, end=last.date())
-        art = {"station": st, "as_of": str(day), "config": asdict(ModelConfig()), **res.summary(),
-               "window": [str(start), str(last.date())]}
-        d = Path(s.models_dir) / "weather"
-        d.mkdir(parents=True, exist_ok=True)
-        (d / f"{st}_{day}.json").write_text(json.dumps(art, indent=2, default=str))
-        (d / f"{st}_latest.json").write_text(json.dumps(art, indent=2, default=str))
-        out[st] = res.summary()
+        res = evaluate_station(tmax, st, start, end=last.date(), config=cfg)
+        art = {"station": st, "as_of": str(day), "config": asdict(cfg), **res.summary(),
+               "window": [str(start), str(last.date())], "tuning": tuning,
+               "model_file": f"{st}_{day}.model.json"}
+        _write_json(d / f"{st}_{day}.json", art)
+        _write_json(d / f"{st}_latest.json", art)
+        out[st] = {**res.summary(), "chosen": (tuning or {}).get("chosen", "existing")}
     return out
 
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=str))
+    tmp.replace(path)
