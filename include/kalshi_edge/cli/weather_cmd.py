@@ -25,14 +25,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Walk-forward day-ahead evaluation: issue each day's distribution from earlier rows only,
         write it, and print RPS and 2 °F-bracket Brier for the model and climatology."""
+        import pandas as pd
+
         from kalshi_edge.families.weather.evaluate import (
             TmaxFileError,
             evaluate_station,
             read_tmax_csv,
             write_rows,
         )
-        import pandas as pd
-
         from kalshi_edge.families.weather.tuning import WeatherParamsError, load_config
 
         start = parse_date(from_, "--from")
