@@ -49,6 +49,19 @@ def test_block_days_do_not_see_later_days_of_their_block(knyc_tmax):
     assert not np.array_equal(after[4], base[4])  # day 5 uses it as lag 1
 
 
+def test_reruns_are_identical_and_the_lightgbm_correction_matters(knyc_tmax):
+    from kalshi_edge.families.weather.model import ModelConfig
+
+    series = daily_series(knyc_tmax)
+    days = pd.date_range("2023-05-01", periods=3)
+    a = issue_day_ahead(series, days)
+    assert np.array_equal(a.pmf, issue_day_ahead(series, days).pmf)  # fixed seeds, one thread
+    assert a.fit["lgb_model"] and a.fit["fit_cutoff"] == "2023-05-01"
+    plain = issue_day_ahead(series, days, ModelConfig(lgb_weight=0.0))
+    assert plain.fit["lgb_model"] is None
+    assert not np.allclose(plain.mean_f, a.mean_f)
+
+
 def test_can_issue_the_day_after_the_last_row(knyc_tmax):
     series = daily_series(knyc_tmax)
     fc = issue_day_ahead(series, pd.DatetimeIndex([pd.Timestamp("2025-01-01")]))
@@ -80,13 +93,14 @@ def test_bad_row_names_file_row_and_field(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("station", "bound"), [("KNYC", 0.788), ("KMIA", 0.695)])
+@pytest.mark.parametrize(("station", "bound"), [("KNYC", 0.7865), ("KMIA", 0.692)])
 def test_acceptance_walk_forward_from_2022_beats_climatology(fixtures_dir, station, bound):
     frame = read_tmax_csv(fixtures_dir / f"tmax_{station}.csv.gz")
     res = evaluate_station(frame, station, date(2022, 1, 1))
     print(res.summary())
     assert res.days_scored == 1096
-    # The issue's bar is 0.78 at both stations. Measured: KNYC 0.7874, KMIA 0.6942 (with the
-    # day-to-day-change regime analog; 0.7883 / 0.6969 without). KNYC misses the bar by ~0.007;
-    # these bounds guard against regressions and state the truth (see the report).
+    # The issue's bar is 0.78 at both stations. Measured: KNYC 0.7858, KMIA 0.6913 (with the
+    # LightGBM correction and the volatility scale; 0.7874 / 0.6942 without, 0.7883 / 0.6969
+    # before the regime analog). KNYC misses the bar by ~0.006; these bounds guard against
+    # regressions and state the truth (see the weather section of the README).
     assert res.rps_ratio <= bound

@@ -7,9 +7,16 @@ The model (no station-specific tuning; every parameter is refit walk-forward fro
 2. **Anomaly regression**: the anomaly ``a = T - mu`` of day D is regressed on the anomalies of
    D-1..D-``lags``, their rolling means (``rolling_days``), and the lag-1 anomaly times the annual
    harmonic (so persistence may differ between summer and winter). Missing past days count as
-   anomaly 0 (climatology).
-3. **Conditional scale**: ``log(|residual| + 0.5)`` regressed on the seasonal harmonics and on
-   ``|a(D-1)|`` and ``|a(D-1) - a(D-2)|`` (big anomalies and big swings mean bigger errors).
+   anomaly 0 (climatology). **LightGBM correction** (``lgb_weight`` > 0): a small, strongly
+   regularised LightGBM model of the regression's residual from anomaly lags 1-5, trailing means
+   over 3/7/14/30/90 days, the recent volatility and spread, and the season; refit every
+   ``lgb_refit_days`` on all past rows, and ``lgb_weight`` of its prediction is added to the mean.
+   The training rows' corrections are *out-of-fold* (contiguous time folds), so the residuals that
+   steps 3-4 learn from are honest and the spread is not understated.
+3. **Conditional scale**: ``log(|residual| + 0.5)`` regressed on the seasonal harmonics, on
+   ``|a(D-1)|`` and ``|a(D-1) - a(D-2)|`` (big anomalies and big swings mean bigger errors) and on
+   the mean absolute day-to-day change of the anomaly over the last ``volatility_days`` (an
+   active storm track vs. a settled pattern).
 4. **Residual shape**: standardised residuals of past days within ``residual_window_days`` of D's
    calendar day, weighted by how close their lag-1 anomaly is to today's (an analog kernel with
    bandwidth ``analog_bandwidth`` × the seasonal anomaly sd) and how close their day-to-day change
@@ -23,6 +30,10 @@ The model (no station-specific tuning; every parameter is refit walk-forward fro
 The walk-forward schedule: parameters are refit every ``refit_days`` days on all rows dated
 before the first day of the block; within a block, day D's features use rows up to D-1 only.
 Nothing dated D or later can influence D's distribution (tested by perturbing future rows).
+LightGBM runs single-threaded with fixed seeds, so reruns give identical distributions.
+
+The defaults were chosen on 2016-2021 (both shipped stations) and only then scored on 2022-2024;
+:mod:`~kalshi_edge.families.weather.tuning` searches the knobs with Optuna on past days only.
 """
 
 from __future__ import annotations
