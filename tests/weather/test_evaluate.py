@@ -80,6 +80,16 @@ def test_cli_evaluate_writes_rows_and_prints_scores(tmp_path, fixtures_dir, caps
     assert np.allclose(rows.groupby("date")["p"].sum(), 1.0, atol=1e-9)
     text = capsys.readouterr().out
     assert "climatology" in text and "RPS" in text
+    assert "by year" not in text  # one year: no breakdown
+
+
+def test_by_year_breakdown_matches_the_overall_scores(knyc_tmax):
+    res = evaluate_station(knyc_tmax, "KNYC", date(2023, 12, 1), end=date(2024, 1, 31))
+    years = res.by_year()
+    assert years["year"].tolist() == ["2023", "2024"] and years["days"].tolist() == [31, 31]
+    weighted = (years["model_rps"] * years["days"]).sum() / years["days"].sum()
+    assert weighted == pytest.approx(res.model_rps)
+    assert years["rps_ratio"].tolist() == pytest.approx((years["model_rps"] / years["clim_rps"]).tolist())
 
 
 def test_bad_row_names_file_row_and_field(tmp_path):

@@ -55,6 +55,14 @@ def register(app: typer.Typer) -> None:
                 ["model / climatology", f"{result.rps_ratio:.4f}", f"{result.model_brier2 / result.clim_brier2:.4f}"],
             ],
         )
+        years = result.by_year()
+        if len(years) > 1:  # the skill varies a lot from year to year: show it
+            print_table(
+                f"{station} by year",
+                ["year", "days", "model RPS", "climatology RPS", "ratio", "model Brier", "clim. Brier"],
+                [[r.year, r.days, f"{r.model_rps:.4f}", f"{r.clim_rps:.4f}", f"{r.rps_ratio:.4f}",
+                  f"{r.model_brier2:.4f}", f"{r.clim_brier2:.4f}"] for r in years.itertuples()],
+            )
         out.print(f"wrote {len(result.rows)} rows to {out_path}")
 
     @grp.command("tune")

@@ -80,6 +80,15 @@ class EvaluationResult:
         """Model RPS / climatology RPS on the same days (lower is better; < 1 beats climatology)."""
         return self.model_rps / self.clim_rps
 
+    def by_year(self) -> pd.DataFrame:
+        """Per calendar year: days, mean RPS of model and climatology, their ratio, 2 °F Brier."""
+        d = self.per_day.assign(year=self.per_day["date"].str[:4])
+        g = d.groupby("year").agg(days=("model_rps", "size"), model_rps=("model_rps", "mean"),
+                                  clim_rps=("clim_rps", "mean"), model_brier2=("model_brier2", "mean"),
+                                  clim_brier2=("clim_brier2", "mean"))
+        g["rps_ratio"] = g["model_rps"] / g["clim_rps"]
+        return g.reset_index()
+
     def summary(self) -> dict[str, object]:
         return {
             "station": self.station,
