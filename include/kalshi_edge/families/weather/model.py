@@ -382,16 +382,16 @@ def issue_day_ahead(history: pd.Series, days: pd.DatetimeIndex, config: ModelCon
             scales[i] = scale_b[j]
         if progress is not None:
             progress(len(block))
-        last_fit = {
-            "fit_cutoff": str(full[start].date()),
-            "train_rows": int(len(tr)),
-            "climatology_coef": beta.tolist(),
-            "anomaly_coef": gamma.tolist(),
-            "scale_coef": delta.tolist(),
-            "lgb_cutoff": str(full[correction.cutoff].date()) if correction is not None else None,
-            "lgb_model": correction.booster.model_to_string() if correction is not None else None,
-        }
         b0 = block[-1] + 1
+    last_fit = {  # the last block's fit
+        "fit_cutoff": str(full[start].date()),
+        "train_rows": int(len(tr)),
+        "climatology_coef": beta.tolist(),
+        "anomaly_coef": gamma.tolist(),
+        "scale_coef": delta.tolist(),
+        "lgb_cutoff": str(full[correction.cutoff].date()) if correction is not None else None,
+        "lgb_model": correction.booster.model_to_string() if correction is not None else None,
+    }
     return DayAheadForecasts(days, pmf, means, scales, fit=last_fit)
 
 
