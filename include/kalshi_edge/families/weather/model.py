@@ -194,7 +194,7 @@ def _state(a: np.ndarray, idx: np.ndarray, cfg: ModelConfig) -> dict[str, np.nda
     d = np.abs(np.diff(a, prepend=a[:1]))  # d[t] = |a[t] - a[t-1]|, d[0] = 0
     cd = np.concatenate([[0.0], np.cumsum(d)])
     out: dict[str, np.ndarray] = {}
-    for k in range(1, max(cfg.lags, LGB_LAGS, 2) + 1):
+    for k in range(1, max(cfg.lags, LGB_LAGS) + 1):
         j = idx - k
         out[f"lag{k}"] = np.where(j >= 0, a[np.clip(j, 0, None)], 0.0)
     for r in sorted(set(cfg.rolling_days) | set(LGB_MEAN_WINDOWS)):
@@ -257,19 +257,22 @@ class _Correction:
 
 def _fit_correction(x: np.ndarray, target: np.ndarray, rows: np.ndarray, cutoff: int, n: int,
                     cfg: ModelConfig) -> _Correction:
-    """LightGBM on the linear model's residuals; out-of-fold values from contiguous time folds."""
+    """LightGBM on the linear model's residuals ``target`` (aligned with ``x``, one row per training
+    row number in ``rows``); out-of-fold values from contiguous time folds, stored by row number."""
     import lightgbm as lgb
 
     params = _lgb_params(cfg)
-    oof = np.full(n, np.nan)
+    local = np.zeros(len(rows))
     if cfg.lgb_folds >= 2:
-        for fold in np.array_split(rows, cfg.lgb_folds):
-            rest = np.setdiff1d(rows, fold, assume_unique=True)
+        for fold in np.array_split(np.arange(len(rows)), cfg.lgb_folds):
+            rest = np.setdiff1d(np.arange(len(rows)), fold, assume_unique=True)
             b = lgb.train(params, lgb.Dataset(x[rest], target[rest]), num_boost_round=cfg.lgb_rounds)
-            oof[fold] = b.predict(x[fold])
-    booster = lgb.train(params, lgb.Dataset(x[rows], target[rows]), num_boost_round=cfg.lgb_rounds)
+            local[fold] = b.predict(x[fold])
+    booster = lgb.train(params, lgb.Dataset(x, target), num_boost_round=cfg.lgb_rounds)
     if cfg.lgb_folds < 2:
-        oof[rows] = booster.predict(x[rows])
+        local = booster.predict(x)
+    oof = np.full(n, np.nan)
+    oof[rows] = local
     return _Correction(booster, cutoff, oof)
 
 
@@ -331,11 +334,7 @@ def issue_day_ahead(history: pd.Series, days: pd.DatetimeIndex, config: ModelCon
         if use_lgb:
             x_lgb = _lgb_design(st, annual[tr])
             if correction is None or start - correction.cutoff >= cfg.lgb_refit_days:
-                target = np.zeros(n)
-                target[tr] = anom[tr] - fit
-                xs = np.zeros((n, x_lgb.shape[1]))
-                xs[tr] = x_lgb
-                correction = _fit_correction(xs, target, tr, start, n, cfg)
+                correction = _fit_correction(x_lgb, anom[tr] - fit, tr, start, n, cfg)
             c_tr = correction.oof[tr]
             later = np.isnan(c_tr)  # rows after the booster's cut-off: genuinely out of sample
             if later.any():
@@ -352,13 +351,10 @@ def issue_day_ahead(history: pd.Series, days: pd.DatetimeIndex, config: ModelCon
         a2_tr = np.zeros(n)
         a1_tr[tr] = st["lag1"]
         a2_tr[tr] = st["lag2"]
-        # block days: features from rows up to D-1 (inside the block those are known)
-        bpos = np.array([pos[i] for i in block])
-        rows = []
-        for p in bpos:
-            ak = np.where((rownum < p) & ~np.isnan(v), anom, 0.0)
-            rows.append({k: float(val[0]) for k, val in _state(ak, np.array([p]), cfg).items()})
-        sb = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+        # block days: features from rows up to D-1 (inside the block those are known; _state never
+        # reads day D itself or later, so one array serves every day of the block)
+        bpos = pos[block[0] : block[-1] + 1]
+        sb = _state(np.where(np.isnan(v), 0.0, anom), bpos, cfg)
         mean_b = mu[bpos] + _linear_design(sb, annual[bpos], cfg) @ gamma
         if use_lgb:
             mean_b = mean_b + cfg.lgb_weight * correction.booster.predict(_lgb_design(sb, annual[bpos]))

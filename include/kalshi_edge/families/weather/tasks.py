@@ -8,7 +8,6 @@ lists stations (default: KNYC and KMIA, the stations with shipped TMAX samples).
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -240,7 +239,7 @@ def retrain(logical_date: Any, params: dict | None = None, settings: Any = None)
 
     from kalshi_edge.families.weather.evaluate import evaluate_station
     from kalshi_edge.families.weather.model import daily_series, issue_day_ahead
-    from kalshi_edge.families.weather.tuning import config_dict, save_config, tune
+    from kalshi_edge.families.weather.tuning import config_dict, save_config, tune, write_json
 
     s = _settings(settings)
     offline = _offline(params, s)
@@ -262,20 +261,14 @@ def retrain(logical_date: Any, params: dict | None = None, settings: Any = None)
             cfg = model_config(s, st)
         fc = issue_day_ahead(daily_series(tmax), pd.DatetimeIndex([pd.Timestamp(day)]), cfg)
         model_art = {"station": st, "as_of": str(day), "config": config_dict(cfg), **(fc.fit or {})}
-        _write_json(d / f"{st}_{day}.model.json", model_art)
+        write_json(d / f"{st}_{day}.model.json", model_art)
         last = min(pd.Timestamp(day) - pd.Timedelta(days=1), tmax["date"].max())
         start = (last - pd.Timedelta(days=n - 1)).date()
         res = evaluate_station(tmax, st, start, end=last.date(), config=cfg)
         art = {"station": st, "as_of": str(day), "config": asdict(cfg), **res.summary(),
                "window": [str(start), str(last.date())], "tuning": tuning,
                "model_file": f"{st}_{day}.model.json"}
-        _write_json(d / f"{st}_{day}.json", art)
-        _write_json(d / f"{st}_latest.json", art)
+        write_json(d / f"{st}_{day}.json", art)
+        write_json(d / f"{st}_latest.json", art)
         out[st] = {**res.summary(), "chosen": (tuning or {}).get("chosen", "existing")}
     return out
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    tmp.replace(path)

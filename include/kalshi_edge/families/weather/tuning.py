@@ -101,10 +101,15 @@ def config_dict(cfg: ModelConfig) -> dict[str, Any]:
 
 def save_config(cfg: ModelConfig, path: str | Path, info: dict[str, Any] | None = None) -> Path:
     """Write a config (and tuning info) as JSON; the file is replaced atomically."""
+    return write_json(path, {"config": config_dict(cfg), "tuning": info or {}})
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, replacing ``path`` atomically (temp file + rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps({"config": config_dict(cfg), "tuning": info or {}}, indent=2))
+    tmp.write_text(json.dumps(obj, indent=2, default=str))
     tmp.replace(path)
     return path
 
