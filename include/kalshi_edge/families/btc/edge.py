@@ -15,8 +15,7 @@ market pays on, fail-closed:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from kalshi_edge.kalshi.errors import SemanticsError
@@ -24,8 +23,6 @@ from kalshi_edge.kalshi.fees import FeeSchedule
 from kalshi_edge.kalshi.semantics import yes_region
 from kalshi_edge.trading.intents import SkipReason
 from kalshi_edge.trading.strategy import MarketSnapshot, Refusal
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def market_region(market: Any) -> tuple[float | None, float | None]:
@@ -59,11 +56,5 @@ def market_regions(markets: Sequence[MarketSnapshot], now: datetime
 
 
 def snapshot_of(market: Any, *, quote_ts: datetime | None, schedule: FeeSchedule | None = None) -> MarketSnapshot:
-    """A ``Market`` (REST shape) as a snapshot; an unknown quote time is the epoch (a stale quote)."""
-    yes_ask = market.yes_ask if market.yes_ask is not None and market.yes_ask < Decimal(1) else None
-    return MarketSnapshot(
-        ticker=market.ticker, yes_bid=market.yes_bid if market.yes_bid else None, yes_ask=yes_ask,
-        quote_ts=quote_ts or _EPOCH, close_time=market.close_time, event_ticker=market.event_ticker or "",
-        status=market.status or "active", yes_bid_size=market.yes_bid_size, yes_ask_size=market.yes_ask_size,
-        fee_schedule=schedule or FeeSchedule(), terms=market,
-    )
+    """A ``Market`` (REST shape) as a snapshot (:meth:`MarketSnapshot.from_market`)."""
+    return MarketSnapshot.from_market(market, quote_ts=quote_ts, fee_schedule=schedule)
