@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
         decision_interval: Annotated[int, typer.Option("--decision-interval", help="Seconds between decisions")] = 60,
         touch_size: Annotated[str, typer.Option("--touch-size", help="Assumed contracts per recorded level")] = "50",
         list_strategies: Annotated[bool, typer.Option("--list-strategies", help="List strategies and exit")] = False,
+        gates: Annotated[str | None, typer.Option("--gates", help='Gate overrides as JSON, e.g. {"allow_maker": false, "min_edge_dollars": "0.03"}')] = None,
         inputs: Annotated[list[str] | None, typer.Option("--input", help="Extra strategy input KEY=PATH (repeatable), passed as params['inputs'][KEY]")] = None,
     ) -> None:
         """Replay recorded books through the trading session (the live/paper loop) with a replayed
@@ -78,10 +79,30 @@ def register(app: typer.Typer) -> None:
         if decision_interval <= 0 or ts <= 0:
             raise UserError("--decision-interval and --touch-size must be positive")
         from kalshi_edge.backtest.data import BookFormatError
+        from kalshi_edge.backtest.engine import BacktestConfig
         from kalshi_edge.backtest.runner import run_backtest
+        from kalshi_edge.config import get_settings
+        from kalshi_edge.trading.intents import GateConfig
 
+        gate_cfg = GateConfig.from_settings(get_settings())
+        if gates:
+            try:
+                g = json.loads(gates)
+                if not isinstance(g, dict):
+                    raise ValueError("must be a JSON object")
+                conv = {k: (Decimal(str(v)) if isinstance(getattr(gate_cfg, k, None), Decimal) else v)
+                        for k, v in g.items()}
+                unknown = sorted(set(conv) - set(GateConfig.__dataclass_fields__))
+                if unknown:
+                    raise ValueError(f"unknown gate(s) {unknown}")
+                from dataclasses import replace
+
+                gate_cfg = replace(gate_cfg, **conv)
+            except (ValueError, InvalidOperation) as exc:
+                raise UserError(f"--gates: {exc}") from None
         try:
-            result, paths = run_backtest(book, strat, out_dir, decision_interval_s=decision_interval, touch_size=ts)
+            result, paths = run_backtest(book, strat, out_dir, decision_interval_s=decision_interval, touch_size=ts,
+                                         cfg=BacktestConfig(gates=gate_cfg))
         except BookFormatError as exc:
             raise UserError(str(exc)) from None
         s = result.summary

@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
         family: Annotated[str, typer.Option("--family", help="btc | weather | billboard | all")] = "all",
         duration: Annotated[str, typer.Option("--duration", help="How long to run, e.g. 10m")] = "10m",
         once: Annotated[bool, typer.Option("--once", help="One decision cycle, then exit")] = False,
-        base_url: Annotated[str | None, typer.Option("--base-url", help="REST base URL of any Kalshi-compatible host")] = None,
+        base_url: Annotated[str | None, typer.Option("--base-url", help="A Kalshi-compatible host (http://127.0.0.1:8765) or its API root (…/trade-api/v2); REST and WebSocket roots are derived")] = None,
         interval: Annotated[float, typer.Option("--interval", help="Seconds between decision cycles")] = 5.0,
         ledger: Annotated[Path | None, typer.Option("--ledger", help="Order ledger file (JSONL)")] = None,
         market_data: Annotated[str, typer.Option("--market-data", help="rest (polling) | ws (streamed order books)")] = "rest",
@@ -100,7 +100,10 @@ def register(app: typer.Typer) -> None:
         sess = handle.session
         console.print(f"trading {','.join(fams)} — {handle.mode} via {handle.broker_kind} at {handle.base_url}; "
                       f"ledger {handle.ledger_path}")
+        from kalshi_edge.trading.session import SessionHalted
+
         cancelled = 0
+        halted = ""
         try:
             if once:
                 sess.step()
@@ -116,10 +119,14 @@ def register(app: typer.Typer) -> None:
                         time.sleep(min(interval, max(deadline - time.monotonic(), 0)))
         except KeyboardInterrupt:
             console.print("interrupted; shutting down")
+        except SessionHalted as exc:
+            halted = str(exc)
         finally:
             cancelled = sess.shutdown()
             summary = sess.summary()
             handle.close()
+        if halted:
+            raise UserError(f"trade stopped: {halted}")
         print_table("session", ["metric", "value"],
                     [("orders sent", summary["orders_sent"]), ("fills", summary["fills"]),
                      ("unknown outcomes", summary["unknown"]), ("resting cancelled on exit", cancelled),

@@ -346,6 +346,13 @@ class ExchangeView(Protocol):
     def order_fills(self, order_id: str) -> list[dict[str, Any]]: ...
 
 
+def _is_client_error(exc: BaseException) -> bool:
+    from kalshi_edge.kalshi.errors import PermanentError
+
+    status = getattr(exc, "status", None)
+    return isinstance(exc, PermanentError) and status is not None and 400 <= int(status) < 500
+
+
 def reconcile(ledger: OrderLedger, broker: ExchangeView) -> dict[str, int]:
     """Bring every non-terminal ledger order in line with the exchange. Call on start and after any
     timeout or disconnect, before placing anything new.
@@ -364,6 +371,8 @@ def reconcile(ledger: OrderLedger, broker: ExchangeView) -> dict[str, int]:
             ex = broker.find_order(rec.client_order_id)
             fills = broker.order_fills(ex["order_id"]) if ex else []
         except Exception as exc:  # noqa: BLE001 - any failure leaves the order unknown (blocked)
+            if _is_client_error(exc):
+                raise  # a 4xx (wrong URL, auth): the caller must see it, not loop on "unreachable"
             stats["unreachable"] += 1
             if rec.state != "unknown":
                 ledger.append("unknown", client_order_id=rec.client_order_id, reason=f"reconcile failed: {exc}")

@@ -39,6 +39,32 @@ class SessionError(RuntimeError):
     """The session cannot start (unreachable host, bad combination); the message says why."""
 
 
+REST_PATH = "/trade-api/v2"
+WS_PATH = "/trade-api/ws/v2"
+
+
+def api_roots(base_url: str) -> tuple[str, str]:
+    """(REST root, WebSocket root) from a host (``http://127.0.0.1:8765``) or a full API root
+    (``https://…/trade-api/v2`` or ``…/trade-api/ws/v2``). Raises ValueError naming the URL."""
+    from urllib.parse import urlparse
+
+    raw = base_url.strip().rstrip("/")
+    u = urlparse(raw)
+    if u.scheme not in ("http", "https", "ws", "wss") or not u.netloc:
+        raise ValueError(f"--base-url: {base_url!r} is not a URL like http://127.0.0.1:8765 or "
+                         f"https://host{REST_PATH}")
+    path = u.path
+    if path in ("", "/"):
+        prefix = ""
+    elif "/trade-api/" in path + "/":
+        prefix = path.split("/trade-api")[0]
+    else:
+        raise ValueError(f"--base-url: {base_url!r} is neither a host nor an API root ending in {REST_PATH}")
+    secure = u.scheme in ("https", "wss")
+    host = u.netloc + prefix
+    return (f"{'https' if secure else 'http'}://{host}{REST_PATH}", f"{'wss' if secure else 'ws'}://{host}{WS_PATH}")
+
+
 #: Book-only strategies that stand in for a family until it registers its own (family="<f>").
 FALLBACK_STRATEGIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("ladder_consensus", {}),
@@ -132,7 +158,10 @@ def open_session(
     if mode == "live" or live_flag:
         require_live_allowed(settings=settings, live_flag=live_flag)
         mode = "live"
-    url = (base_url or settings.rest_base_url).rstrip("/")
+    try:
+        url, derived_ws = api_roots(base_url) if base_url else (settings.rest_base_url.rstrip("/"), settings.ws_url)
+    except ValueError as exc:
+        raise SessionError(str(exc)) from None
     if market_data not in ("rest", "ws"):
         raise ValueError(f"market_data: {market_data!r} is not rest|ws")
     client = KalshiRestClient.from_settings(settings, base_url=url, **(client_kwargs or {}))
@@ -160,8 +189,7 @@ def open_session(
         from kalshi_edge.kalshi.ws import KalshiWsClient
         from kalshi_edge.trading.ws_source import WsMarketSource
 
-        wurl = ws_url or (url.replace("http://", "ws://").replace("https://", "wss://")
-                          .replace("/trade-api/v2", "/trade-api/ws/v2") if base_url else settings.ws_url)
+        wurl = ws_url or derived_ws
         ws_source = WsMarketSource(wurl, client, ws_client=KalshiWsClient.from_settings(settings, url=wurl))
         closers.append(ws_source.close)
         source: Any = ws_source
@@ -218,7 +246,7 @@ def scan_intents(settings: Any, *, families: Sequence[str] = FAMILIES, base_url:
     """
     from kalshi_edge.kalshi.rest import KalshiRestClient
 
-    url = (base_url or settings.rest_base_url).rstrip("/")
+    url = api_roots(base_url)[0] if base_url else settings.rest_base_url.rstrip("/")
     with KalshiRestClient.from_settings(settings, base_url=url, **(client_kwargs or {})) as client:
         clock = _is_simulator(url) or now_utc
         now = clock()

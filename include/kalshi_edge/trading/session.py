@@ -35,6 +35,21 @@ log = logging.getLogger(__name__)
 
 MarketSource = Callable[[datetime], list[MarketSnapshot]]
 
+#: A client error (4xx) on the reconcile/read path that repeats this many times stops the session.
+MAX_REPEATED_CLIENT_ERRORS = 2
+
+
+class SessionHalted(RuntimeError):
+    """The session cannot go on (a request keeps being refused with a 4xx): the message names it."""
+
+
+def _client_error(exc: BaseException) -> bool:
+    """A permanent 4xx from the exchange (a wrong URL, auth, a bad request): retrying cannot help."""
+    from kalshi_edge.kalshi.errors import PermanentError
+
+    status = getattr(exc, "status", None)
+    return isinstance(exc, PermanentError) and status is not None and 400 <= int(status) < 500
+
 
 @dataclass(slots=True)
 class SessionStatus:
@@ -104,18 +119,33 @@ class TradingSession:
         #: When a list, every intent's risk decision is appended here (backtests, parity tests, reports).
         self.decision_log: list[dict[str, Any]] | None = None
         self._needs_reconcile = True
+        self._client_errors: dict[str, int] = {}
         self._killed = False
         self._peak: Decimal | None = None
         #: (UTC date, equity at this session's first step that day): the daily loss baseline.
         self._day_start: tuple[Any, Decimal] | None = None
 
     # ------------------------------------------------------------------ reconcile
+    def _note_failure(self, where: str, exc: BaseException) -> None:
+        """Record a failed exchange read; a 4xx that repeats raises :class:`SessionHalted`."""
+        self.status.errors.append(f"{where}: {exc}")
+        if not _client_error(exc):
+            return
+        key = str(exc)
+        self._client_errors[key] = self._client_errors.get(key, 0) + 1
+        if self._client_errors[key] >= MAX_REPEATED_CLIENT_ERRORS:
+            raise SessionHalted(f"{key} (refused {self._client_errors[key]} times on the {where} path; "
+                                "check --base-url and the API keys)") from exc
+
     def reconcile(self) -> bool:
-        """Bring the ledger in line with the exchange. True when nothing is left unknown."""
+        """Bring the ledger in line with the exchange. True when nothing is left unknown.
+
+        Hook point: the reconcile-truth check (issue #12) runs here, after ``reconcile``.
+        """
         try:
             stats = reconcile(self.ledger, self.broker)
         except Exception as exc:  # noqa: BLE001 - stay blocked, try again next step
-            self.status.errors.append(f"reconcile: {exc}")
+            self._note_failure("reconcile", exc)
             return False
         self.status.reconciles += 1
         ok = stats["unreachable"] == 0
@@ -158,9 +188,10 @@ class TradingSession:
             active, trading = self.broker.exchange_active()
             balance = self.broker.balance()
         except Exception as exc:  # noqa: BLE001 - a failed read is a disconnect: reconcile next step
-            self.status.errors.append(f"read: {exc}")
             self._needs_reconcile = True
+            self._note_failure("read", exc)
             return {"at": now.isoformat(), "placed": placed, "skipped": f"read failed: {exc}"}
+        self._client_errors.clear()
         marks = {m.ticker: m.mid for m in markets if m.mid is not None}
         if intents is None:
             intents = self.decide(now, markets)
