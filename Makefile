@@ -39,7 +39,7 @@ test: $(STAMP) ## run the whole test suite
 	$(PY) -m pytest -n $(JOBS) --dist loadfile -q
 
 demo: $(STAMP) ## run the main job end to end, offline, on data/sample and the local simulator
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m kalshi_edge.demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m kalshi_edge.demos
 
 lint: $(STAMP) ## ruff (with the Airflow AIR rules)
 	$(BIN)/ruff check include dags plugins tests benchmarks

@@ -9,7 +9,7 @@ pytest.importorskip("kalshi_edge.exchange.simulator")
 
 @pytest.mark.slow
 def test_run_demo(settings):
-    from kalshi_edge.kalshi.demo import run_demo
+    from kalshi_edge.demos.kalshi import run_demo
 
     out = run_demo(settings)
     assert out["title"] and "<table" in out["html"] and "data:image/png;base64" in out["html"]

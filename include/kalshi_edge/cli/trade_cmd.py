@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
         try:
             from kalshi_edge.trading.runner import strategies_for
 
-            chosen = strategies_for(fams, names=strategy) if strategy else None
+            chosen = strategies_for(fams, names=strategy, settings=settings) if strategy else None
             handle = open_session(settings, mode="live" if live else "paper", live_flag=live, families=fams,
                                   base_url=base_url, ledger_path=ledger, cancel_on_shutdown=not keep_orders,
                                   market_data=market_data, strategies=chosen)

@@ -73,11 +73,17 @@ FALLBACK_STRATEGIES: tuple[tuple[str, dict[str, Any]], ...] = (
 
 
 def strategies_for(families: Sequence[str], params: dict[str, dict[str, Any]] | None = None, *,
-                   with_fallbacks: bool = False, names: Sequence[str] | None = None) -> list[Strategy]:
+                   with_fallbacks: bool = False, names: Sequence[str] | None = None,
+                   settings: Any = None) -> list[Strategy]:
     """The strategies trading ``families``: each family's registered ones, else (or also, with
     ``with_fallbacks``) the book-only fallbacks restricted to that family. ``names`` picks
-    strategies explicitly instead. ``params`` maps strategy name → constructor params."""
-    params = params or {}
+    strategies explicitly instead. ``params`` maps strategy name → constructor params;
+    ``settings`` (where the artifacts and the lake are) is given to every model strategy."""
+    params = dict(params or {})
+    if settings is not None:
+        for name, cls in list_strategies().items():
+            if not cls.book_only:
+                params[name] = {"settings": settings, **params.get(name, {})}
     registry = list_strategies()
     out: list[Strategy] = []
     if names:
@@ -220,7 +226,8 @@ def open_session(
     ledger = OrderLedger(ledger_path)
     risk = RiskEngine(limits, KillSwitch.from_settings(settings))
     session = TradingSession(
-        strategies=list(strategies) if strategies is not None else strategies_for(families, strategy_params),
+        strategies=list(strategies) if strategies is not None else strategies_for(families, strategy_params,
+                                                                                  settings=settings),
         broker=broker, ledger=ledger, risk=risk, gates=gates,
         markets=source, clock=clock, cancel_on_shutdown=cancel_on_shutdown, families=set(families),
         order_group_id=order_group_id,
@@ -251,7 +258,8 @@ def scan_intents(settings: Any, *, families: Sequence[str] = FAMILIES, base_url:
         clock = _is_simulator(url) or now_utc
         now = clock()
         markets = rest_market_source(client)(now)
-    intents = decide_intents(strategies_for(families, strategy_params, names=strategy_names), markets, now,
+    intents = decide_intents(strategies_for(families, strategy_params, names=strategy_names, settings=settings),
+                             markets, now,
                              gates or GateConfig.from_settings(settings), set(families))
     return [i.to_dict() for i in intents]
 

@@ -37,8 +37,8 @@ AREA_DEMOS: list[tuple[str, str]] = [
     ("Weather family", "kalshi_edge.families.weather.demo"),
     ("Billboard family", "kalshi_edge.families.billboard.demo"),
     ("Exchange simulator", "kalshi_edge.exchange.demo"),
-    ("Kalshi client", "kalshi_edge.kalshi.demo"),
-    ("Paper trading session", "kalshi_edge.trading.demo"),
+    ("Kalshi client", "kalshi_edge.demos.kalshi"),
+    ("Paper trading session", "kalshi_edge.demos.trading"),
 ]
 
 
