@@ -42,7 +42,9 @@ FAMILIES = ["btc", "weather", "billboard"]
     },
 )
 def trading_sensor():
-    watch = EdgeSensor(task_id="watch_edges", families=FAMILIES, poll_seconds=15, timeout=240, deferrable=True)
+    # The params reach the sensor as templated fields (rendered at run time, not at parse time).
+    watch = EdgeSensor(task_id="watch_edges", families="{{ params.families }}", base_url="{{ params.base_url }}",
+                       poll_seconds=15, timeout=240, deferrable=True)
 
     @task
     def place_orders(intents: list[dict] | None, params=None) -> dict:

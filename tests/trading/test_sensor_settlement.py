@@ -152,3 +152,29 @@ def test_trading_dags_load_with_required_shape(airflow_db):
         assert str(dag.schedule) == sched
     sensor = bag.dags["trading_sensor"].get_task("watch_edges")
     assert type(sensor).__module__ == "kalshi_edge.trading.sensor" and sensor.deferrable
+
+
+@pytest.mark.airflow
+def test_dag_params_reach_the_sensor():
+    # The trading_sensor DAG passes its params as templated fields; rendered values are resolved here.
+    from kalshi_edge.trading.sensor import EdgeSensor
+
+    sensor = EdgeSensor(task_id="t", families="{{ params.families }}", base_url="{{ params.base_url }}")
+    assert set(EdgeSensor.template_fields) >= {"families", "base_url"}
+    sensor.families, sensor.base_url = "btc", "http://127.0.0.1:9"  # what Airflow renders from the params
+    assert sensor._resolved() == (["btc"], "http://127.0.0.1:9")
+    sensor.families, sensor.base_url = "all", "None"  # base_url param left null
+    assert sensor._resolved() == (["btc", "weather", "billboard"], None)
+
+
+@pytest.mark.airflow
+def test_trading_sensor_dag_wires_its_params_into_the_sensor():
+    from pathlib import Path
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    dags = Path(__file__).resolve().parents[2] / "dags" / "trading_sensor.py"
+    bag = DagBag(dag_folder=str(dags))
+    assert not bag.import_errors
+    task = bag.dags["trading_sensor"].get_task("watch_edges")
+    assert task.families == "{{ params.families }}" and task.base_url == "{{ params.base_url }}"

@@ -98,16 +98,23 @@ class ReplayBook:
         #: ticker → (quote time in epoch ns, yes bid cents, yes ask cents)
         self.latest: dict[str, tuple[int, int, int]] = {}
         self._static: dict[str, tuple[datetime | None, str, str]] = {}
+        self._snaps: dict[str, tuple[tuple[int, int, int], MarketSnapshot]] = {}
 
     def snapshot(self, ticker: str) -> MarketSnapshot:
-        ts_ns, bid, ask = self.latest[ticker]
+        cur = self.latest[ticker]
+        hit = self._snaps.get(ticker)
+        if hit is not None and hit[0] == cur:  # snapshots are immutable: reuse while the touch is unchanged
+            return hit[1]
+        ts_ns, bid, ask = cur
         st = self._static.get(ticker)
         if st is None:
             st = self._static[ticker] = (self._close_time(ticker), event_of(ticker), family_of(ticker))
-        return MarketSnapshot(
+        snap = MarketSnapshot(
             ticker=ticker, yes_bid=_CENTS[bid] if bid > 0 else None, yes_ask=_CENTS[ask] if ask < 100 else None,
             quote_ts=dt_of_ns(ts_ns), close_time=st[0], event_ticker=st[1], family=st[2],
         )
+        self._snaps[ticker] = (cur, snap)
+        return snap
 
     def source(self, now: datetime) -> list[MarketSnapshot]:
         """The session's market source: every market's latest recorded touch (all before ``now``)."""

@@ -336,13 +336,13 @@ def maker_fill_probability(*, spread: Decimal, tick: Decimal, base: float) -> fl
     return min(max(base / math.sqrt(ticks), 0.0), 1.0)
 
 
-def _priced_row(p: ModelProbability, m: MarketSnapshot, cfg: GateConfig, strategy: str
-                ) -> tuple[EdgeRow, list[tuple[float, Side, Liquidity, Decimal, Decimal, Decimal]]]:
-    """The row with every option's EV filled in, and the options (expected EV, side, liquidity,
-    price, edge per contract, fee) open to us."""
+def _price_options(p: ModelProbability, m: MarketSnapshot, cfg: GateConfig
+                   ) -> tuple[dict[str, Decimal], list[tuple[float, Side, Liquidity, Decimal, Decimal, Decimal]]]:
+    """Every option's EV/fee by column name, and the options (expected EV, side, liquidity, price,
+    edge per contract, fee) open to us."""
     count = cfg.max_count
     opts: list[tuple[float, Side, Liquidity, Decimal, Decimal, Decimal]] = []
-    evs: dict[str, Decimal | None] = {}
+    evs: dict[str, Decimal] = {}
     spread = m.spread if m.spread is not None else ONE
     fill_p = maker_fill_probability(spread=spread, tick=m.tick, base=cfg.maker_fill_prob)
     sides: list[tuple[Side, float, Decimal | None, Decimal | None]] = [
@@ -361,11 +361,7 @@ def _priced_row(p: ModelProbability, m: MarketSnapshot, cfg: GateConfig, strateg
                                         tick=cfg.fee_tick, at=p.as_of)
             evs[f"ev_{side}_maker"] = edge
             opts.append((float(edge) * fill_p, side, "maker", bid, edge, fee))
-    row = EdgeRow(ticker=m.ticker, strategy=strategy, p_yes=p.p_yes,
-                  market_p=float(m.mid) if m.mid is not None else None, yes_bid=m.yes_bid, yes_ask=m.yes_ask,
-                  count=count, confidence=p.confidence, model_version=p.model_version, model_as_of=p.as_of,
-                  **evs)  # type: ignore[arg-type]
-    return row, opts
+    return evs, opts
 
 
 def _gate(p: ModelProbability, m: MarketSnapshot, now: datetime, cfg: GateConfig) -> tuple[SkipReason, str] | None:
@@ -394,30 +390,39 @@ def _gate(p: ModelProbability, m: MarketSnapshot, now: datetime, cfg: GateConfig
 
 
 def evaluate_edge(p: ModelProbability, m: MarketSnapshot, *, strategy: str, now: datetime,
-                  cfg: GateConfig | None = None) -> EdgeRow:
-    """One market's :class:`EdgeRow`: every option's edge after fees, the choice, the gate decision."""
+                  cfg: GateConfig | None = None, price_skipped: bool = True) -> EdgeRow:
+    """One market's :class:`EdgeRow`: every option's edge after fees, the choice, the gate decision.
+
+    ``price_skipped=False`` leaves the EVs of a market that fails a gate before pricing empty
+    (the decision loop's fast path; tables keep the default and show every EV).
+    """
     cfg = cfg or GateConfig()
-    row, options = _priced_row(p, m, cfg, strategy)
     skip = _gate(p, m, now, cfg)
-    if options:
-        ev, side, liq, price, edge, fee = max(options, key=lambda o: (o[0], o[2] == "taker"))
-        row = replace(row, best_side=side, best_liquidity=liq, best_price=price, best_edge=edge, best_fee=fee)
-        if skip is None and liq == "taker":
-            depth = m.yes_ask_size if side == "yes" else m.yes_bid_size
-            if depth is not None and depth < cfg.min_depth:
-                skip = SkipReason.THIN_DEPTH, f"{depth} contracts at the {side} ask < {cfg.min_depth}"
-        if skip is None and (edge < cfg.min_edge_dollars or ev <= 0):
-            skip = SkipReason.EDGE_TOO_SMALL, f"best edge after fees {edge:.4f} < {cfg.min_edge_dollars}"
-    elif skip is None:
-        skip = SkipReason.NO_PRICE, "no tradable price on either side"
-    if skip is not None:
-        row = replace(row, skip_reason=skip[0], detail=skip[1])
-    return row
+    evs: dict[str, Decimal] = {}
+    best: dict[str, Any] = {}
+    if skip is None or price_skipped:
+        evs, options = _price_options(p, m, cfg)
+        if options:
+            ev, side, liq, price, edge, fee = max(options, key=lambda o: (o[0], o[2] == "taker"))
+            best = {"best_side": side, "best_liquidity": liq, "best_price": price, "best_edge": edge, "best_fee": fee}
+            if skip is None and liq == "taker":
+                depth = m.yes_ask_size if side == "yes" else m.yes_bid_size
+                if depth is not None and depth < cfg.min_depth:
+                    skip = SkipReason.THIN_DEPTH, f"{depth} contracts at the {side} ask < {cfg.min_depth}"
+            if skip is None and (edge < cfg.min_edge_dollars or ev <= 0):
+                skip = SkipReason.EDGE_TOO_SMALL, f"best edge after fees {edge:.4f} < {cfg.min_edge_dollars}"
+        elif skip is None:
+            skip = SkipReason.NO_PRICE, "no tradable price on either side"
+    return EdgeRow(ticker=m.ticker, strategy=strategy, p_yes=p.p_yes, market_p=float(m.mid) if m.mid is not None else None,
+                   yes_bid=m.yes_bid, yes_ask=m.yes_ask, count=cfg.max_count, confidence=p.confidence,
+                   model_version=p.model_version, model_as_of=p.as_of,
+                   skip_reason=None if skip is None else skip[0], detail="" if skip is None else skip[1],
+                   **evs, **best)  # type: ignore[arg-type]
 
 
 def evaluate_edges(probabilities: Iterable[ModelProbability], markets: Sequence[MarketSnapshot], *,
                    strategy: str, now: datetime, cfg: GateConfig | None = None,
-                   refusals: Iterable[Any] = ()) -> list[EdgeRow]:
+                   refusals: Iterable[Any] = (), price_skipped: bool = True) -> list[EdgeRow]:
     """Edge rows for every probability (and a row per strategy refusal), in input order.
 
     ``refusals`` are :class:`~kalshi_edge.trading.strategy.Refusal` (ticker, reason, detail): the
@@ -434,7 +439,7 @@ def evaluate_edges(probabilities: Iterable[ModelProbability], markets: Sequence[
                                 detail="no snapshot for this ticker", confidence=p.confidence,
                                 model_version=p.model_version, model_as_of=p.as_of))
             continue
-        rows.append(evaluate_edge(p, m, strategy=strategy, now=now, cfg=cfg))
+        rows.append(evaluate_edge(p, m, strategy=strategy, now=now, cfg=cfg, price_skipped=price_skipped))
     for r in refusals:
         m = by_ticker.get(r.ticker)
         rows.append(EdgeRow(ticker=r.ticker, strategy=strategy, p_yes=None,
@@ -478,7 +483,8 @@ def build_intents(
     cfg = cfg or GateConfig()
     by_ticker = {m.ticker: m for m in markets}
     batch = IntentBatch()
-    for row in evaluate_edges(probabilities, markets, strategy=strategy, now=now, cfg=cfg, refusals=refusals):
+    for row in evaluate_edges(probabilities, markets, strategy=strategy, now=now, cfg=cfg, refusals=refusals,
+                              price_skipped=False):
         if row.skip_reason is not None:
             batch.rejections.append(Rejection(strategy=strategy, ticker=row.ticker, reason=row.skip_reason,
                                               detail=row.detail))

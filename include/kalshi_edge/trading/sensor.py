@@ -1,10 +1,13 @@
 """The near-real-time sensor: a deferrable ``EdgeSensor`` and its ``EdgeTrigger``.
 
-This is the ONLY module under ``include/`` that imports Airflow. The trigger watches the
+This is the ONLY module under ``include/`` that imports Airflow. The DAG's ``families`` and
+``base_url`` params reach the sensor as templated fields. The trigger watches the
 configured markets through the REST client (the same read-only scan the CLI uses,
 :func:`kalshi_edge.trading.runner.scan_intents`) and fires a :class:`TriggerEvent` carrying the
 intents that pass the gates. It has no side effects — a trigger may run more than once — so
 orders are placed by the *next* task (``place_intents``), idempotently by ``client_order_id``.
+A scan reads fitted artifacts only (the strategies never fit); its cost per poll is measured by
+``benchmarks/bench_sensor.py`` in ``make bench``.
 """
 
 from __future__ import annotations
@@ -76,21 +79,32 @@ class EdgeSensor(BaseSensorOperator):
     ``deferrable=False`` pokes in the worker instead (one scan per ``poke_interval``).
     """
 
-    template_fields: Sequence[str] = ("base_url",)
+    #: The DAG's params reach the sensor through these (``"{{ params.families }}"``, ``"{{ params.base_url }}"``).
+    template_fields: Sequence[str] = ("families", "base_url")
 
-    def __init__(self, *, families: Sequence[str] = FAMILIES, base_url: str | None = None,
+    def __init__(self, *, families: Sequence[str] | str = FAMILIES, base_url: str | None = None,
                  strategy_params: dict | None = None, poll_seconds: float = 15.0, deferrable: bool = True,
                  **kwargs: Any) -> None:
         kwargs.setdefault("timeout", 600)
         kwargs.setdefault("poke_interval", poll_seconds)
         super().__init__(**kwargs)
-        self.families = list(families)
+        self.families = families if isinstance(families, str) else list(families)
         self.base_url = base_url
         self.strategy_params = strategy_params or {}
         self.poll_seconds = poll_seconds
         self.deferrable = deferrable
 
+    def _resolved(self) -> tuple[list[str], str | None]:
+        """(families, base_url) after templating: "all"/"btc"/… or a list; "" / "None" = no override."""
+        from kalshi_edge.trading.runner import parse_families
+
+        fams = self.families
+        families = parse_families(fams.strip() or "all") if isinstance(fams, str) else list(fams)
+        url = (self.base_url or "").strip()
+        return families, (None if url in ("", "None") else url)
+
     def execute(self, context: Any) -> Any:
+        self.families, self.base_url = self._resolved()
         if not self.deferrable:
             return super().execute(context)
         self.defer(
@@ -102,7 +116,8 @@ class EdgeSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Any) -> PokeReturnValue:
-        intents = _scan(self.families, self.base_url, self.strategy_params)
+        families, base_url = self._resolved()
+        intents = _scan(families, base_url, self.strategy_params)
         return PokeReturnValue(is_done=bool(intents), xcom_value=intents or None)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> list[dict[str, Any]]:
