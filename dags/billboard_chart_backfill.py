@@ -16,6 +16,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from kalshi_edge.assets import BILLBOARD_CHARTS
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 
 
@@ -36,7 +37,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     },
 )
 def billboard_chart_backfill():
-    @task(pool=LAKE_WRITE_POOL)
+    @task(pool=LAKE_WRITE_POOL, outlets=[BILLBOARD_CHARTS])
     def import_charts(params=None, logical_date=None) -> dict:
         from kalshi_edge.families.billboard.tasks import chart_backfill
 

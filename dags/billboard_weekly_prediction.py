@@ -18,6 +18,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from kalshi_edge.assets import BILLBOARD_PREDICTION_MODEL, BILLBOARD_PREDICTIONS
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 
 
@@ -37,7 +38,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     },
 )
 def billboard_weekly_prediction():
-    @task(pool=LAKE_WRITE_POOL)
+    @task(pool=LAKE_WRITE_POOL, outlets=[BILLBOARD_PREDICTIONS, BILLBOARD_PREDICTION_MODEL])
     def predict(params=None, logical_date=None) -> dict:
         from kalshi_edge.families.billboard.tasks import weekly_prediction
 

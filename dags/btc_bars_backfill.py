@@ -16,6 +16,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from kalshi_edge.assets import BTC_BARS
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 
 
@@ -35,7 +36,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     },
 )
 def btc_bars_backfill():
-    @task(pool=LAKE_WRITE_POOL)
+    @task(pool=LAKE_WRITE_POOL, outlets=[BTC_BARS])
     def import_day(params=None, logical_date=None) -> dict:
         from kalshi_edge.families.btc.tasks import bars_backfill
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from kalshi_edge.assets import BTC_EDGE_SNAPSHOTS
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 
 
@@ -33,7 +34,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     params={"offline": Param(None, type=["null", "boolean"], description="Sample bars + sample ladders")},
 )
 def btc_hourly_edge():
-    @task(pool=LAKE_WRITE_POOL)
+    @task(pool=LAKE_WRITE_POOL, outlets=[BTC_EDGE_SNAPSHOTS])
     def compute(params=None, logical_date=None) -> dict:
         from kalshi_edge.families.btc.tasks import hourly_edge
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from kalshi_edge.assets import BTC_MODEL
 from kalshi_edge.dag_defaults import DEFAULT_ARGS
 
 
@@ -34,7 +35,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS
     },
 )
 def btc_retrain():
-    @task
+    @task(outlets=[BTC_MODEL])
     def retrain(params=None, logical_date=None) -> dict:
         from kalshi_edge.families.btc.tasks import retrain as run
 

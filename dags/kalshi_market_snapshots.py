@@ -18,6 +18,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from kalshi_edge.assets import KALSHI_MARKETS
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 
 
@@ -38,7 +39,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     },
 )
 def kalshi_market_snapshots():
-    @task(pool=LAKE_WRITE_POOL)
+    @task(pool=LAKE_WRITE_POOL, outlets=[KALSHI_MARKETS])
     def snapshot(params=None, logical_date=None) -> dict:
         from kalshi_edge.config import get_settings
         from kalshi_edge.kalshi.tasks import run_market_snapshots

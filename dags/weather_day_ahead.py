@@ -13,6 +13,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from kalshi_edge.assets import WEATHER_FORECASTS
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 
 
@@ -31,7 +32,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     },
 )
 def weather_day_ahead():
-    @task(pool=LAKE_WRITE_POOL)
+    @task(pool=LAKE_WRITE_POOL, outlets=[WEATHER_FORECASTS])
     def run(params=None, logical_date=None) -> dict:
         from kalshi_edge.families.weather.tasks import day_ahead as job
 

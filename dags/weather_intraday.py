@@ -1,8 +1,8 @@
 """
 ### Weather intraday update
 
-Every 10 minutes: reads the day-ahead pmf and the running high from `weather_obs` up to the
-logical date, applies the hazard-of-a-new-high update (never below the running high, sums to 1)
+Whenever `weather_obs` is updated (the `weather_obs` asset, produced by `weather_obs_ingest`):
+reads the day-ahead pmf and the running high from `weather_obs` up to the run's time, applies the hazard-of-a-new-high update (never below the running high, sums to 1)
 and writes kind `intraday` into `weather_forecasts`. Skips a station without a forecast or obs.
 """
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from kalshi_edge.assets import WEATHER_FORECASTS, WEATHER_OBS
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 
 
 @dag(
     dag_id="weather_intraday",
-    schedule="*/10 * * * *",
+    schedule=[WEATHER_OBS],
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -29,11 +30,12 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     },
 )
 def weather_intraday():
-    @task(pool=LAKE_WRITE_POOL)
-    def run(params=None, logical_date=None) -> dict:
+    @task(pool=LAKE_WRITE_POOL, outlets=[WEATHER_FORECASTS])
+    def run(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.weather.tasks import intraday as job
 
-        return job(logical_date, params)
+        # An asset-triggered run has no logical date: the run's time is when the new obs arrived.
+        return job(logical_date or dag_run.run_after, params)
 
     run()
 

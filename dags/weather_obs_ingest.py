@@ -12,6 +12,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from kalshi_edge.assets import WEATHER_OBS
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 
 
@@ -31,7 +32,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     },
 )
 def weather_obs_ingest():
-    @task(pool=LAKE_WRITE_POOL)
+    @task(pool=LAKE_WRITE_POOL, outlets=[WEATHER_OBS])
     def run(params=None, logical_date=None) -> dict:
         from kalshi_edge.families.weather.tasks import obs_ingest as job
 

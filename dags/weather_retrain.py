@@ -17,6 +17,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from kalshi_edge.assets import WEATHER_PARAMS
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 
 
@@ -38,7 +39,7 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     },
 )
 def weather_retrain():
-    @task(pool=LAKE_WRITE_POOL)
+    @task(pool=LAKE_WRITE_POOL, outlets=[WEATHER_PARAMS])
     def run(params=None, logical_date=None) -> dict:
         from kalshi_edge.families.weather.tasks import retrain as job
 

@@ -243,6 +243,27 @@ def open_session(
                          close=close)
 
 
+#: Strategies the trigger's scans reuse (their loaded artifacts), by configuration; rebuilt after
+#: ``SCAN_STRATEGY_TTL_S`` so a retrained artifact is picked up within minutes.
+_SCAN_STRATEGIES: dict[str, tuple[float, list[Strategy]]] = {}
+SCAN_STRATEGY_TTL_S = 300.0
+
+
+def _scan_strategies(settings: Any, families: Sequence[str], params: dict[str, dict[str, Any]] | None,
+                     names: Sequence[str] | None) -> list[Strategy]:
+    import json
+    import time
+
+    key = json.dumps([list(families), params or {}, list(names or []), str(settings.models_dir),
+                      str(settings.data_dir)], sort_keys=True, default=str)
+    hit = _SCAN_STRATEGIES.get(key)
+    if hit is not None and time.monotonic() - hit[0] < SCAN_STRATEGY_TTL_S:
+        return hit[1]
+    strategies = strategies_for(families, params, names=names, settings=settings)
+    _SCAN_STRATEGIES[key] = (time.monotonic(), strategies)
+    return strategies
+
+
 def scan_intents(settings: Any, *, families: Sequence[str] = FAMILIES, base_url: str | None = None,
                  strategy_params: dict[str, dict[str, Any]] | None = None, gates: GateConfig | None = None,
                  client_kwargs: dict[str, Any] | None = None,
@@ -258,8 +279,7 @@ def scan_intents(settings: Any, *, families: Sequence[str] = FAMILIES, base_url:
         clock = _is_simulator(url) or now_utc
         now = clock()
         markets = rest_market_source(client)(now)
-    intents = decide_intents(strategies_for(families, strategy_params, names=strategy_names, settings=settings),
-                             markets, now,
+    intents = decide_intents(_scan_strategies(settings, families, strategy_params, strategy_names), markets, now,
                              gates or GateConfig.from_settings(settings), set(families))
     return [i.to_dict() for i in intents]
 

@@ -123,7 +123,9 @@ class WeatherDayAhead(Strategy):
         from kalshi_edge.families.weather.intraday import interval_mass, intraday_pmf
         from kalshi_edge.families.weather.stations import load_registry
 
-        registry = load_registry()
+        if getattr(self, "_registry", None) is None:
+            self._registry = load_registry()
+        registry = self._registry
         by_event: dict[str, list[MarketSnapshot]] = defaultdict(list)
         for m in markets:
             if self.wants(m):
