@@ -27,7 +27,8 @@ WEEKS = 26
 def run() -> list[dict]:
     import numpy as np
 
-    from kalshi_edge.families.billboard.model import ModelConfig, predict_for_week, run_backtest
+    from kalshi_edge.families.billboard.evaluate import run_backtest
+    from kalshi_edge.families.billboard.model import ModelConfig, predict_for_week
     from kalshi_edge.sources.charts import read_charts_csv
 
     charts = read_charts_csv(SAMPLE)

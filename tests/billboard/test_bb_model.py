@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kalshi_edge.families.billboard.evaluate import run_backtest
 from kalshi_edge.families.billboard.model import (
     OTHER,
     BillboardModelError,
     ModelConfig,
     predict_for_week,
-    run_backtest,
 )
 from kalshi_edge.modeling import metrics as M
 

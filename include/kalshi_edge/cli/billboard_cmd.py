@@ -49,7 +49,8 @@ def register(app: typer.Typer) -> None:
         jobs: int = typer.Option(2, "--jobs", help="Worker processes (results do not depend on it)"),
     ) -> None:
         """Walk-forward: for each week W from --from, train only on charts dated before W and predict W."""
-        from kalshi_edge.families.billboard.model import BillboardModelError, run_backtest, write_output
+        from kalshi_edge.families.billboard.evaluate import run_backtest
+        from kalshi_edge.families.billboard.model import BillboardModelError, write_output
 
         start = parse_date(from_, "--from")
         end = parse_date(to, "--to") if to else None

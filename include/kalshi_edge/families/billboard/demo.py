@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kalshi_edge.families.billboard.model import ModelConfig, run_backtest
+from kalshi_edge.families.billboard.evaluate import run_backtest
+from kalshi_edge.families.billboard.model import ModelConfig
 from kalshi_edge.families.billboard.pipeline import run_weekly_prediction
 from kalshi_edge.lake import Lake
 from kalshi_edge.sources.charts import read_charts_csv

@@ -23,6 +23,7 @@ import pandas as pd
 
 from kalshi_edge.families.billboard.datasets import BILLBOARD_EDGES, BILLBOARD_PREDICTIONS
 from kalshi_edge.families.billboard.edge import event_chart_date, match_markets, match_skip_reason
+from kalshi_edge.families.billboard.evaluate import run_backtest
 from kalshi_edge.families.billboard.features import FEATURES
 from kalshi_edge.families.billboard.ingest import read_lake_charts
 from kalshi_edge.families.billboard.model import (
@@ -30,7 +31,6 @@ from kalshi_edge.families.billboard.model import (
     ModelConfig,
     config_dict,
     predict_for_week,
-    run_backtest,
 )
 from kalshi_edge.lake import Lake
 from kalshi_edge.sources.charts import SignalUnavailable

@@ -54,7 +54,6 @@ class WeatherDayAhead(Strategy):
         super().__init__(**params)
         self._pmf: dict[tuple[str, str], np.ndarray | None] = {}
         self._versions: dict[str, str] = {}
-        self._obs: dict[tuple[str, str], pd.DataFrame] = {}
 
     def _settings(self) -> Any:
         s = self.params.get("settings")
@@ -97,24 +96,19 @@ class WeatherDayAhead(Strategy):
             self._versions[station] = f"weather-{station}-{params_version(self._settings(), station)}"
         return self._versions[station]
 
-    def _observations(self, icao: str, day: str, now: datetime) -> pd.DataFrame:
+    def _observations(self, icao: str, day: str) -> pd.DataFrame:
+        """The climate day's observations (all of them: :func:`running_high_inputs` keeps those by now)."""
         obs = self.params.get("obs")
         if obs is None:
-            key = (icao, day)
-            if key not in self._obs or self.params.get("reload_obs", True):
-                from kalshi_edge.families.weather.datasets import WEATHER_OBS
-                from kalshi_edge.lake import Lake
+            from kalshi_edge.families.weather.datasets import WEATHER_OBS
+            from kalshi_edge.lake import Lake
 
-                lake = Lake.from_settings(self._settings())
-                self._obs[key] = lake.read(WEATHER_OBS, where=f"station = '{icao}' AND climate_date = '{day}'") \
-                    if lake.files(WEATHER_OBS) else pd.DataFrame(columns=["ts", "temp_f"])
-            obs = self._obs[key]
-        elif len(obs):
-            obs = obs[(obs["station"] == icao) & (obs["climate_date"].astype(str) == day)]
-        if obs.empty:
-            return obs
-        ts = pd.to_datetime(obs["ts"], utc=True)
-        return obs[ts <= pd.Timestamp(now)].assign(ts=ts[ts <= pd.Timestamp(now)]).sort_values("ts")
+            lake = Lake.from_settings(self._settings())
+            return lake.read(WEATHER_OBS, where=f"station = '{icao}' AND climate_date = '{day}'") \
+                if lake.files(WEATHER_OBS) else pd.DataFrame(columns=["ts", "temp_f"])
+        if len(obs):
+            return obs[(obs["station"] == icao) & (obs["climate_date"].astype(str) == day)]
+        return obs
 
     # ------------------------------------------------------------------ protocol
     def probabilities(self, markets: Sequence[MarketSnapshot], now: datetime) -> list[ModelProbability]:
@@ -155,18 +149,15 @@ class WeatherDayAhead(Strategy):
                                             "(run the weather_day_ahead task)")
                 continue
             inputs_age = 0.0
-            obs = self._observations(station.icao, day, now)
-            if len(obs):
-                from kalshi_edge.families.weather.model import GRID_LO_F
+            from kalshi_edge.families.weather.features import running_high_inputs
+            from kalshi_edge.families.weather.model import GRID_LO_F
 
-                start, _ = station.climate_day_bounds(parts.event_time_et.date())
-                last_hour = obs[obs["ts"] >= obs["ts"].iloc[-1] - pd.Timedelta(hours=1)]
-                trend = float(last_hour["temp_f"].iloc[-1] - last_hour["temp_f"].iloc[0])
-                high = int(np.round(obs["temp_f"].max()))
-                hour = (pd.Timestamp(now) - pd.Timestamp(start)).total_seconds() / 3600
-                if high - GRID_LO_F < pmf.size:
-                    pmf = intraday_pmf(pmf, high, hour, trend, float(obs["temp_f"].iloc[-1]))
-                inputs_age = max((pd.Timestamp(now) - obs["ts"].iloc[-1]).total_seconds(), 0.0)
+            start, _ = station.climate_day_bounds(parts.event_time_et.date())
+            rh = running_high_inputs(self._observations(station.icao, day), now, start)
+            if rh is not None:
+                if rh.high_f - GRID_LO_F < pmf.size:
+                    pmf = intraday_pmf(pmf, rh.high_f, rh.hour, rh.trend_f_per_h, rh.last_f)
+                inputs_age = max((pd.Timestamp(now) - rh.last_ts).total_seconds(), 0.0)
             model = np.array([interval_mass(pmf, ivs[m.ticker]) for m in ms])
             quotes = [BracketQuote(float(m.yes_bid) if m.two_sided() else None,
                                    float(m.yes_ask) if m.two_sided() else None,

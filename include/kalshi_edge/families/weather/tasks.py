@@ -151,6 +151,7 @@ def day_ahead(logical_date: Any, params: dict | None = None, settings: Any = Non
 def intraday(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
     """Update today's distribution from the running high in ``weather_obs`` (skip without obs)."""
     from kalshi_edge.families.weather.datasets import WEATHER_FORECASTS, WEATHER_OBS
+    from kalshi_edge.families.weather.features import running_high_inputs
     from kalshi_edge.families.weather.intraday import intraday_pmf
     from kalshi_edge.families.weather.model import GRID, GRID_LO_F
     from kalshi_edge.families.weather.stations import load_registry
@@ -172,18 +173,14 @@ def intraday(logical_date: Any, params: dict | None = None, settings: Any = None
         if fc.empty or obs.empty:
             out[st] = {"skipped": "no day-ahead forecast" if fc.empty else "no observations yet"}
             continue
-        obs = obs[pd.to_datetime(obs["ts"], utc=True) <= at].sort_values("ts")
-        if obs.empty:
+        rh = running_high_inputs(obs, at, start)
+        if rh is None:
             out[st] = {"skipped": "no observations before the run time"}
             continue
         prior = np.zeros(GRID.size)
         prior[fc["temp_f"].to_numpy(int) - GRID_LO_F] = fc["p"].to_numpy(float)
-        ts = pd.to_datetime(obs["ts"], utc=True)
-        last_hour = obs[ts >= ts.iloc[-1] - pd.Timedelta(hours=1)]
-        trend = float(last_hour["temp_f"].iloc[-1] - last_hour["temp_f"].iloc[0])
-        high = int(np.round(obs["temp_f"].max()))
-        hour = (at - pd.Timestamp(start)).total_seconds() / 3600
-        pmf = intraday_pmf(prior, high, hour, trend, float(obs["temp_f"].iloc[-1]))
+        high = rh.high_f
+        pmf = intraday_pmf(prior, high, rh.hour, rh.trend_f_per_h, rh.last_f)
         nz = np.nonzero(pmf > 0)[0]
         rows = pd.DataFrame({"date": str(day), "station": st, "temp_f": GRID[nz], "p": pmf[nz], "kind": "intraday"})
         lake.write(WEATHER_FORECASTS, rows, source=f"intraday {st} {at.isoformat()}", mode="merge")
