@@ -146,6 +146,7 @@ def register(app: typer.Typer) -> None:
             raise UserError(str(exc)) from None
         print_table(f"btc import {bars.name}", ["rows in", "written", "quarantined", "interval", "partitions"],
                     [[res.rows_in, res.rows_written, res.rows_quarantined, res.interval, len(res.partitions)]])
+        console.print(res.stored, soft_wrap=True)
         console.print(gaps_summary(res.gaps))
         if res.quarantine_file:
             console.print(f"quarantined rows: {res.quarantine_file}")

@@ -83,6 +83,21 @@ def parse_bars_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     return out
 
 
+def refuse_out_of_range(frame: pd.DataFrame, source: str) -> None:
+    """Raise BarsError for the first non-finite or absurd value (bounds declared on ``btc_bars``).
+
+    A model fed an ``inf`` or ``1e300`` price scores nonsense without a word, so readers that
+    evaluate or train refuse the file; the lake import quarantines those rows instead.
+    """
+    from kalshi_edge.families.btc.datasets import BTC_BARS
+
+    bad = BTC_BARS.out_of_range(frame)
+    if bad:
+        i, col, why = bad[0]
+        more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise BarsError(f"{source}: row {int(frame['row'].iloc[i])} field {col}: {why}{more}")
+
+
 def validate_bars(frame: pd.DataFrame) -> BarsReport:
     """Find duplicates, non-positive prices, out-of-order rows and gaps in a FILE-order frame."""
     rep = BarsReport(rows=len(frame))
@@ -120,6 +135,7 @@ def read_bars_csv(path: str | Path, *, strict: bool = False, report: BarsReport 
     frame = parse_bars_frame(read_raw_csv(p), str(p))
     if frame.empty:
         raise BarsError(f"{p}: no rows")
+    refuse_out_of_range(frame, str(p))
     rep = validate_bars(frame)
     if report is not None:  # hand the findings to the caller (CLI prints them)
         report.__dict__.update(rep.__dict__)
