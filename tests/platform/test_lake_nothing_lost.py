@@ -223,3 +223,39 @@ def test_an_integer_beyond_its_type_is_quarantined_not_a_crash(tmp_path):
     q = pd.read_parquet(res.quarantine_file)
     assert sorted(q["_source_row"]) == [2, 3, 4]
     assert all("not a finite number in the type's range" in r for r in q["_reason"])
+
+
+# ----------------------------------------------------------------------------- lake query read-only
+@pytest.fixture
+def catalog(lake):
+    import_bars_csv(lake, SAMPLE_BARS)
+    from kalshi_edge.lake.catalog import refresh_catalog
+
+    refresh_catalog(lake)
+    return lake
+
+
+def test_lake_query_reads_the_lake(catalog, capsys):
+    assert main(["lake", "query", "SELECT COUNT(*) AS n FROM btc_bars"]) == 0
+    assert "4032" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("sql", [
+    "COPY (SELECT 1 AS x) TO '{out}'",
+    "COPY (SELECT 1 AS x) TO '{inside}'",  # not even inside the lake
+    "SELECT 1; COPY (SELECT 1 AS x) TO '{out}'",
+    "SELECT * FROM read_text('/etc/passwd')",
+    "SELECT * FROM read_csv('/etc/hostname')",
+    "SELECT * FROM glob('/etc/*')",
+    "ATTACH '{out}.duckdb' AS other",
+    "SET enable_external_access = true",
+    "CREATE TABLE t AS SELECT 1",
+])
+def test_lake_query_refuses_writes_and_foreign_files(catalog, tmp_path, capsys, sql):
+    out, inside = tmp_path / "out.csv", catalog.root / "out.csv"
+
+    code = main(["lake", "query", sql.format(out=out, inside=inside)])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1
+    assert not out.exists() and not inside.exists() and not Path(f"{out}.duckdb").exists()
