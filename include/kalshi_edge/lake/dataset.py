@@ -159,7 +159,10 @@ class Dataset:
                 passed = chk.mask(df.assign(**{chk.column: pd.to_numeric(df[chk.column], errors="coerce")}))
                 for i in np.flatnonzero(~passed.to_numpy()):
                     bad.append((int(i), chk.column, chk.reason))
-        return sorted(set(bad))
+        first: dict[tuple[int, str], str] = {}
+        for i, col, why in bad:  # one reason per cell: "not finite" before a bound it also breaks
+            first.setdefault((i, col), why)
+        return sorted((i, col, why) for (i, col), why in first.items())
 
 
 def load_all_datasets() -> dict[str, Dataset]:

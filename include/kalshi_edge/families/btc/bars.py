@@ -40,12 +40,9 @@ class BarsReport:
 
 def read_raw_csv(path: Path) -> pd.DataFrame:
     """The CSV as strings (no parsing), checking the required columns exist."""
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such bars file")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas raises several parser types
-        raise BarsError(f"{path}: cannot parse as CSV ({exc})") from None
+    from kalshi_edge.lake.inputs import read_input_csv
+
+    df = read_input_csv(path, what="bars CSV", dtype=str, keep_default_na=False)
     missing = [c for c in ("timestamp", "close") if c not in df.columns]
     if missing:
         raise BarsError(f"{path}: missing column(s) {missing}; expected header {','.join(BAR_COLUMNS)}")
