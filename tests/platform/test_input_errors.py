@@ -135,3 +135,20 @@ def test_settled_contracts_quarantine_counts_data_rows_too(tmp_path, lake):
     path = _damaged(tmp_path, SETTLED, 100, 3, "last_price_cents", "1e300")
     res = import_settled_contracts(lake, path)
     assert list(pd.read_parquet(res.quarantine_file)["_source_row"]) == [3]
+
+
+@pytest.mark.parametrize("command, src, dataset", [("billboard import", CHARTS, "billboard_charts"),
+                                                   ("weather import", TMAX, "weather_tmax")])
+def test_imports_say_they_merge_and_keep_what_the_file_does_not_mention(tmp_path, capsys, command, src, dataset):
+    full, part = tmp_path / "full.csv", tmp_path / "part.csv"
+    lines = _lines(src, 300)
+    full.write_text("".join(lines))
+    part.write_text("".join(lines[:11]))
+    assert main(_commands(full, tmp_path)[command]) == 0
+    capsys.readouterr()
+
+    assert main(_commands(part, tmp_path)[command]) == 0
+
+    cap = capsys.readouterr()
+    said = " ".join((cap.out + cap.err).split())
+    assert f"of {dataset}: 0 row(s) added, 10 updated, 290 stored row(s) not in the input kept" in said

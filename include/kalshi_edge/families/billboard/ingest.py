@@ -56,6 +56,7 @@ def import_charts_csv(lake: Lake, path: str | Path) -> dict[str, Any]:
     raw = read_input_csv(p, what="chart CSV", dtype=str, keep_default_na=False)
     res = lake.write(BILLBOARD_CHARTS, charts_to_lake_frame(raw, source=str(p)), source=str(p), mode="merge")
     out = res.as_dict()
+    out["stored"] = res.describe()
     out["weeks"] = int(raw["chart_date"].nunique()) if "chart_date" in raw.columns else 0
     return out
 
