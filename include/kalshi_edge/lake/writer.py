@@ -15,7 +15,7 @@ Write path for a frame:
    ``<partition>/part-0.parquet``. A crash before the journal leaves the old version (the staged
    files are deleted by the next write); a crash after it is rolled forward by
    :meth:`Lake.recover`, which every write and every read runs first. So a multi-partition write
-   is atomic as a whole: readers see the old dataset or the new one, never a mix.
+   is atomic as a whole: after a crash, readers see the old dataset or the new one, never a mix.
 
 Two modes, and the difference matters for partial inputs:
 
