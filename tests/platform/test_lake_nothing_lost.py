@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from kalshi_edge.cli.main import main
@@ -307,3 +308,18 @@ def test_sigkill_at_random_moments_of_a_14_partition_import_leaves_old_or_new(tm
         assert got in (old_rows, new_rows), f"SIGKILL after {took * k / 5:.3f}s: a mix"
         seen.add((proc.exitcode, got == new_rows))
     assert any(code == -9 for code, _ in seen)  # some kills did land mid-write
+
+
+def test_bars_stored_before_values_were_bounded_are_refused_by_the_model_reader(lake):
+    from kalshi_edge.families.btc.bars import BarsError
+    from kalshi_edge.families.btc.ingest import read_lake_bars
+
+    import_bars_csv(lake, SAMPLE_BARS)
+    day = lake.dataset_dir(BTC_BARS) / "interval=5m" / "date=2026-02-23" / "part-0.parquet"
+    table = pq.read_table(day)
+    close = table.column("close").to_pylist()
+    close[7] = float("inf")  # what an older version let through
+    pq.write_table(table.set_column(table.schema.get_field_index("close"), "close", pa.array(close)), day)
+
+    with pytest.raises(BarsError, match=r"1 stored bar value\(s\) out of range, first at ts 2026-02-23 00:35:00"):
+        read_lake_bars(lake, interval="5m")

@@ -178,6 +178,7 @@ def register(app: typer.Typer) -> None:
             raise UserError(str(exc)) from None
         print_table("btc backfill", ["rows written", "quarantined", "days"],
                     [[sum(r.rows_written for r in results), sum(r.rows_quarantined for r in results), len(results)]])
+        console.print(f"each of the {len(results)} day(s) replaced by the fetched bars (a re-ingest of whole days)")
         console.print(gaps_summary([g for r in results for g in r.gaps]))
 
     @grp.command("record")

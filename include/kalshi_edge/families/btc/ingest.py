@@ -111,6 +111,11 @@ def read_lake_bars(lake: Lake, *, interval: str = "5m", start: str | None = None
     df = lake.read(BTC_BARS, where=" AND ".join(where))
     if df.empty:
         return df
+    bad = BTC_BARS.out_of_range(df)  # stored before values were bounded: refuse, never model on them
+    if bad:
+        i, _, why = bad[0]
+        raise BarsError(f"{lake.dataset_dir(BTC_BARS)}: {len(bad)} stored bar value(s) out of range, first at "
+                        f"ts {df['ts'].iloc[i]} ({why}); re-import that day")
     df["ts"] = pd.to_datetime(df["ts"], utc=True).dt.as_unit("ns")
     df = df.sort_values("ts").drop_duplicates("ts").reset_index(drop=True)
     if start:
