@@ -152,3 +152,9 @@ def test_imports_say_they_merge_and_keep_what_the_file_does_not_mention(tmp_path
     cap = capsys.readouterr()
     said = " ".join((cap.out + cap.err).split())
     assert f"of {dataset}: 0 row(s) added, 10 updated, 290 stored row(s) not in the input kept" in said
+
+
+def test_a_broken_gzip_is_a_one_line_error(tmp_path, capsys):
+    broken = tmp_path / "bars.csv.gz"
+    broken.write_bytes(BARS.read_bytes()[:200])  # the real gzip cut short, as by a failed download
+    assert f"{broken}: cannot parse as CSV:" in _run(capsys, _commands(broken, tmp_path)["btc import"])

@@ -27,16 +27,6 @@ class InputError(LakeError):
     """An input file cannot be used: one line naming file, row (data rows, 1-based) and field."""
 
 
-def input_error(source: object, row: int | None, field: str | None, message: str) -> InputError:
-    """``<source>: row <row> field <field>: <message>`` (parts left out when unknown)."""
-    where = str(source)
-    if row is not None:
-        where += f": row {row}"
-    if field is not None:
-        where += f" field {field}"
-    return InputError(f"{where}: {message}")
-
-
 def data_rows(n: int) -> range:
     """The row numbers of ``n`` data rows as messages and the quarantine show them (1..n)."""
     return range(1, n + 1)
