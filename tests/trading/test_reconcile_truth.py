@@ -123,3 +123,23 @@ def test_a_corrupt_ledger_is_a_one_line_error_naming_the_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and "Traceback" not in err
     assert f"{ledger}: line 1 (byte offset 0) is corrupt" in " ".join(err.split())
+
+
+def test_a_position_in_a_settled_market_is_not_amnesia(tmp_path):
+    from types import SimpleNamespace
+
+    led = _ledger(tmp_path)
+    finished = {"KXHIGHNY-26MAR01-B40.5": "finalized"}
+
+    class SettledExchange(AmnesicExchange):
+        """Knows every order; stopped listing the position of a market that has settled."""
+
+        client = SimpleNamespace(get_market=lambda t: SimpleNamespace(status=finished.get(t, "active")))
+
+        def find_order(self, coid):
+            return {"order_id": "O", "status": "resting"}
+
+    with pytest.raises(ExchangeStateMismatch) as err:
+        check_exchange_state(led, SettledExchange())
+    msg = str(err.value)
+    assert "1 position(s) (first: KXHIGHNY-26MAR01-B42.5)" in msg and "order(s)" not in msg

@@ -9,7 +9,9 @@ figure that follows fiction. So :func:`check_exchange_state` compares the two fi
 
 * orders the exchange acknowledged (``order_id`` known) that are not terminal in the ledger and
   that the exchange cannot find;
-* positions the ledger holds (non-zero, unsettled) in markets where the exchange holds none.
+* positions the ledger holds (non-zero, unsettled) in markets where the exchange holds none,
+  except markets the exchange reports closed or settled: the exchange stops listing a settled
+  position before the settlement job writes its ``settled`` event, and that is not amnesia.
 
 If either list is non-empty the session stops before trading with :class:`ExchangeStateMismatch`
 (counts and the first ids), unless the operator passes ``--adopt-exchange-state``: then one
@@ -75,9 +77,24 @@ def diff_exchange_state(ledger: OrderLedger, broker: ExchangeView) -> StateDiff:
     held = broker.positions()
     out.exchange_positions = dict(held)
     for ticker, pos in ledger.net_positions().items():
-        if ticker not in held and not ledger.positions[ticker].settled:
+        if ticker not in held and not ledger.positions[ticker].settled and not _market_finished(broker, ticker):
             out.positions[ticker] = pos
     return out
+
+
+#: Market statuses in which the exchange no longer lists a position that is awaiting settlement.
+FINISHED = frozenset({"closed", "settled", "determined", "finalized"})
+
+
+def _market_finished(broker: Any, ticker: str) -> bool:
+    """True when the broker's exchange reports ``ticker`` closed or settled (False if unknown)."""
+    get_market = getattr(getattr(broker, "client", None), "get_market", None)
+    if get_market is None:
+        return False
+    try:
+        return str(get_market(ticker).status).lower() in FINISHED
+    except Exception:  # noqa: BLE001 - unknown market or unreachable: the conservative answer
+        return False
 
 
 def check_exchange_state(ledger: OrderLedger, broker: ExchangeView, *, adopt: bool = False,
