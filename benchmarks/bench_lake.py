@@ -2,7 +2,8 @@
 
 Both write the same real rows (the shipped settled-contracts sample, repeated to ~100k rows
 with distinct keys). The writer's extra work (per-value coercion, checks, key uniqueness,
-quarantine bookkeeping, fsync + rename) is the price of "bad input never lands"; the ratio
+quarantine bookkeeping, staging every partition aside with fsync, one journal commit, renames) is
+the price of "bad input never lands, a crash never leaves a mix"; the ratio
 says what that costs. Target: validation may cost at most ~33x a bare write (ratio ≥ 0.03).
 """
 

@@ -80,10 +80,10 @@ def test_import_quarantines_bad_rows_with_reason(lake, tmp_path):
     assert res["rows_quarantined"] == 4 and res["rows_written"] == 196
     q = pd.read_parquet(res["quarantine_file"])
     reasons = dict(zip(q["_source_row"], q["_reason"], strict=True))
-    assert "this_week" in reasons[5] and "four" in reasons[5]  # header is row 1, frame row 3 is row 5
-    assert "this_week" in reasons[7]
-    assert "duplicate" in reasons[9]
-    assert "peak" in reasons[11]
+    assert "this_week" in reasons[4] and "four" in reasons[4]  # data rows from 1: frame row 3 is row 4
+    assert "this_week" in reasons[6]
+    assert "duplicate" in reasons[8]
+    assert "peak" in reasons[10]
 
 
 def test_backfill_from_local_archive(lake, archive_server):
@@ -103,7 +103,7 @@ def test_backfill_from_local_archive(lake, archive_server):
 def test_archive_payload_errors_name_the_field():
     with pytest.raises(ChartFormatError, match="'data' list"):
         archive_payload_to_frame({"date": "2023-12-30"}, "x.json")
-    with pytest.raises(ChartFormatError, match="row 2, field 'this_week'"):
+    with pytest.raises(ChartFormatError, match="row 1 field this_week: 'None'"):
         archive_payload_to_frame({"date": "2023-12-30", "data": [
             {"song": "S", "artist": "A", "this_week": None, "last_week": None, "peak_position": 1, "weeks_on_chart": 1}]},
             "x.json")

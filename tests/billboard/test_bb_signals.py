@@ -78,7 +78,7 @@ def test_spotify_chart_csv_import_and_errors(tmp_path):
     assert df["track_name"].tolist() == ["Lovin On Me", "greedy"]
     bad = tmp_path / "bad.csv"
     bad.write_text("rank,uri,artist_names,track_name,streams\n1,u,A,T,lots\n")
-    with pytest.raises(ValueError, match="row 2, field 'streams'"):
+    with pytest.raises(ValueError, match="row 1 field streams: 'lots'"):
         read_spotify_chart_csv(bad, date(2023, 12, 28))
 
 

@@ -85,7 +85,7 @@ def test_top_of_book_reader_converts_pacific_time_and_cents(tmp_path):
     assert (t37.yes_bid, t37.no_bid) == (D("0.01"), D("0.96"))
     bad = tmp_path / "b.csv"
     bad.write_text("timestamp,market_ticker,best_yes_bid,best_no_bid\n2025-12-04T12:00:00,X,abc,3\n")
-    with pytest.raises(ScenarioError, match="row 2 field 'best_yes_bid'"):
+    with pytest.raises(ScenarioError, match="row 1 field best_yes_bid: 'abc'"):  # data rows from 1
         read_top_of_book(bad)
     feed = ReplayFeed(ups)
     assert list(feed.due(first.ts))[0] == first

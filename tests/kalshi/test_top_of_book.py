@@ -39,5 +39,5 @@ def test_dst_ambiguous_times_are_dropped_and_empty_bids_mean_no_bid(tmp_path):
 def test_bad_cell_names_file_row_and_field(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("timestamp,market_ticker,best_yes_bid,best_no_bid\n2025-12-04T12:00:00,X,12.5,3\n")
-    with pytest.raises(BookFormatError, match=r"bad\.csv: row 2 field 'best_yes_bid': '12\.5'"):
+    with pytest.raises(BookFormatError, match=r"bad\.csv: row 1 field best_yes_bid: '12\.5'"):
         read_top_of_book(path)

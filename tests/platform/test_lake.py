@@ -54,8 +54,8 @@ def test_malformed_rows_are_quarantined_with_reason_and_the_rest_stored(lake, tm
     assert res.rows_in == 40 and res.rows_written == 38 and res.rows_quarantined == 2
     q = pd.read_parquet(res.quarantine_file)
     by_row = dict(zip(q["_source_row"], q["_reason"], strict=True))
-    assert by_row[6] == "last_price_cents not >= 0 and <= 100"  # file line 6 = lines[5]
-    assert by_row[10].startswith("date: cannot convert '2024-13-45'")
+    assert by_row[5] == "last_price_cents not >= 0 and <= 100"  # data row 5 = lines[5] (lines[0]: header)
+    assert by_row[9].startswith("date: cannot convert '2024-13-45'")
     assert set(q["_source"]) == {str(src)}
     assert lake.row_count(KALSHI_SETTLED_TEMPS) == 38
 

@@ -95,7 +95,7 @@ def test_by_year_breakdown_matches_the_overall_scores(knyc_tmax):
 def test_bad_row_names_file_row_and_field(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("date,station,ghcn_id,tmax_f\n2024-01-01,KNYC,X,40\n2024-01-02,KNYC,X,forty\n")
-    with pytest.raises(TmaxFileError, match=r"bad.csv: row 2: field 'tmax_f'"):
+    with pytest.raises(TmaxFileError, match=r"bad.csv: row 2 field tmax_f: 'forty'"):
         read_tmax_csv(bad)
     rc = main(["weather", "evaluate", "--tmax", str(bad), "--station", "KNYC", "--from", "2024-01-02",
                "--out", str(tmp_path / "o.csv")])

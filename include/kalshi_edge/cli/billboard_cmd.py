@@ -118,6 +118,7 @@ def register(app: typer.Typer) -> None:
             raise UserError(str(exc)) from None
         console.print(f"billboard_charts: {res['rows_written']} rows ({res['weeks']} weeks) written, "
                       f"{res['rows_quarantined']} quarantined" + (f" to {res['quarantine_file']}" if res["quarantine_file"] else ""))
+        console.print(res["stored"], soft_wrap=True)
 
     @grp.command("backfill")
     def backfill_cmd(

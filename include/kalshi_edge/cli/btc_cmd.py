@@ -146,6 +146,7 @@ def register(app: typer.Typer) -> None:
             raise UserError(str(exc)) from None
         print_table(f"btc import {bars.name}", ["rows in", "written", "quarantined", "interval", "partitions"],
                     [[res.rows_in, res.rows_written, res.rows_quarantined, res.interval, len(res.partitions)]])
+        console.print(res.stored, soft_wrap=True)
         console.print(gaps_summary(res.gaps))
         if res.quarantine_file:
             console.print(f"quarantined rows: {res.quarantine_file}")
@@ -177,6 +178,7 @@ def register(app: typer.Typer) -> None:
             raise UserError(str(exc)) from None
         print_table("btc backfill", ["rows written", "quarantined", "days"],
                     [[sum(r.rows_written for r in results), sum(r.rows_quarantined for r in results), len(results)]])
+        console.print(f"each of the {len(results)} day(s) replaced by the fetched bars (a re-ingest of whole days)")
         console.print(gaps_summary([g for r in results for g in r.gaps]))
 
     @grp.command("record")

@@ -43,6 +43,9 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         errors.append(KalshiError)
     except ImportError:  # pragma: no cover - the client package is always installed
         pass
+    from kalshi_edge.trading.ledger import LedgerError  # a corrupt ledger / exchange mismatch: one line
+
+    errors.append(LedgerError)
     return tuple(errors)
 
 

@@ -56,6 +56,7 @@ def register(app: typer.Typer) -> None:
         strategy: Annotated[list[str] | None, typer.Option("--strategy", help="Trade with these strategies only (repeatable; default: each family's own)")] = None,
         keep_orders: Annotated[bool, typer.Option("--keep-orders", help="Do not cancel resting orders on exit")] = False,
         reset_kill_switch: Annotated[bool, typer.Option("--reset-kill-switch", help="Clear a tripped kill switch and exit")] = False,
+        adopt_exchange_state: Annotated[bool, typer.Option("--adopt-exchange-state", help="When the exchange does not know orders or positions the ledger has, take the exchange's state (recorded in the ledger) instead of stopping")] = False,
     ) -> None:
         """Trade the configured families: strategies → gates → risk → ledger → broker."""
         from kalshi_edge.config import get_settings
@@ -94,7 +95,8 @@ def register(app: typer.Typer) -> None:
             chosen = strategies_for(fams, names=strategy, settings=settings) if strategy else None
             handle = open_session(settings, mode="live" if live else "paper", live_flag=live, families=fams,
                                   base_url=base_url, ledger_path=ledger, cancel_on_shutdown=not keep_orders,
-                                  market_data=market_data, strategies=chosen)
+                                  market_data=market_data, strategies=chosen,
+                                  adopt_exchange_state=adopt_exchange_state)
         except (LiveNotAllowed, SessionError) as exc:
             raise UserError(str(exc)) from None
         sess = handle.session

@@ -111,6 +111,7 @@ def register(app: typer.Typer) -> None:
             raise UserError(str(exc)) from None
         out.print(f"weather_tmax: {res.rows_written} rows written, {res.rows_quarantined} quarantined"
                   + (f" ({res.quarantine_file})" if res.quarantine_file else ""))
+        out.print(res.describe(), soft_wrap=True)
 
     @grp.command("backfill")
     def backfill(

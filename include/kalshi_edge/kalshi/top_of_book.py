@@ -29,10 +29,12 @@ def read_top_of_book(path: Path | str) -> tuple[pd.DataFrame, int]:
     Columns: ``ts`` (datetime64, UTC), ``ticker``, ``yes_bid_c``, ``no_bid_c`` (int cents, 0 = no
     bid), in file order sorted stably by ``ts``.
     """
+    from kalshi_edge.lake.inputs import read_input_csv
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"book file not found: {path}")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = read_input_csv(path, what="top-of-book CSV", dtype=str, keep_default_na=False)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise BookFormatError(f"{path}: missing column(s) {', '.join(missing)} (expected {', '.join(REQUIRED_COLUMNS)})")
@@ -43,12 +45,12 @@ def read_top_of_book(path: Path | str) -> tuple[pd.DataFrame, int]:
         bad = num.isna() | (num < 0) | (num > 100) | (num != num.round())
         if bad.any():
             i = int(bad.to_numpy().argmax())
-            raise BookFormatError(f"{path}: row {i + 2} field {col!r}: {df.at[i, col]!r} is not a price in cents 0..100")
+            raise BookFormatError(f"{path}: row {i + 1} field {col}: {df.at[i, col]!r} is not a price in cents 0..100")
         cents[col] = num.astype("int64")
     naive = pd.to_datetime(df["timestamp"], format="ISO8601", errors="coerce")
     if naive.isna().any():
         i = int(naive.isna().to_numpy().argmax())
-        raise BookFormatError(f"{path}: row {i + 2} field 'timestamp': {df.at[i, 'timestamp']!r} is not a time")
+        raise BookFormatError(f"{path}: row {i + 1} field timestamp: {df.at[i, 'timestamp']!r} is not a time")
     local = naive.dt.tz_localize(RECORDED_TZ, ambiguous="NaT", nonexistent="NaT")
     ok = local.notna()
     frame = pd.DataFrame({

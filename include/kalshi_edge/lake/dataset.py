@@ -141,6 +141,29 @@ class Dataset:
     def file_schema(self) -> pa.Schema:
         return pa.schema([self.schema.field(n) for n in self.data_columns])
 
+    def out_of_range(self, df: pd.DataFrame) -> list[tuple[int, str, str]]:
+        """(position, column, reason) of every value that is non-finite or beyond the declared
+        ``between`` bounds, for readers that take a file directly (evaluate, train) and must
+        refuse what the writer would quarantine. Positions are 0-based into ``df``."""
+        import numpy as np
+
+        bad: list[tuple[int, str, str]] = []
+        for f in self.schema:
+            if f.name not in df.columns or not (pa.types.is_floating(f.type) or pa.types.is_integer(f.type)):
+                continue
+            vals = pd.to_numeric(df[f.name], errors="coerce").astype("float64")
+            for i in np.flatnonzero(np.isinf(vals.to_numpy())):
+                bad.append((int(i), f.name, f"{f.name}: {vals.iloc[i]} is not a finite number"))
+        for chk in self.checks:
+            if chk.kind == "between" and chk.column in df.columns:
+                passed = chk.mask(df.assign(**{chk.column: pd.to_numeric(df[chk.column], errors="coerce")}))
+                for i in np.flatnonzero(~passed.to_numpy()):
+                    bad.append((int(i), chk.column, chk.reason))
+        first: dict[tuple[int, str], str] = {}
+        for i, col, why in bad:  # one reason per cell: "not finite" before a bound it also breaks
+            first.setdefault((i, col), why)
+        return sorted((i, col, why) for (i, col), why in first.items())
+
 
 def load_all_datasets() -> dict[str, Dataset]:
     """Import every ``datasets`` module in the ``kalshi_edge`` package; return the registry.

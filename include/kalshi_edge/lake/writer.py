@@ -8,11 +8,26 @@ Write path for a frame:
 3. **quarantine** failing rows to ``data/quarantine/<dataset>/`` with the reason, the source and
    the source row number; if more than ``max_bad_fraction`` fail, raise :class:`ValidationFailed`
    and write nothing else (what is stored stays as it was);
-4. **write** each partition to a temporary file in the dataset folder, read its footer back to
-   verify the row count, then ``os.replace`` it over ``<partition>/part-0.parquet``. The rename is
-   atomic, so a crash leaves either the old partition or the new one, never half of either, and a
-   rerun for the same partition replaces instead of appending (``mode="merge"`` unions with the
-   existing rows, newest winning on the key, for streaming ingest into a day partition).
+4. **publish** every touched partition as one transaction (:meth:`Lake._stage_partition`,
+   :meth:`Lake._commit_journal`, :meth:`Lake._publish`): each new partition file is written and
+   fsynced aside under ``<root>/.txn/<dataset>/<txid>/``, then one journal file listing them is
+   renamed into place (the commit point), then each staged file is ``os.replace``-d over its
+   ``<partition>/part-0.parquet``. A crash before the journal leaves the old version (the staged
+   files are deleted by the next write); a crash after it is rolled forward by
+   :meth:`Lake.recover`, which every write and every read runs first. So a multi-partition write
+   is atomic as a whole: after a crash, readers see the old dataset or the new one, never a mix.
+
+Two modes, and the difference matters for partial inputs:
+
+* ``mode="merge"`` (file imports, streaming ingest): rows merge **by key** into what is stored;
+  a row with a stored key replaces it, new keys are added, stored rows the input does not mention
+  are kept. A file that covers part of a day never deletes the rest of that day.
+* ``mode="replace"`` (a logical-date re-ingest that brings the whole partition): each touched
+  partition is replaced by the input's rows for it, so a rerun writes the same rows.
+
+Values must be in range: a non-finite float (``inf``, ``-inf``) or an integer beyond its type is
+quarantined with the reason, and per-dataset bounds (``Check.between`` in the declaration) catch
+absurd values such as a ``1e300`` price.
 
 Writers to one dataset are serialized with a file lock (Airflow adds a one-slot pool on top).
 """
@@ -22,7 +37,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
+import logging
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -44,6 +63,15 @@ if TYPE_CHECKING:
 #: Optional column an importer may add: the row's line number in its source file (for errors).
 SOURCE_ROW = "_source_row"
 PART_FILE = "part-0.parquet"
+#: Hidden folder under the lake root holding staged partitions and journals of open writes.
+TXN_DIR = ".txn"
+JOURNAL_SUFFIX = ".journal.json"
+
+log = logging.getLogger(__name__)
+
+
+def _crash_point(name: str) -> None:
+    """No-op; the kill tests replace it to stop the process at each step of a publish."""
 
 
 @dataclass
@@ -54,6 +82,12 @@ class WriteResult:
     rows_quarantined: int
     partitions: list[str] = field(default_factory=list)
     quarantine_file: str | None = None
+    mode: str = "replace"
+    #: merge mode: input rows whose key was already stored (replaced) / not stored yet (added)
+    rows_updated: int = 0
+    rows_added: int = 0
+    #: merge mode: stored rows of the touched partitions that the input did not mention (kept)
+    rows_kept: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -63,7 +97,20 @@ class WriteResult:
             "rows_quarantined": self.rows_quarantined,
             "partitions": self.partitions,
             "quarantine_file": self.quarantine_file,
+            "mode": self.mode,
+            "rows_updated": self.rows_updated,
+            "rows_added": self.rows_added,
+            "rows_kept": self.rows_kept,
         }
+
+    def describe(self) -> str:
+        """One line saying what the write did to what was stored (the CLI prints it)."""
+        n = len(self.partitions)
+        if self.mode == "merge":
+            return (f"merged by key into {n} partition(s) of {self.dataset}: {self.rows_added} row(s) added, "
+                    f"{self.rows_updated} updated, {self.rows_kept} stored row(s) not in the input kept")
+        return (f"replaced {n} partition(s) of {self.dataset} with the input's {self.rows_written} row(s) "
+                "(a logical-date re-ingest: stored rows of those partitions not in the input are gone)")
 
 
 # ----------------------------------------------------------------------------------------
@@ -84,10 +131,17 @@ def _coerce_column(values: pd.Series, typ: pa.DataType) -> tuple[pd.Series, pd.S
         return parsed.dt.date.where(parsed.notna(), None), ok
     if pa.types.is_floating(typ) or pa.types.is_integer(typ):
         parsed = pd.to_numeric(values, errors="coerce")
+        if parsed.dtype == object:  # ints beyond int64 stay Python ints: compare as floats
+            parsed = pd.to_numeric(parsed.astype("float64"), errors="coerce")
         ok = ~present | parsed.notna()
+        if pa.types.is_floating(typ) or parsed.dtype.kind == "f":
+            ok &= parsed.isna() | np.isfinite(parsed.astype("float64"))  # inf is not a measurement
         if pa.types.is_integer(typ):
+            info = np.iinfo(typ.to_pandas_dtype())
             whole = parsed.isna() | (parsed == parsed.round())
-            ok &= whole
+            # float64 cannot hold int64's top exactly: stay strictly inside its range
+            in_range = parsed.isna() | ((parsed >= float(info.min)) & (parsed < float(info.max)))
+            ok &= whole & in_range
             parsed = parsed.where(ok).astype("Int64")
         return parsed, ok
     if pa.types.is_decimal(typ):
@@ -186,6 +240,7 @@ class Lake:
         return path
 
     def files(self, ds: Dataset | str) -> list[Path]:
+        self.recover(ds)
         d = self.dataset_dir(ds)
         return sorted(d.rglob(PART_FILE)) if d.exists() else []
 
@@ -231,7 +286,10 @@ class Lake:
             vals, ok = _coerce_column(frame[f.name], f.type)
             if not ok.all():
                 raw = frame[f.name].astype(str)
-                flag(~ok, f"{f.name}: cannot convert '" + raw + f"' to {f.type}")
+                why = f"' to {f.type}"
+                if pa.types.is_floating(f.type) or pa.types.is_integer(f.type):
+                    why += " (not a finite number in the type's range)"
+                flag(~ok, f"{f.name}: cannot convert '" + raw + why)
             coerced[f.name] = vals
         for chk in ds.checks:
             valid = reasons == ""
@@ -260,34 +318,129 @@ class Lake:
                 f"{result.quarantine_file}. First: {sample}"
             )
         good = coerced[~bad_mask]
+        result.mode = mode
         with self._lock(ds):
+            self._recover_locked(ds)
+            self._clean_leftovers(ds)
             groups = [((), good)] if not ds.partition_by else good.groupby(list(ds.partition_by), sort=True, dropna=False)
+            txn = self._begin(ds)
             for key, part in groups:
                 key = key if isinstance(key, tuple) else (key,)
                 values = dict(zip(ds.partition_by, key, strict=True))
                 pdir = self.partition_dir(ds, values)
                 table = _to_table(part, ds.file_schema)
-                if mode == "merge" and (pdir / PART_FILE).exists():
-                    table = _merge(pq.read_table(pdir / PART_FILE, schema=ds.file_schema), table, ds)
-                self._atomic_write(table, pdir)
+                if mode == "merge":
+                    if (pdir / PART_FILE).exists():
+                        table, updated, kept = _merge(pq.read_table(pdir / PART_FILE, schema=ds.file_schema), table, ds)
+                    else:
+                        updated, kept = 0, 0
+                    result.rows_updated += updated
+                    result.rows_kept += kept
+                    result.rows_added += len(part) - updated
+                self._stage_partition(txn, table, pdir)
                 result.rows_written += len(part)
                 result.partitions.append(str(pdir.relative_to(self.root)))
+            if txn.entries:
+                self._commit_journal(txn)
+                self._publish(txn)
+            else:
+                shutil.rmtree(txn.dir, ignore_errors=True)
         return result
 
-    def _atomic_write(self, table: pa.Table, pdir: Path) -> None:
-        pdir.mkdir(parents=True, exist_ok=True)
-        tmp = pdir / f".tmp-{uuid.uuid4().hex}.parquet"
-        try:
-            pq.write_table(table, tmp, compression="zstd")
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            written = pq.ParquetFile(tmp).metadata.num_rows
-            if written != table.num_rows:
-                raise LakeError(f"{tmp}: wrote {written} rows, expected {table.num_rows}")
-            os.replace(tmp, pdir / PART_FILE)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+    # -- publish: stage aside, commit one journal, rename into place ----------------------
+    # Kept as separate steps so a different filesystem layer can replace each one.
+    def _txn_root(self, ds: Dataset | str) -> Path:
+        return self.root / TXN_DIR / (ds if isinstance(ds, str) else ds.name)
+
+    def _begin(self, ds: Dataset) -> _Txn:
+        txid = f"{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        tdir = self._txn_root(ds) / txid
+        tdir.mkdir(parents=True, exist_ok=False)
+        return _Txn(txid=txid, dir=tdir, journal=self._txn_root(ds) / f"{txid}{JOURNAL_SUFFIX}")
+
+    def _stage_partition(self, txn: _Txn, table: pa.Table, pdir: Path) -> None:
+        """Write one partition's new file aside (fsynced, row count verified); nothing visible yet."""
+        staged = txn.dir / f"p{len(txn.entries):06d}.parquet"
+        pq.write_table(table, staged, compression="zstd")
+        with open(staged, "rb") as fh:
+            os.fsync(fh.fileno())
+        written = pq.ParquetFile(staged).metadata.num_rows
+        if written != table.num_rows:
+            raise LakeError(f"{staged}: wrote {written} rows, expected {table.num_rows}")
+        txn.entries.append((staged.name, str((pdir / PART_FILE).relative_to(self.root))))
+        _crash_point("staged")
+
+    def _commit_journal(self, txn: _Txn) -> None:
+        """The commit point: one atomic rename of the journal that lists every staged partition."""
+        tmp = txn.journal.with_name(f"{txn.journal.name}.tmp")  # never matches the journal glob
+        body = json.dumps({"txid": txn.txid, "dir": txn.dir.name, "partitions": txn.entries})
+        with open(tmp, "w") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _crash_point("journal_written")
+        os.replace(tmp, txn.journal)
+        _fsync_dir(txn.journal.parent)
+        _crash_point("committed")
+
+    def _publish(self, txn: _Txn) -> None:
+        """Roll a committed journal forward: rename each staged file over its partition file.
+
+        Idempotent: an entry already renamed (its staged file is gone) is skipped, so a restart
+        after a crash anywhere in here finishes the job.
+        """
+        for staged_name, target_rel in txn.entries:
+            staged, target = txn.dir / staged_name, self.root / target_rel
+            if staged.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, target)
+                _crash_point("published")
+        for d in {(self.root / t).parent for _, t in txn.entries}:
+            _fsync_dir(d)
+        txn.journal.unlink(missing_ok=True)
+        _crash_point("journal_removed")
+        shutil.rmtree(txn.dir, ignore_errors=True)
+
+    def _recover_locked(self, ds: Dataset | str) -> int:
+        """Finish committed writes and discard uncommitted ones (caller holds the lock)."""
+        troot = self._txn_root(ds)
+        if not troot.exists():
+            return 0
+        done = 0
+        for journal in sorted(troot.glob(f"*{JOURNAL_SUFFIX}")):
+            body = json.loads(journal.read_text())
+            txn = _Txn(txid=body["txid"], dir=troot / body["dir"], journal=journal,
+                       entries=[(a, b) for a, b in body["partitions"]])
+            log.warning("%s: rolling forward an interrupted write (%s, %d partition(s))",
+                        troot.name, txn.txid, len(txn.entries))
+            self._publish(txn)
+            done += 1
+        for leftover in troot.iterdir():  # staged files of a write that never committed
+            log.warning("%s: removing %s left by an interrupted write", troot.name, leftover)
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        return done
+
+    def recover(self, ds: Dataset | str) -> int:
+        """Roll forward a write interrupted after its commit point (cheap when there is none).
+
+        Readers call this first so they never see a half-published write. Returns how many
+        interrupted writes were finished.
+        """
+        troot = self._txn_root(ds)
+        if not troot.exists() or not any(troot.glob(f"*{JOURNAL_SUFFIX}")):
+            return 0
+        ds = get_dataset(ds) if isinstance(ds, str) else ds
+        with self._lock(ds):
+            return self._recover_locked(ds)
+
+    def _clean_leftovers(self, ds: Dataset) -> None:
+        """Remove ``.tmp-*`` files an older writer (one temp file per partition) left behind."""
+        d = self.dataset_dir(ds)
+        if not d.exists():
+            return
+        for tmp in d.rglob(".tmp-*"):
+            log.warning("%s: removing leftover temp file %s", ds.name, tmp)
+            tmp.unlink(missing_ok=True)
 
     def _quarantine(
         self, ds: Dataset, bad: pd.DataFrame, reasons: pd.Series, rows: pd.Series, source: str
@@ -342,13 +495,38 @@ class Lake:
         return sum(p["rows"] for p in self.partitions(ds))
 
 
-def _merge(old: pa.Table, new: pa.Table, ds: Dataset) -> pa.Table:
+def _merge(old: pa.Table, new: pa.Table, ds: Dataset) -> tuple[pa.Table, int, int]:
+    """Stored rows merged with new ones by key, newest winning. Returns (table, updated, kept)."""
     if not ds.key:
-        return pa.concat_tables([old, new])
-    combined = pa.concat_tables([old, new]).to_pandas()
-    keys = [k for k in ds.key if k in combined.columns]
-    combined = combined.drop_duplicates(subset=keys, keep="last")
-    return _to_table(combined, ds.file_schema)
+        return pa.concat_tables([old, new]), 0, old.num_rows
+    keys = [k for k in ds.key if k in new.column_names]
+    old_df, new_df = old.to_pandas(), new.to_pandas()
+    seen = old_df[keys].merge(new_df[keys].drop_duplicates(), on=keys, how="inner")
+    updated = len(seen.drop_duplicates())
+    combined = pd.concat([old_df, new_df], ignore_index=True).drop_duplicates(subset=keys, keep="last")
+    return _to_table(combined, ds.file_schema), updated, len(old_df) - updated
+
+
+@dataclass
+class _Txn:
+    """One write in progress: its staging folder, its journal and the (staged, target) pairs."""
+
+    txid: str
+    dir: Path
+    journal: Path
+    entries: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make renames in ``path`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _partition_str(value: object) -> str:

@@ -45,13 +45,15 @@ class ChartFormatError(ValueError):
 
 def _check_int_column(df: pd.DataFrame, col: str, source: str, *, nullable: bool) -> pd.Series:
     raw = df[col]
-    num = pd.to_numeric(raw, errors="coerce")
+    num = pd.to_numeric(raw, errors="coerce").astype("float64")
     bad = num.isna() & (raw.notna() if nullable else True)
-    bad |= num.notna() & ((num != num.round()) | (num < 1))
+    # inf and 1e300 are "integers" to round(); a chart field is a small positive whole number
+    bad |= num.notna() & ((num != num.round()) | (num < 1) | ~(num.abs() < 2**31))
     if bad.any():
         i = int(bad.to_numpy().nonzero()[0][0])
-        # +2: one for the header, one because humans count rows from 1
-        raise ChartFormatError(f"{source}: row {i + 2}, field {col!r}: {raw.iloc[i]!r} is not a positive integer")
+        val = raw.iloc[i]
+        raise ChartFormatError(f"{source}: row {i + 1} field {col}: {val if isinstance(val, str) else str(val)!r} "
+                               "is not a positive integer")
     return num.astype("Int64")
 
 
@@ -67,31 +69,34 @@ def validate_chart_frame(df: pd.DataFrame, source: str = "<frame>") -> pd.DataFr
     dates = pd.to_datetime(df["chart_date"], format="%Y-%m-%d", errors="coerce")
     if dates.isna().any():
         i = int(dates.isna().to_numpy().nonzero()[0][0])
-        raise ChartFormatError(f"{source}: row {i + 2}, field 'chart_date': {df['chart_date'].iloc[i]!r} is not YYYY-MM-DD")
+        raise ChartFormatError(f"{source}: row {i + 1} field chart_date: {df['chart_date'].iloc[i]!r} is not YYYY-MM-DD")
     out["chart_date"] = dates.dt.strftime("%Y-%m-%d").astype("string")
     out["this_week"] = _check_int_column(df, "this_week", source, nullable=False)
     for col in ("song", "artist"):
         s = df[col].astype("string").str.strip()  # trailing blanks occur in the real data
         if (s.isna() | (s.str.strip() == "")).any():
             i = int((s.isna() | (s.str.strip() == "")).to_numpy().nonzero()[0][0])
-            raise ChartFormatError(f"{source}: row {i + 2}, field {col!r}: empty")
+            raise ChartFormatError(f"{source}: row {i + 1} field {col}: empty")
         out[col] = s
     out["last_week"] = _check_int_column(df, "last_week", source, nullable=True)
     out["peak_position"] = _check_int_column(df, "peak_position", source, nullable=False)
     out["weeks_on_chart"] = _check_int_column(df, "weeks_on_chart", source, nullable=False)
+    from kalshi_edge.families.billboard.datasets import BILLBOARD_CHARTS
+
+    bad = BILLBOARD_CHARTS.out_of_range(out)  # the bounds declared with the dataset (rank 1..100)
+    if bad:
+        i, col, why = bad[0]
+        raise ChartFormatError(f"{source}: row {i + 1} field {col}: {str(df[col].iloc[i])!r}: {why}")
     return out.sort_values(["chart_date", "this_week"], kind="stable").reset_index(drop=True)
 
 
 def read_charts_csv(path: str | Path) -> pd.DataFrame:
     """Read a chart-history CSV in the documented layout (gzip allowed) and validate it."""
+    from kalshi_edge.lake.inputs import read_input_csv
+
     p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"charts file not found: {p}")
-    try:
-        raw = pd.read_csv(p, dtype={"song": "string", "artist": "string", "chart_date": "string"}, keep_default_na=False,
-                          na_values={"last_week": [""]})
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
-        raise ChartFormatError(f"{p}: cannot parse as CSV: {exc}") from None
+    raw = read_input_csv(p, what="chart CSV", dtype={"song": "string", "artist": "string", "chart_date": "string"},
+                         keep_default_na=False, na_values={"last_week": [""]})
     return validate_chart_frame(raw, str(p))
 
 

@@ -11,22 +11,21 @@ from pathlib import Path
 import pandas as pd
 
 from kalshi_edge.lake import SOURCE_ROW, Lake, WriteResult
+from kalshi_edge.lake.inputs import data_rows, read_input_csv
 
 TMAX_COLUMNS = ("date", "station", "ghcn_id", "tmax_f")
 
 
 def read_tmax_raw(path: str | Path) -> pd.DataFrame:
-    """The CSV as text columns plus the 1-based file row (``SOURCE_ROW``); checks the header."""
+    """The CSV as text columns plus the data row number (``SOURCE_ROW``, 1 = first data row)."""
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = read_input_csv(path, what="TMAX CSV", dtype=str, keep_default_na=False)
     missing = [c for c in TMAX_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {missing}; expected {','.join(TMAX_COLUMNS)}")
     df = df[list(TMAX_COLUMNS)].copy()
     df["tmax_f"] = df["tmax_f"].replace("", None)
-    df[SOURCE_ROW] = range(2, len(df) + 2)  # row 1 is the header
+    df[SOURCE_ROW] = data_rows(len(df))
     return df
 
 

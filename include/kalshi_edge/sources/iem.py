@@ -48,7 +48,8 @@ def parse_asos1min_csv(text: str, *, icao: str, sample: str = "1min", source: st
     ts = pd.to_datetime(df[valid_col], format="%Y-%m-%d %H:%M", errors="coerce", utc=True)
     if ts.isna().any():
         i = int(ts.isna().to_numpy().argmax())
-        raise IemError(f"{source}: row {i + 2}: field {valid_col!r} = {df[valid_col].iloc[i]!r} is not 'YYYY-MM-DD HH:MM'")
+        row = int(df.index[i]) + 1  # data rows from 1, counted before the "M" rows were dropped
+        raise IemError(f"{source}: row {row} field {valid_col}: {df[valid_col].iloc[i]!r} is not 'YYYY-MM-DD HH:MM'")
     return pd.DataFrame({"ts": ts.to_numpy(), "temp_f": df["tmpf"].to_numpy(), "source": SAMPLES[sample],
                          "station": icao.upper()}).reset_index(drop=True)
 

@@ -20,14 +20,14 @@ REQUIRED = ["date", "city", "series", "contract_subtitle", "market_type", "temp_
 
 def read_settled_csv(path: Path) -> pd.DataFrame:
     """Read the CSV as strings (the lake coerces and validates), with source row numbers."""
+    from kalshi_edge.lake.inputs import data_rows, read_input_csv
+
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    df = read_input_csv(path, what="settled-contracts CSV", dtype=str, keep_default_na=False, na_values=[""])
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise LakeError(f"{path}: missing column(s) {', '.join(missing)} (expected {', '.join(REQUIRED)})")
-    df[SOURCE_ROW] = range(2, len(df) + 2)  # line numbers in the file (header is line 1)
+    df[SOURCE_ROW] = data_rows(len(df))
     df["month"] = df["date"].str.slice(0, 7)
     return df
 
@@ -37,12 +37,15 @@ def import_settled_contracts(
 ) -> WriteResult:
     """Import the file, or only the rows of ``month`` (a backfill run keyed on its logical date).
 
-    Each month is one partition, so re-importing a month replaces it: no duplicates on rerun.
+    With ``month`` (the backfill's logical-date re-ingest) that month's partition is replaced, so a
+    rerun writes the same rows; a whole-file import merges by key, so a file with part of a month
+    never deletes the rest of it.
     """
     df = read_settled_csv(path)
     if month is not None:
         df = df[df["month"] == f"{month:%Y-%m}"]
-    return lake.write(KALSHI_SETTLED_TEMPS, df, source=str(path), max_bad_fraction=max_bad_fraction)
+    return lake.write(KALSHI_SETTLED_TEMPS, df, source=str(path), max_bad_fraction=max_bad_fraction,
+                      mode="replace" if month is not None else "merge")
 
 
 MARKET_CALIBRATION_SQL = """

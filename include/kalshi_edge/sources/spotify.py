@@ -78,13 +78,18 @@ def read_spotify_chart_csv(path: str | Path, day: date) -> pd.DataFrame:
 
     Older exports start with a one-line note before the header; it is skipped when present.
     """
+    from kalshi_edge.lake.inputs import read_input_csv
+
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"Spotify chart file not found: {p}")
-    with p.open(encoding="utf-8") as fh:
-        first = fh.readline()
+    if p.is_file():
+        with p.open(encoding="utf-8", errors="replace") as fh:
+            first = fh.readline()
+    else:
+        first = ""  # read_input_csv says what is wrong with it
     skip = 0 if "rank" in first.lower().split(",")[0] or first.lower().startswith("position") else 1
-    df = pd.read_csv(p, skiprows=skip)
+    df = read_input_csv(p, what="Spotify chart CSV", skiprows=skip)
     df.columns = [c.strip().lower() for c in df.columns]
     rename = {"position": "rank", "track name": "track_name", "artist": "artist_names", "url": "uri"}
     df = df.rename(columns=rename)
@@ -94,7 +99,7 @@ def read_spotify_chart_csv(path: str | Path, day: date) -> pd.DataFrame:
     streams = pd.to_numeric(df["streams"].astype(str).str.replace(",", ""), errors="coerce")
     if streams.isna().any():
         i = int(streams.isna().to_numpy().nonzero()[0][0])
-        raise ValueError(f"{p}: row {i + 2 + skip}, field 'streams': {df['streams'].iloc[i]!r} is not a number")
+        raise ValueError(f"{p}: row {i + 1} field streams: {df['streams'].iloc[i]!r} is not a number")
     return pd.DataFrame({"track_name": df["track_name"].astype(str), "artist_names": df["artist_names"].astype(str),
                          "rank": pd.to_numeric(df["rank"], errors="coerce").astype("Int64"),
                          "streams": streams.astype(float), "date": day.isoformat()})

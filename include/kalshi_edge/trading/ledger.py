@@ -3,15 +3,29 @@
 Why JSONL and not the Parquet lake: the lake writes whole partitions atomically (replace, not
 append) — right for data, wrong for a journal that must record *each* state change durably before
 the next step (an intent must be on disk before its order is sent). An ``O_APPEND`` file with
-``fsync`` per event gives exactly that; a crash can at worst tear the **last** line, which the
-reader detects and ignores (it was never acted on: we act only after ``fsync`` returns). DuckDB
-reads the file directly (:func:`ledger_view_sql`), so the ledger is queryable beside the lake.
+``fsync`` per event gives exactly that. DuckDB reads the file directly (:func:`ledger_view_sql`),
+so the ledger is queryable beside the lake.
+
+**Framing.** Each record is one line: the event's JSON object with a last member
+``"crc32": "<8 hex>"``, the CRC-32 of the line's bytes without that member (the JSON up to it,
+plus the closing brace), then ``\n``. The line stays plain JSON (DuckDB reads it), and on open:
+
+* a **torn tail** (bytes after the last ``\n``: a crash mid-append) is truncated away with a
+  warning naming the byte offset. It was never acted on (we act only after ``fsync`` returns),
+  and truncating keeps the next append from being glued onto the fragment;
+* a **corrupt record** before the tail (checksum mismatch, not JSON) is refused with
+  :class:`LedgerError` naming the file, line and byte offset: replaying past it would rebuild
+  wrong positions, so a person must look.
+
+Lines without a ``crc32`` member are read as before (ledgers written by earlier versions).
 
 Events (``event`` field): ``intent`` (the full order intent, with its ``client_order_id``) →
 ``sent`` → ``acknowledged`` (exchange ``order_id``) → ``fill`` (one per fill, deduplicated by
 ``fill_id``) → ``filled`` | ``cancelled`` | ``rejected``; ``unknown`` when a send timed out or the
 connection dropped (the market is then blocked until :func:`reconcile` settles it);
-``settled`` closes a market's position with its result.
+``settled`` closes a market's position with its result; ``adopted`` records an operator's
+``--adopt-exchange-state`` (orders and positions the exchange no longer knows, given up; see
+:mod:`kalshi_edge.trading.reconcile`).
 """
 
 from __future__ import annotations
@@ -19,7 +33,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +54,28 @@ STATES = ("intent", "sent", "acknowledged", "partially_filled", "filled", "cance
 
 class LedgerError(RuntimeError):
     """The ledger file is corrupt (not just a torn last line). Names file and line."""
+
+
+#: ``<json without its last brace>,"crc32":"<8 hex>"}`` — the frame of every record written now.
+_FRAMED = re.compile(rb'^(?P<body>\{.*),"crc32":"(?P<crc>[0-9a-f]{8})"\}$', re.DOTALL)
+
+
+def frame_record(line: str) -> bytes:
+    """One JSON object (``{...}``) → its framed, newline-terminated ledger line."""
+    body = line.encode()
+    crc = zlib.crc32(body)
+    return body[:-1] + b',"crc32":"%08x"}\n' % crc
+
+
+def parse_record(raw: bytes) -> dict[str, Any]:
+    """A ledger line (without ``\n``) → the event. Raises ValueError saying what is wrong."""
+    m = _FRAMED.match(raw)
+    if m is None:
+        return json.loads(raw)  # an unframed line, as earlier versions wrote them
+    body = m.group("body") + b"}"
+    if f"{zlib.crc32(body):08x}".encode() != m.group("crc"):
+        raise ValueError("checksum mismatch")
+    return json.loads(body)
 
 
 @dataclass(slots=True)
@@ -119,7 +157,7 @@ class OrderLedger:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for ev in self._read():
+        for ev in self._read(repair=True):
             self._apply(ev)
         # O_APPEND: every write lands at the end even if another handle appended meanwhile.
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -140,23 +178,34 @@ class OrderLedger:
         self.close()
 
     # ------------------------------------------------------------------ reading
-    def _read(self) -> Iterator[dict[str, Any]]:
+    def _read(self, *, repair: bool = False) -> Iterator[dict[str, Any]]:
+        """Replay the file. ``repair``: truncate a torn tail (only the writer does, on open)."""
         if self.path is None:
             yield from self.memory
             return
         if not self.path.exists():
             return
-        lines = self.path.read_bytes().split(b"\n")
-        for i, raw in enumerate(lines, start=1):
+        data = self.path.read_bytes()
+        end = data.rfind(b"\n") + 1  # everything after the last newline is a torn write
+        if end < len(data):
+            log.warning("%s: torn last record at byte offset %d (%d byte(s) of a crashed append)%s",
+                        self.path, end, len(data) - end, "; truncated" if repair else "; ignored")
+            if repair:
+                os.truncate(self.path, end)
+        offset = 0
+        for i, raw in enumerate(data[:end].split(b"\n")[:-1], start=1):
+            start, offset = offset, offset + len(raw) + 1
             if not raw.strip():
                 continue
             try:
-                yield json.loads(raw)
-            except ValueError:
-                if i >= len(lines) - 1:  # the final (possibly unterminated) line: a torn write
-                    log.warning("%s:%d: ignoring torn last line (crash during write)", self.path, i)
-                    continue
-                raise LedgerError(f"{self.path}: line {i} is not valid JSON") from None
+                ev = parse_record(raw)
+            except ValueError as exc:
+                why = str(exc) if str(exc) == "checksum mismatch" else "not valid JSON"
+                raise LedgerError(f"{self.path}: line {i} (byte offset {start}) is corrupt ({why}); "
+                                  "refusing to replay past it: restore the file or move it aside") from None
+            if not isinstance(ev, dict) or "event" not in ev:
+                raise LedgerError(f"{self.path}: line {i} (byte offset {start}) is not a ledger event") from None
+            yield ev
 
     def events(self) -> list[dict[str, Any]]:
         """Every event on disk, in order."""
@@ -165,7 +214,7 @@ class OrderLedger:
     # ------------------------------------------------------------------ writing
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         """Durably append one event (fsync) and apply it to the in-memory index."""
-        if event not in (*STATES, "fill", "settled", "reconciled"):
+        if event not in (*STATES, "fill", "settled", "reconciled", "adopted"):
             raise ValueError(f"unknown ledger event {event!r}")
         with self._lock:
             self._seq += 1
@@ -178,7 +227,7 @@ class OrderLedger:
             else:
                 line = json.dumps(ev, default=_json_default, sort_keys=True)
                 stored = json.loads(line)
-                os.write(self._fd, (line + "\n").encode())
+                os.write(self._fd, frame_record(line))
                 os.fsync(self._fd)  # durable before the caller acts on it
             self._apply(stored)
             return stored
@@ -221,6 +270,9 @@ class OrderLedger:
             self._settle(ev)
             return
         if kind == "reconciled":
+            return
+        if kind == "adopted":
+            self._adopt(ev)
             return
         coid = ev.get("client_order_id", "")
         if kind == "intent":
@@ -287,6 +339,19 @@ class OrderLedger:
         if rest > 0:  # flipped through zero: the remainder opens the other side
             pos.position = rest if signed > 0 else -rest
             pos.cost = (yes_px if signed > 0 else ONE - yes_px) * rest
+
+    def _adopt(self, ev: dict[str, Any]) -> None:
+        """``--adopt-exchange-state``: the listed orders are closed (the exchange forgot them) and
+        the listed positions are dropped (the exchange holds none); realized PnL is kept."""
+        for coid in ev.get("orders", []):
+            rec = self.orders.get(coid)
+            if rec is not None and not rec.terminal:
+                rec.state, rec.reason = "cancelled", "adopted_exchange_state"
+                self._open.pop(coid, None)
+        for ticker in ev.get("positions", {}):
+            pos = self.positions.get(ticker)
+            if pos is not None:
+                pos.position, pos.cost = ZERO, ZERO
 
     def _settle(self, ev: dict[str, Any]) -> None:
         pos = self.positions.get(ev["ticker"])

@@ -155,6 +155,7 @@ def open_session(
     market_data: str = "rest",
     ws_url: str | None = None,
     strategies: Sequence[Strategy] | None = None,
+    adopt_exchange_state: bool = False,
 ) -> SessionHandle:
     """Build the session (does not step it). Raises :class:`LiveNotAllowed` with the reason."""
     from kalshi_edge.kalshi.rest import KalshiRestClient
@@ -224,6 +225,15 @@ def open_session(
         broker, clock, kind = paper, now_utc, "paper-in-process"
     ledger_path = ledger_path or Path(settings.data_dir) / "ledger" / f"orders_{mode}.jsonl"
     ledger = OrderLedger(ledger_path)
+    if kind != "paper-in-process":  # stop before trading if the exchange forgot what the ledger has
+        from kalshi_edge.trading.reconcile import check_exchange_state
+
+        try:
+            check_exchange_state(ledger, broker, adopt=adopt_exchange_state, where=f"{kind} at {url}")
+        except BaseException:
+            ledger.close()
+            client.close()
+            raise
     risk = RiskEngine(limits, KillSwitch.from_settings(settings))
     session = TradingSession(
         strategies=list(strategies) if strategies is not None else strategies_for(families, strategy_params,

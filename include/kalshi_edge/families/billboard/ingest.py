@@ -18,6 +18,7 @@ import pandas as pd
 from kalshi_edge.families.billboard.datasets import BILLBOARD_CHARTS
 from kalshi_edge.families.billboard.identity import artist_ids, song_ids
 from kalshi_edge.lake import SOURCE_ROW, Lake
+from kalshi_edge.lake.inputs import data_rows, read_input_csv
 from kalshi_edge.sources.charts import (
     CHART_COLUMNS,
     DEFAULT_ARCHIVE_URL,
@@ -45,21 +46,17 @@ def charts_to_lake_frame(raw: pd.DataFrame, *, source: str) -> pd.DataFrame:
     df["artist_id"] = artist_ids(df["artist"])
     df["source"] = source
     df["year"] = df["chart_date"].str.slice(0, 4).fillna("unknown")
-    df[SOURCE_ROW] = range(2, len(df) + 2)
+    df[SOURCE_ROW] = data_rows(len(df))
     return df
 
 
 def import_charts_csv(lake: Lake, path: str | Path) -> dict[str, Any]:
     """Import a chart CSV in the documented layout into ``billboard_charts``; returns a summary dict."""
     p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"charts file not found: {p}")
-    try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
-        raise ChartFormatError(f"{p}: cannot parse as CSV: {exc}") from None
+    raw = read_input_csv(p, what="chart CSV", dtype=str, keep_default_na=False)
     res = lake.write(BILLBOARD_CHARTS, charts_to_lake_frame(raw, source=str(p)), source=str(p), mode="merge")
     out = res.as_dict()
+    out["stored"] = res.describe()
     out["weeks"] = int(raw["chart_date"].nunique()) if "chart_date" in raw.columns else 0
     return out
 

@@ -40,12 +40,9 @@ class BarsReport:
 
 def read_raw_csv(path: Path) -> pd.DataFrame:
     """The CSV as strings (no parsing), checking the required columns exist."""
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such bars file")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas raises several parser types
-        raise BarsError(f"{path}: cannot parse as CSV ({exc})") from None
+    from kalshi_edge.lake.inputs import read_input_csv
+
+    df = read_input_csv(path, what="bars CSV", dtype=str, keep_default_na=False)
     missing = [c for c in ("timestamp", "close") if c not in df.columns]
     if missing:
         raise BarsError(f"{path}: missing column(s) {missing}; expected header {','.join(BAR_COLUMNS)}")
@@ -81,6 +78,21 @@ def parse_bars_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
         i = int(np.flatnonzero(out["close"].isna().to_numpy())[0])
         raise BarsError(f"{source}: row {i + 1} field close: empty")
     return out
+
+
+def refuse_out_of_range(frame: pd.DataFrame, source: str) -> None:
+    """Raise BarsError for the first non-finite or absurd value (bounds declared on ``btc_bars``).
+
+    A model fed an ``inf`` or ``1e300`` price scores nonsense without a word, so readers that
+    evaluate or train refuse the file; the lake import quarantines those rows instead.
+    """
+    from kalshi_edge.families.btc.datasets import BTC_BARS
+
+    bad = BTC_BARS.out_of_range(frame)
+    if bad:
+        i, col, why = bad[0]
+        more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise BarsError(f"{source}: row {int(frame['row'].iloc[i])} field {col}: {why}{more}")
 
 
 def validate_bars(frame: pd.DataFrame) -> BarsReport:
@@ -120,6 +132,7 @@ def read_bars_csv(path: str | Path, *, strict: bool = False, report: BarsReport 
     frame = parse_bars_frame(read_raw_csv(p), str(p))
     if frame.empty:
         raise BarsError(f"{p}: no rows")
+    refuse_out_of_range(frame, str(p))
     rep = validate_bars(frame)
     if report is not None:  # hand the findings to the caller (CLI prints them)
         report.__dict__.update(rep.__dict__)

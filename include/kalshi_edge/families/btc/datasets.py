@@ -19,6 +19,11 @@ from kalshi_edge.lake import Check, Dataset
 
 MONEY = pa.decimal128(18, 6)
 TS = pa.timestamp("us", tz="UTC")
+#: Bounds on a bar's values: a BTC price above $10M, or a bar volume above 1e15 (sources give
+#: volume in BTC or in quote-currency units; the sample's largest is ~1e8), is a corrupt row
+#: (e.g. ``1e300``), not a market move.
+MAX_PRICE_USD = 10_000_000.0
+MAX_VOLUME = 1e15
 
 
 def _in_file_order(df: pd.DataFrame) -> pd.Series:
@@ -48,11 +53,11 @@ BTC_BARS = Dataset(
     checks=(
         Check.not_null("ts"),
         Check.not_null("close"),
-        Check.between("close", min_value=0, strict_min=True),
-        Check.between("open", min_value=0, strict_min=True),
-        Check.between("high", min_value=0, strict_min=True),
-        Check.between("low", min_value=0, strict_min=True),
-        Check.between("volume", min_value=0),
+        Check.between("close", min_value=0, max_value=MAX_PRICE_USD, strict_min=True),
+        Check.between("open", min_value=0, max_value=MAX_PRICE_USD, strict_min=True),
+        Check.between("high", min_value=0, max_value=MAX_PRICE_USD, strict_min=True),
+        Check.between("low", min_value=0, max_value=MAX_PRICE_USD, strict_min=True),
+        Check.between("volume", min_value=0, max_value=MAX_VOLUME),
         Check.custom("in_order", _in_file_order, "out-of-order row (ts earlier than a previous row)"),
     ),
     description="BTC-USD spot bars: ts is the bar's timestamp as given (Coinbase: bucket start), UTC.",

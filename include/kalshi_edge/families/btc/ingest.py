@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -29,12 +30,14 @@ class ImportResult:
     partitions: list[str] = field(default_factory=list)
     gaps: list[tuple[str, str, int]] = field(default_factory=list)
     quarantine_file: str | None = None
+    #: what the write did to what was stored (``WriteResult.describe()``)
+    stored: str = ""
 
     def as_dict(self) -> dict:
         return {
             "rows_in": self.rows_in, "rows_written": self.rows_written, "rows_quarantined": self.rows_quarantined,
             "interval": self.interval, "partitions": len(self.partitions), "gaps": len(self.gaps),
-            "quarantine_file": self.quarantine_file,
+            "quarantine_file": self.quarantine_file, "stored": self.stored,
         }
 
 
@@ -60,26 +63,33 @@ def bars_to_lake_frame(frame: pd.DataFrame, *, source: str, interval: str) -> pd
     return out
 
 
-def write_bars(lake: Lake, frame: pd.DataFrame, *, source: str, interval_seconds: float | None = None) -> ImportResult:
+def write_bars(lake: Lake, frame: pd.DataFrame, *, source: str, interval_seconds: float | None = None,
+               mode: Literal["merge", "replace"] = "merge") -> ImportResult:
     """Validate + write a parsed bars frame (file order, with ``row``) to ``btc_bars``.
 
-    Each touched (interval, date) partition is REPLACED by the rows of this frame for that day,
-    so re-importing a file is idempotent.
+    ``mode="merge"`` (a file import): bars merge by (interval, ts) into what is stored, so a file
+    covering part of a day never deletes the rest of it; re-importing a file is idempotent.
+    ``mode="replace"``: each touched (interval, date) partition becomes this frame's rows for
+    that day (a logical-date re-ingest that brings whole days).
     """
     rep = validate_bars(frame)
     secs = interval_seconds or rep.interval_seconds
     if not secs:
         raise BarsError(f"{source}: cannot infer the bar interval (need >= 2 distinct timestamps)")
     label = interval_label(secs)
-    res = lake.write(BTC_BARS, bars_to_lake_frame(frame, source=source, interval=label), source=source)
+    res = lake.write(BTC_BARS, bars_to_lake_frame(frame, source=source, interval=label), source=source, mode=mode)
     return ImportResult(
         rows_in=res.rows_in, rows_written=res.rows_written, rows_quarantined=res.rows_quarantined, interval=label,
-        partitions=res.partitions, gaps=rep.gaps, quarantine_file=res.quarantine_file,
+        partitions=res.partitions, gaps=rep.gaps, quarantine_file=res.quarantine_file, stored=res.describe(),
     )
 
 
 def import_bars_csv(lake: Lake, path: str | Path, *, day: date | None = None) -> ImportResult:
-    """Import a documented-layout bars CSV (optionally only the rows of one UTC ``day``)."""
+    """Import a documented-layout bars CSV (optionally only the rows of one UTC ``day``).
+
+    A whole-file import merges by key (rows not in the file are kept); ``day=`` is the DAG's
+    logical-date re-ingest of that UTC day and replaces its partition.
+    """
     p = Path(path)
     frame = parse_bars_frame(read_raw_csv(p), str(p))
     interval = validate_bars(frame).interval_seconds
@@ -87,7 +97,8 @@ def import_bars_csv(lake: Lake, path: str | Path, *, day: date | None = None) ->
         frame = frame[frame["ts"].dt.strftime("%Y-%m-%d") == day.isoformat()]
         if frame.empty:
             return ImportResult(0, 0, 0, interval_label(interval) if interval else "?")
-    return write_bars(lake, frame, source=str(p), interval_seconds=interval)
+    return write_bars(lake, frame, source=str(p), interval_seconds=interval,
+                      mode="merge" if day is None else "replace")
 
 
 def read_lake_bars(lake: Lake, *, interval: str = "5m", start: str | None = None, end: str | None = None) -> pd.DataFrame:
@@ -100,6 +111,11 @@ def read_lake_bars(lake: Lake, *, interval: str = "5m", start: str | None = None
     df = lake.read(BTC_BARS, where=" AND ".join(where))
     if df.empty:
         return df
+    bad = BTC_BARS.out_of_range(df)  # stored before values were bounded: refuse, never model on them
+    if bad:
+        i, _, why = bad[0]
+        raise BarsError(f"{lake.dataset_dir(BTC_BARS)}: {len(bad)} stored bar value(s) out of range, first at "
+                        f"ts {df['ts'].iloc[i]} ({why}); re-import that day")
     df["ts"] = pd.to_datetime(df["ts"], utc=True).dt.as_unit("ns")
     df = df.sort_values("ts").drop_duplicates("ts").reset_index(drop=True)
     if start:
@@ -151,7 +167,8 @@ def backfill_coinbase(
             out.append(ImportResult(0, 0, 0, interval_label(granularity)))
         else:
             df.insert(0, "row", np.arange(1, len(df) + 1))
-            out.append(write_bars(lake, df, source=f"coinbase:{product}:{d.isoformat()}", interval_seconds=granularity))
+            out.append(write_bars(lake, df, source=f"coinbase:{product}:{d.isoformat()}", interval_seconds=granularity,
+                                  mode="replace"))
         d += timedelta(days=1)
     return out
 

@@ -38,10 +38,10 @@ def read_tmax_csv(path: str | Path) -> pd.DataFrame:
 
     Raises :class:`TmaxFileError` naming the file, row number (1 = first data row) and field.
     """
+    from kalshi_edge.lake.inputs import read_input_csv
+
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = read_input_csv(path, what="TMAX CSV", dtype=str, keep_default_na=False)
     missing = [c for c in ("date", "station", "tmax_f") if c not in df.columns]
     if missing:
         raise TmaxFileError(f"{path}: missing column(s) {missing}; expected {','.join(TMAX_COLUMNS)}")
@@ -49,12 +49,18 @@ def read_tmax_csv(path: str | Path) -> pd.DataFrame:
     bad = dates.isna()
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
-        raise TmaxFileError(f"{path}: row {i + 1}: field 'date' = {df['date'].iloc[i]!r} is not YYYY-MM-DD")
+        raise TmaxFileError(f"{path}: row {i + 1} field date: {df['date'].iloc[i]!r} is not YYYY-MM-DD")
     temps = pd.to_numeric(df["tmax_f"].replace("", np.nan), errors="coerce")
     bad = temps.isna() & (df["tmax_f"] != "")
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
-        raise TmaxFileError(f"{path}: row {i + 1}: field 'tmax_f' = {df['tmax_f'].iloc[i]!r} is not a number")
+        raise TmaxFileError(f"{path}: row {i + 1} field tmax_f: {df['tmax_f'].iloc[i]!r} is not a number")
+    from kalshi_edge.families.weather.datasets import WEATHER_TMAX
+
+    bad_range = WEATHER_TMAX.out_of_range(pd.DataFrame({"tmax_f": temps}))  # inf, 1e300: the declared bounds
+    if bad_range:
+        i, _, why = bad_range[0]
+        raise TmaxFileError(f"{path}: row {i + 1} field tmax_f: {df['tmax_f'].iloc[i]!r}: {why}")
     out = pd.DataFrame({"date": dates, "station": df["station"].str.strip(), "tmax_f": temps})
     if "ghcn_id" in df.columns:
         out["ghcn_id"] = df["ghcn_id"]
