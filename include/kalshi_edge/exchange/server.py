@@ -1,0 +1,160 @@
+"""The simulator's aiohttp application: route table, middleware (faults, auth, errors) and background loops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from kalshi_edge.exchange.auth import AuthError, KeyStore
+from kalshi_edge.exchange.faults import FaultInjector
+from kalshi_edge.exchange.params import ACCOUNT, API, WS_PATH
+from kalshi_edge.exchange.routes_admin import AdminRoutes
+from kalshi_edge.exchange.routes_market import MarketDataRoutes
+from kalshi_edge.exchange.routes_portfolio import PortfolioRoutes
+from kalshi_edge.exchange.scenario import ReplayFeed
+from kalshi_edge.exchange.state import DEFAULT_ACCOUNT, ApiError, Exchange
+from kalshi_edge.exchange.ws_hub import PING_SECONDS, Hub, WebSocketRoutes
+
+log = logging.getLogger(__name__)
+
+_PUBLIC_PREFIXES = ("/exchange", "/series", "/events", "/markets")
+_SIM_KEY = web.AppKey("sim", object)
+
+
+class Simulator(MarketDataRoutes, PortfolioRoutes, AdminRoutes, WebSocketRoutes):
+    """The aiohttp application around an :class:`Exchange` (handlers come from the route mixins)."""
+
+    def __init__(
+        self,
+        exchange: Exchange,
+        *,
+        faults: FaultInjector | None = None,
+        auth: str = "off",
+        keys: KeyStore | None = None,
+        replay: ReplayFeed | None = None,
+        default_account: str = DEFAULT_ACCOUNT,
+        ping_seconds: float = PING_SECONDS,
+    ) -> None:
+        if auth not in ("off", "verify"):
+            raise ValueError(f"auth: {auth!r} must be 'off' or 'verify'")
+        if auth == "verify" and keys is None:
+            raise ValueError("auth='verify' needs keys (a KeyStore or --keys DIR)")
+        self.exchange = exchange
+        self.faults = faults or FaultInjector()
+        self.auth = auth
+        self.keys = keys
+        self.replay = replay
+        self.default_account = default_account
+        self.ping_seconds = ping_seconds
+        self.hub = Hub(self)
+        self.replay_skipped_crossed = 0
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------------ app
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        app[_SIM_KEY] = self
+        r = app.router
+        g = r.add_get
+        g(API + "/exchange/status", self.exchange_status)
+        g(API + "/series", self.series_list)
+        g(API + "/series/{series_ticker}", self.series_one)
+        g(API + "/series/{series_ticker}/markets/{ticker}/candlesticks", self.market_candles)
+        g(API + "/events", self.events_list)
+        g(API + "/events/{event_ticker}", self.event_one)
+        g(API + "/markets", self.markets_list)
+        g(API + "/markets/trades", self.trades_list)
+        g(API + "/markets/orderbooks", self.orderbooks)
+        g(API + "/markets/candlesticks", self.batch_candles)
+        g(API + "/markets/{ticker}", self.market_one)
+        g(API + "/markets/{ticker}/orderbook", self.orderbook)
+        g(API + "/portfolio/balance", self.balance)
+        g(API + "/portfolio/positions", self.positions)
+        g(API + "/portfolio/orders", self.orders_list)
+        r.add_post(API + "/portfolio/orders", self.create_order_legacy)
+        g(API + "/portfolio/orders/{order_id}", self.order_one)
+        r.add_post(API + "/portfolio/orders/{order_id}/decrease", self.decrease_order)
+        g(API + "/portfolio/orders/{order_id}/queue_position", self.queue_position)
+        r.add_delete(API + "/portfolio/orders/{order_id}", self.cancel_order_legacy)
+        r.add_post(API + "/portfolio/events/orders", self.create_order_v2)
+        r.add_delete(API + "/portfolio/events/orders/{order_id}", self.cancel_order_v2)
+        g(API + "/portfolio/fills", self.fills)
+        g(API + "/portfolio/settlements", self.settlements)
+        g(WS_PATH, self.websocket)
+        r.add_post("/_sim/settle", self.admin_settle)
+        r.add_post("/_sim/book", self.admin_book)
+        r.add_post("/_sim/clock", self.admin_clock)
+        g("/_sim/state", self.admin_state)
+        app.on_startup.append(self._on_startup)
+        app.on_shutdown.append(self._on_shutdown)
+        return app
+
+    async def _on_startup(self, app: web.Application) -> None:
+        self.hub.start(asyncio.get_running_loop())
+        self._tasks.append(asyncio.create_task(self._sweep_loop()))
+        if self.replay is not None:
+            self._tasks.append(asyncio.create_task(self._replay_loop()))
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        for t in self._tasks:
+            t.cancel()
+        self.hub.stop()
+        for conn in list(self.hub.conns):
+            conn.queue.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await conn.ws.close()
+
+    async def _sweep_loop(self) -> None:
+        # Closes and expirations reach WebSocket subscribers even when no REST request comes in.
+        while True:
+            self.exchange.sweep()
+            await asyncio.sleep(0.2)
+
+
+    # ------------------------------------------------------------------ middleware: faults, auth, errors
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        path = request.path
+        in_api = path.startswith(API + "/") or path == API
+        try:
+            if in_api:
+                fault = self.faults.before_request()
+                if fault is not None:
+                    kind, status = fault
+                    code = "too_many_requests" if kind == "429" else "internal_server_error"
+                    return web.json_response({"code": code, "message": f"injected fault {status}",
+                                              "details": "", "service": "simulator"}, status=status)
+                delay = self.faults.slow()
+                if delay:
+                    await asyncio.sleep(delay)
+                request[ACCOUNT] = self._authenticate(request, path)
+                self.exchange.sweep()
+            elif path == WS_PATH:
+                request[ACCOUNT] = self._authenticate(request, path, force=True)
+            return await handler(request)
+        except ApiError as exc:
+            return web.json_response(exc.body(), status=exc.status)
+        except AuthError as exc:
+            return web.json_response({"code": "unauthorized", "message": str(exc), "details": "",
+                                      "service": "simulator"}, status=401)
+        except web.HTTPException as exc:
+            if exc.status >= 400 and in_api:
+                return web.json_response({"code": "not_found" if exc.status == 404 else "bad_request",
+                                          "message": exc.reason, "details": "", "service": "simulator"},
+                                         status=exc.status)
+            raise
+
+    def _authenticate(self, request: web.Request, path: str, *, force: bool = False) -> str:
+        if self.auth == "off":
+            return self.default_account
+        rel = path[len(API):] if path.startswith(API) else path
+        needs = force or not rel.startswith(_PUBLIC_PREFIXES) or rel.endswith("/orderbook") or rel == "/markets/orderbooks"
+        if not needs and "KALSHI-ACCESS-KEY" not in request.headers:
+            return self.default_account
+        assert self.keys is not None
+        return self.keys.verify(request.headers, request.method, path)
