@@ -24,6 +24,11 @@ from kalshi_edge.kalshi.money import ONE, ZERO, MoneyError, parse_count, parse_p
 if TYPE_CHECKING:
     from kalshi_edge.exchange.records import Account
 
+#: Largest count one order may carry (the simulator's bound; a real venue refuses absurd sizes too).
+MAX_ORDER_COUNT = Decimal("1000000000")
+#: Largest ``buy_max_cost`` accepted: $100M in cents.
+MAX_BUY_MAX_COST_CENTS = 10_000_000_000
+
 
 class OrderRules:
     """Order entry on :class:`~kalshi_edge.exchange.state.Exchange` (mixed into it); every refusal is an :class:`ApiError`."""
@@ -84,6 +89,8 @@ class OrderRules:
             raise ApiError(400, "invalid_parameters", str(exc)) from None
         if c <= 0:
             raise ApiError(400, "invalid_parameters", "count: must be positive")
+        if c > MAX_ORDER_COUNT:
+            raise ApiError(400, "invalid_parameters", f"count: {c} exceeds the per-order maximum {MAX_ORDER_COUNT}")
         return c
 
     def create_order(self, account: str, body: dict[str, Any], *, v2: bool) -> OrderRecord:
@@ -165,6 +172,9 @@ class OrderRules:
                 cap = body["buy_max_cost"]
                 if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
                     raise ApiError(400, "invalid_parameters", "buy_max_cost: must be a positive integer of cents")
+                if cap > MAX_BUY_MAX_COST_CENTS:
+                    raise ApiError(400, "invalid_parameters",
+                                   f"buy_max_cost: {cap} exceeds the maximum {MAX_BUY_MAX_COST_CENTS} cents")
                 unit = Decimal("0.01") if fractional else ONE
                 affordable = (Decimal(cap) / 100 / outcome_price).quantize(unit, rounding=ROUND_FLOOR)
                 if affordable <= 0:

@@ -82,11 +82,49 @@ def parse_iso(s: str) -> datetime:
     return datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
+#: Deepest JSON nesting a request body or WebSocket command may have (Kalshi's bodies are 2-3 deep).
+MAX_JSON_DEPTH = 32
+
+
+def json_depth(text: str) -> int:
+    """Maximum ``[``/``{`` nesting of a JSON text, brackets inside strings ignored (no parsing)."""
+    depth = deepest = 0
+    in_str = escaped = False
+    for ch in text:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def loads_bounded(text: str, what: str = "body") -> Any:
+    """``json.loads`` that refuses nesting deeper than :data:`MAX_JSON_DEPTH` (a 400, never a RecursionError)."""
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise ApiError(400, "invalid_parameters", f"{what}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, ValueError, RecursionError):
+        raise ApiError(400, "invalid_parameters", f"{what}: not JSON") from None
+
+
 async def read_body(request: web.Request) -> dict[str, Any]:
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-            raise ApiError(400, "invalid_parameters", "body: not JSON") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "invalid_parameters", "body: expected a JSON object")
-        return body
+    """The request's JSON object body (400 naming ``body`` when it is not one)."""
+    try:
+        text = await request.text()
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "invalid_parameters", "body: not UTF-8 text") from None
+    body = loads_bounded(text, "body")
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_parameters", "body: expected a JSON object")
+    return body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from kalshi_edge.exchange.scenario import ReplayFeed
     from kalshi_edge.exchange.state import Exchange
     from kalshi_edge.exchange.ws_hub import Hub
+
+#: ``/_sim/clock`` moves at most ten years at a time.
+MAX_ADVANCE_SECONDS = 10 * 366 * 86400
 
 
 class AdminRoutes:
@@ -71,8 +75,10 @@ class AdminRoutes:
         body = await read_body(request)
         try:
             secs = float(body.get("advance_seconds", 0))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ApiError(400, "invalid_parameters", "advance_seconds: not a number") from None
+        if not math.isfinite(secs) or abs(secs) > MAX_ADVANCE_SECONDS:
+            raise ApiError(400, "invalid_parameters", f"advance_seconds: {secs} outside ±{MAX_ADVANCE_SECONDS}")
         self.exchange.clock.advance(secs)
         return web.json_response({"now": iso(self.exchange.now())})
 

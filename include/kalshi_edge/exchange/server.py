@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,7 @@ class Simulator(MarketDataRoutes, PortfolioRoutes, AdminRoutes, WebSocketRoutes)
         replay: ReplayFeed | None = None,
         default_account: str = DEFAULT_ACCOUNT,
         ping_seconds: float = PING_SECONDS,
+        admin_token: str | None = None,
     ) -> None:
         if auth not in ("off", "verify"):
             raise ValueError(f"auth: {auth!r} must be 'off' or 'verify'")
@@ -51,6 +53,9 @@ class Simulator(MarketDataRoutes, PortfolioRoutes, AdminRoutes, WebSocketRoutes)
         self.replay = replay
         self.default_account = default_account
         self.ping_seconds = ping_seconds
+        #: Under ``auth="verify"`` the writing ``/_sim/*`` routes need this token (header
+        #: ``X-Sim-Admin-Token``); without one they are off (404). ``auth="off"`` leaves them open.
+        self.admin_token = admin_token or None
         self.hub = Hub(self)
         self.replay_skipped_crossed = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -136,6 +141,8 @@ class Simulator(MarketDataRoutes, PortfolioRoutes, AdminRoutes, WebSocketRoutes)
                 self.exchange.sweep()
             elif path == WS_PATH:
                 request[ACCOUNT] = self._authenticate(request, path, force=True)
+            elif path.startswith("/_sim/"):
+                self._admin_gate(request)
             return await handler(request)
         except ApiError as exc:
             return web.json_response(exc.body(), status=exc.status)
@@ -148,6 +155,19 @@ class Simulator(MarketDataRoutes, PortfolioRoutes, AdminRoutes, WebSocketRoutes)
                                           "message": exc.reason, "details": "", "service": "simulator"},
                                          status=exc.status)
             raise
+
+    def _admin_gate(self, request: web.Request) -> None:
+        """Refuse the writing admin routes as a real exchange would, unless the admin token is given.
+
+        ``GET /_sim/state`` (read-only: the scenario clock a paper session reads) stays open.
+        """
+        if self.auth == "off" or (request.method == "GET" and request.path == "/_sim/state"):
+            return
+        if self.admin_token is None:
+            raise ApiError(404, "not_found", "admin routes are off under --auth verify (start with --admin-token)")
+        given = request.headers.get("X-Sim-Admin-Token", "")
+        if not hmac.compare_digest(given.encode(), self.admin_token.encode()):
+            raise ApiError(401, "unauthorized", "X-Sim-Admin-Token: missing or wrong")
 
     def _authenticate(self, request: web.Request, path: str, *, force: bool = False) -> str:
         if self.auth == "off":

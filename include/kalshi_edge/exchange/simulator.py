@@ -26,9 +26,14 @@ and ``POST /portfolio/events/orders`` and ``DELETE /portfolio/events/orders/{id}
 A second create with the same ``client_order_id`` answers **409** ``order_already_exists`` with
 the existing order id in ``details``; nothing new is created.
 
-Admin endpoints (not Kalshi's; never faulted, no auth): ``POST /_sim/settle``
-``{"ticker", "result"}``, ``POST /_sim/book`` ``{"ticker", "yes_dollars", "no_dollars"}``,
-``POST /_sim/clock`` ``{"advance_seconds"}``, ``GET /_sim/state``.
+Admin endpoints (not Kalshi's; never faulted): ``POST /_sim/settle`` ``{"ticker", "result"}``,
+``POST /_sim/book`` ``{"ticker", "yes_dollars", "no_dollars"}``, ``POST /_sim/clock``
+``{"advance_seconds"}``, ``GET /_sim/state``. Under ``auth="verify"`` the writing ones are off
+(404) unless ``admin_token`` / ``--admin-token`` is set, then they need ``X-Sim-Admin-Token``.
+
+Hostile input never reaches a 500: bodies and WebSocket commands nested deeper than 32 levels,
+counts beyond 10^9, ``buy_max_cost`` beyond $100M and non-numeric or absurd values answer 400
+naming the field; a malformed WebSocket command gets an ``error`` frame and the socket stays open.
 
 WebSocket: the upgrade is authenticated like REST (signing ``ts + "GET" + "/trade-api/ws/v2"``)
 when ``auth="verify"``. Commands ``subscribe`` (one ``sid`` per channel), ``unsubscribe``

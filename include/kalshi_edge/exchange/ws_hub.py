@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -12,14 +13,16 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from kalshi_edge.exchange.matching import BookDelta
-from kalshi_edge.exchange.params import ACCOUNT
-from kalshi_edge.exchange.state import ExchangeEvent
+from kalshi_edge.exchange.params import ACCOUNT, loads_bounded
+from kalshi_edge.exchange.state import ApiError, ExchangeEvent
 from kalshi_edge.kalshi.money import ONE, ZERO, fmt_count, fmt_price
 
 if TYPE_CHECKING:
     from kalshi_edge.exchange.faults import FaultInjector
     from kalshi_edge.exchange.server import Simulator
     from kalshi_edge.exchange.state import Exchange
+
+log = logging.getLogger(__name__)
 
 PING_SECONDS = 10.0
 CHANNELS = ("orderbook_delta", "ticker", "trade", "fill", "market_lifecycle_v2")
@@ -152,6 +155,28 @@ class Hub:
 
 
 
+def _params_problem(params: Any) -> str | None:
+    """What is wrong with a command's ``params`` (types only), or None."""
+    if not isinstance(params, dict):
+        return "params must be an object"
+    for key in ("channels", "market_tickers"):
+        v = params.get(key)
+        if v is not None and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            return f"params.{key} must be a list of strings"
+    for key in ("market_ticker", "action"):
+        v = params.get(key)
+        if v is not None and not isinstance(v, str):
+            return f"params.{key} must be a string"
+    sids = params.get("sids")
+    if sids is not None and not (isinstance(sids, list)
+                                 and all(isinstance(x, int) and not isinstance(x, bool) for x in sids)):
+        return "params.sids must be a list of integers"
+    sid = params.get("sid")
+    if sid is not None and (isinstance(sid, bool) or not isinstance(sid, int)):
+        return "params.sid must be an integer"
+    return None
+
+
 class WebSocketRoutes:
     """The ``/trade-api/ws/v2`` handler and its commands (mixed into the Simulator)."""
 
@@ -197,17 +222,31 @@ class WebSocketRoutes:
         conn.queue.put_nowait({"id": cid, "type": "error", "msg": {"code": code, "msg": text}})
 
     def _ws_command(self, conn: _Conn, data: str) -> None:
+        """Parse and check one command; anything malformed gets an error frame, never a dropped socket."""
         try:
-            cmd = json.loads(data)
-        except json.JSONDecodeError:
-            self._ws_error(conn, None, 1, "Unable to process message")
+            cmd = loads_bounded(data, "command")
+        except ApiError as exc:
+            self._ws_error(conn, None, 1, f"Unable to process message: {exc.message}")
             return
         if not isinstance(cmd, dict):
-            self._ws_error(conn, None, 1, "Unable to process message")
+            self._ws_error(conn, None, 1, "Unable to process message: expected a JSON object")
             return
         cid = cmd.get("id")
+        if cid is not None and (isinstance(cid, bool) or not isinstance(cid, int)):
+            self._ws_error(conn, None, 1, "Unable to process message: id must be an integer")
+            return
         params = cmd.get("params") or {}
-        name = cmd.get("cmd")
+        problem = _params_problem(params)
+        if problem:
+            self._ws_error(conn, cid, 1, f"Unable to process message: {problem}")
+            return
+        try:
+            self._ws_dispatch(conn, cid, cmd.get("cmd"), params)
+        except Exception as exc:  # a command the checks above did not foresee: answer, keep the socket
+            log.warning("websocket command %r failed: %s", cmd.get("cmd"), exc)
+            self._ws_error(conn, cid, 1, "Unable to process message")
+
+    def _ws_dispatch(self, conn: _Conn, cid: int | None, name: Any, params: dict[str, Any]) -> None:
         if name == "subscribe":
             channels = params.get("channels") or []
             if not channels:
