@@ -72,7 +72,8 @@ Everything is ``Decimal``; nothing reads a clock; ids are deterministic (``id_fa
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -99,8 +100,9 @@ from kalshi_edge.exchange.engine_types import (  # re-exported: import these fro
     TimeInForce,
     book_side_for,
 )
+from kalshi_edge.exchange.liquidity import ExternalLiquidity, levels_from_strings
 from kalshi_edge.kalshi.fees import DEFAULT_TICK, FeeSchedule, raw_fee
-from kalshi_edge.kalshi.money import ONE, ZERO, parse_count, parse_price, round_up
+from kalshi_edge.kalshi.money import ONE, ZERO, parse_count, round_up
 
 __all__ = [
     "EXCHANGE_ACCOUNT", "TIF_ALIASES", "Action", "Book", "BookDelta", "BookSide", "EngineError", "EngineFill",
@@ -128,7 +130,7 @@ def _at(ts_ms: int) -> datetime:
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
 
 
-class MatchingEngine:
+class MatchingEngine(ExternalLiquidity):
     """Price-time priority matching for any number of binary markets (see the module docstring)."""
 
     def __init__(
@@ -263,6 +265,43 @@ class MatchingEngine:
         lvl.total -= cut
         return st, [BookDelta(st.order.ticker, st.order.outcome, lvl.price, -cut, ts_ms)]
 
+    def amend(self, order_id: str, *, price: Decimal, remaining: Decimal, ts_ms: int = 0) -> SubmitResult:
+        """Amend a resting order to ``price`` with ``remaining`` contracts left (Kalshi's amend).
+
+        Same price and no more contracts: shrunk in place, queue priority kept. A new price or
+        more contracts: the order leaves the book and re-enters at the back of the queue (it may
+        trade at once, as a taker, unless ``post_only``: then a crossing amend is refused and the
+        order stays untouched). Fills and fees so far are kept; ``order.count`` becomes the new
+        total (filled + remaining). Raises :class:`OrderNotFound` / :class:`EngineError`.
+        """
+        st = self._resting.get(order_id)
+        if st is None:
+            raise OrderNotFound(f"order {order_id!r} is not resting")
+        res = SubmitResult(state=st)
+        if remaining <= ZERO:
+            raise EngineError(f"remaining: {remaining} must be positive")
+        if price == st.order.price and remaining <= st.remaining_count:
+            if remaining < st.remaining_count:
+                _, res.deltas = self.decrease(order_id, reduce_to=remaining, ts_ms=ts_ms)
+            st.order = replace(st.order, count=st.filled_count + remaining)
+            return res
+        if self._price_ok is not None and not self._price_ok(st.order.ticker, price):
+            raise EngineError(f"price {price} is not on the market's tick grid")
+        new = replace(st.order, price=price, count=st.filled_count + remaining, ts_ms=ts_ms or st.order.ts_ms)
+        mb = self._book(new.ticker)
+        opposite = mb.side(_other(new.outcome))
+        threshold = ONE - new.outcome_price
+        if new.post_only and opposite.prices and opposite.prices[-1] >= threshold:
+            raise EngineError("post_only order would cross the book")
+        self._remove_resting(st, res.deltas, ts_ms)
+        st.order, st.remaining_count, st.seq = new, remaining, next(self._seq)
+        self._match(st, opposite, threshold, res)
+        if st.remaining_count > ZERO and st.status == "resting":
+            self._rest(st, mb, res.deltas)
+        if st.remaining_count == ZERO:
+            st.status = "executed"
+        return res
+
     def close_market(self, ticker: str, *, ts_ms: int = 0) -> list[OrderState]:
         """Cancel every resting order of ``ticker`` (market closed/settled). Returns them."""
         out: list[OrderState] = []
@@ -272,78 +311,6 @@ class MatchingEngine:
             out.append(st)
         return out
 
-    def load_levels(
-        self,
-        ticker: str,
-        *,
-        yes: Iterable[tuple[object, object]] = (),
-        no: Iterable[tuple[object, object]] = (),
-        ts_ms: int = 0,
-        account: str = EXCHANGE_ACCOUNT,
-    ) -> LevelsResult:
-        """Make ``account``'s liquidity in ``ticker`` equal the given levels (a recorded book).
-
-        ``yes``/``no`` are (price, count) in each outcome's own terms, as in the REST orderbook.
-        The target must not cross itself. Levels not listed are removed. Decreases keep queue
-        position (the newest external orders shrink first); increases queue at the back and
-        first trade with any crossing orders of *other* accounts (who are makers).
-        """
-        target: dict[Outcome, dict[Decimal, Decimal]] = {"yes": {}, "no": {}}
-        for outcome, levels in (("yes", yes), ("no", no)):
-            for i, (p_raw, c_raw) in enumerate(levels):
-                p = parse_price(p_raw, f"{outcome}[{i}].price")
-                c = parse_count(c_raw, f"{outcome}[{i}].count")
-                if not ZERO < p < ONE:
-                    raise EngineError(f"{ticker} {outcome}[{i}].price: {p} must be strictly between 0 and 1")
-                target[outcome][p] = target[outcome].get(p, ZERO) + c  # type: ignore[index]
-        ty = [p for p, c in target["yes"].items() if c > 0]
-        tn = [p for p, c in target["no"].items() if c > 0]
-        if ty and tn and max(ty) + max(tn) >= ONE:
-            raise EngineError(
-                f"{ticker}: recorded book is crossed or locked (best yes {max(ty)} + best no {max(tn)} ≥ 1)"
-            )
-        mb = self._book(ticker)
-        out = LevelsResult()
-        current: dict[Outcome, dict[Decimal, Decimal]] = {"yes": {}, "no": {}}
-        for st in self._resting_by_ticker.get(ticker, {}).values():
-            if st.order.account == account:
-                cur = current[st.order.outcome]
-                cur[st.order.outcome_price] = cur.get(st.order.outcome_price, ZERO) + st.remaining_count
-        # Pass 1: shrink (never crosses anything), so pass 2's increases see the final own book.
-        increases: list[tuple[Outcome, Decimal, Decimal]] = []
-        for outcome in ("yes", "no"):
-            prices = set(current[outcome]) | set(target[outcome])  # type: ignore[index]
-            for p in sorted(prices):
-                have = current[outcome].get(p, ZERO)  # type: ignore[index]
-                want = target[outcome].get(p, ZERO)  # type: ignore[index]
-                if want < have:
-                    self._shrink_account_level(mb, outcome, p, account, have - want, out.deltas, ts_ms)  # type: ignore[arg-type]
-                elif want > have:
-                    increases.append((outcome, p, want - have))  # type: ignore[arg-type]
-        # Pass 2: best prices first so external liquidity trades through user orders in order.
-        increases.sort(key=lambda t: -t[1])
-        for outcome, p, qty in increases:
-            yes_price = p if outcome == "yes" else ONE - p
-            order = EngineOrder(
-                order_id=self._ids("X"),
-                account=account,
-                ticker=ticker,
-                book_side="bid" if outcome == "yes" else "ask",
-                price=yes_price,
-                count=qty,
-                self_trade_prevention="maker",
-                ts_ms=ts_ms,
-            )
-            r = self.submit(order)
-            if r.state.status != "resting":
-                self._forget_external(r.state)
-            out.fills.extend(r.fills)
-            out.trades.extend(r.trades)
-            out.deltas.extend(r.deltas)
-            out.touched.extend(r.touched)
-        return out
-
-    # ------------------------------------------------------------------ internals
     def _book(self, ticker: str) -> MarketBook:
         mb = self._books.get(ticker)
         if mb is None:
@@ -486,39 +453,3 @@ class MatchingEngine:
         """Finished external (recorded-book) orders are not kept: a long replay would grow ``orders``."""
         if st.order.account == EXCHANGE_ACCOUNT:
             self.orders.pop(st.order.order_id, None)
-
-    def _shrink_account_level(
-        self,
-        mb: MarketBook,
-        outcome: Outcome,
-        price: Decimal,
-        account: str,
-        qty: Decimal,
-        deltas: list[BookDelta],
-        ts_ms: int,
-    ) -> None:
-        side = mb.side(outcome)
-        lvl = side.levels[price]
-        # Newest first: the oldest external orders keep the queue position they earned.
-        for st in sorted((o for o in lvl.orders if o.order.account == account), key=lambda s: -s.seq):
-            if qty == ZERO:
-                break
-            cut = min(qty, st.remaining_count)
-            qty -= cut
-            if cut == st.remaining_count:
-                self._remove_resting(st, deltas, ts_ms)
-                st.status = "canceled"
-            else:
-                st.remaining_count -= cut
-                lvl.total -= cut
-                deltas.append(BookDelta(st.order.ticker, outcome, price, -cut, ts_ms))
-
-
-def levels_from_strings(rows: Sequence[Sequence[str]], field: str) -> list[tuple[Decimal, Decimal]]:
-    """Parse ``[["0.2700", "31.54"], ...]`` (REST/WS ladders) into exact (price, count) pairs."""
-    out: list[tuple[Decimal, Decimal]] = []
-    for i, row in enumerate(rows):
-        if len(row) != 2:
-            raise EngineError(f"{field}[{i}]: expected [price, count], got {row!r}")
-        out.append((parse_price(row[0], f"{field}[{i}][0]"), parse_count(row[1], f"{field}[{i}][1]")))
-    return out

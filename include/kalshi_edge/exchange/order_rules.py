@@ -1,9 +1,10 @@
-"""Order-entry venue rules: create (legacy and V2) validation and buying power, cancel, decrease, queue position."""
+"""Order-entry venue rules: create (legacy and V2) validation and buying power, cancel, cancel-all, decrease, amend."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
@@ -40,27 +41,25 @@ class OrderRules:
     _by_client: dict[tuple[str, str], str]
     _new_id: Callable[[str], str]
 
-    def market(self, ticker: str) -> MarketState:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the class this is mixed into
+        def market(self, ticker: str) -> MarketState: ...
 
-    def status_of(self, ms: MarketState) -> str:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+        def status_of(self, ms: MarketState) -> str: ...
 
-    def account(self, name: str) -> Account:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+        def account(self, name: str) -> Account: ...
 
-    def now(self) -> datetime:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+        def now(self) -> datetime: ...
 
-    def _price_ok(self, ticker: str, yes_price: Decimal) -> bool:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+        def _price_ok(self, ticker: str, yes_price: Decimal) -> bool: ...
 
-    def _emit_deltas(self, deltas: list[BookDelta]) -> None:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+        def _emit_deltas(self, deltas: list[BookDelta]) -> None: ...
 
-    def _apply(self, fills: list[EngineFill], trades: list[EngineTrade], deltas: list[BookDelta],
-               now: datetime) -> None:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+        def _apply(self, fills: list[EngineFill], trades: list[EngineTrade], deltas: list[BookDelta],
+                   now: datetime, orders: list[OrderRecord] = ()) -> None: ...
+
+        def _order_event(self, rec: OrderRecord) -> None: ...
+
+        def admit_to_group(self, account: str, group_id: Any) -> Any: ...
 
     def _parse_price_field(self, body: dict[str, Any], field_: str, cents: bool) -> Decimal | None:
         v = body.get(field_)
@@ -205,6 +204,7 @@ class OrderRules:
                                   else parse_time(str(raw_exp), "expiration_time"))
                 except (ValueError, OverflowError, OSError):
                     raise ApiError(400, "invalid_parameters", "expiration_time: not a time") from None
+            group = self.admit_to_group(account, body.get("order_group_id"))
             try:
                 res = self.engine.submit(eo)
             except EngineError as exc:
@@ -214,12 +214,15 @@ class OrderRules:
                 raise ApiError(400, "post_only_cross" if "post_only" in res.state.reject_reason else "invalid_order",
                                res.state.reject_reason)
             rec = OrderRecord(state=res.state, account=account, side=side, action=action, created=now,
-                              last_update=now, expiration=expiration)
+                              last_update=now, expiration=expiration,
+                              order_group_id=group.group_id if group is not None else "")
             self.orders[oid] = rec
             acct.order_ids.append(oid)
             if coid:
                 self._by_client[(account, coid)] = oid
-            self._apply(res.fills, res.trades, res.deltas, now)
+            if group is not None:
+                group.order_ids.append(oid)
+            self._apply(res.fills, res.trades, res.deltas, now, orders=[rec])
             return rec
 
     def _reserve_for(self, ticker: str, outcome_price: Decimal, opening: Decimal) -> Decimal:
@@ -230,7 +233,7 @@ class OrderRules:
                         tick=self.engine.tick)
         return outcome_price * opening + fee
 
-    def _reservations(self, account: str) -> tuple[Decimal, dict[tuple[str, str], Decimal]]:
+    def _reservations(self, account: str, *, exclude: str | None = None) -> tuple[Decimal, dict[tuple[str, str], Decimal]]:
         """(cash not reserved by resting orders, contracts still closable per (ticker, book_side)).
 
         A resting order first uses up the opposite position it would close (in arrival order);
@@ -243,6 +246,8 @@ class OrderRules:
             closable[(t, "ask")] = max(ZERO, p.position)
         reserved = ZERO
         for st in self.engine.resting_orders(account=account):
+            if st.order_id == exclude:
+                continue
             key = (st.order.ticker, st.order.book_side)
             c = min(st.remaining_count, closable.get(key, ZERO))
             closable[key] = closable.get(key, ZERO) - c
@@ -263,11 +268,96 @@ class OrderRules:
             if rec.state.status != "resting":
                 raise ApiError(404, "not_found", f"order {order_id!r} is {rec.state.status}, not resting")
             reduced = rec.state.remaining_count
-            now = self.now()
-            _, deltas = self.engine.cancel(order_id, ts_ms=to_ms(now))
-            rec.last_update = now
-            self._emit_deltas(deltas)
+            self._cancel_resting(rec, self.now())
             return rec, reduced
+
+    def _cancel_resting(self, rec: OrderRecord, now: datetime) -> list[BookDelta]:
+        """Take a resting order off the book (cancel, group trip, expiry): deltas and a user_orders event."""
+        _, deltas = self.engine.cancel(rec.state.order_id, ts_ms=to_ms(now))
+        rec.last_update = now
+        self._emit_deltas(deltas)
+        self._order_event(rec)
+        return deltas
+
+    def cancel_all(self, account: str, *, ticker: str | None = None, event_ticker: str | None = None
+                   ) -> list[tuple[OrderRecord, Decimal]]:
+        """``DELETE /portfolio/events/orders``: cancel every resting order of ``account`` (optionally one market/event)."""
+        with self.lock:
+            now = self.now()
+            out = []
+            for st in self.engine.resting_orders(ticker=ticker, account=account):
+                rec = self.orders.get(st.order_id)
+                if rec is None:
+                    continue
+                if event_ticker and self.markets[st.order.ticker].spec["event_ticker"] != event_ticker:
+                    continue
+                out.append((rec, st.remaining_count))
+                self._cancel_resting(rec, now)
+            return out
+
+    def amend_order(self, account: str, order_id: str, body: dict[str, Any]) -> OrderRecord:
+        """``POST /portfolio/events/orders/{id}/amend``: new price and/or new total count.
+
+        ``count`` is the new **total** (filled + resting), so the new resting size is ``count`` −
+        filled. ``ticker`` and ``side`` must be the order's. Same price and no more contracts keeps
+        the queue position; otherwise the order re-queues at the back (and may trade). A
+        ``post_only`` order whose new price would cross is refused (``post_only_cross``) and left
+        as it was. Buying power is checked for the amended order.
+        """
+        with self.lock:
+            rec = self.orders.get(order_id)
+            if rec is None or rec.account != account or rec.state.status != "resting":
+                raise ApiError(404, "not_found", f"resting order {order_id!r} not found")
+            st = rec.state
+            if body.get("ticker") not in (None, st.order.ticker):
+                raise ApiError(400, "invalid_parameters", f"ticker: {body.get('ticker')!r} is not the order's {st.order.ticker}")
+            if body.get("side") not in (None, st.order.book_side):
+                raise ApiError(400, "invalid_parameters", f"side: {body.get('side')!r} is not the order's {st.order.book_side}")
+            price = self._parse_price_field(body, "price", cents=False)
+            if price is None:
+                price = st.order.price
+            if not ZERO < price < ONE or not self._price_ok(st.order.ticker, price):
+                raise ApiError(400, "invalid_price", f"price {price} is not on {st.order.ticker}'s tick grid")
+            total = self._parse_count(body, v2=True)
+            ms = self.markets[st.order.ticker]
+            if not ms.spec.get("fractional_trading_enabled") and total != total.to_integral_value():
+                raise ApiError(400, "invalid_parameters", f"count: {total} is fractional but {st.order.ticker} trades whole contracts")
+            remaining = total - st.filled_count
+            if remaining <= 0:
+                raise ApiError(400, "invalid_parameters",
+                               f"count: the new total {total} must exceed the filled {st.filled_count} (use cancel)")
+            outcome_price = price if st.order.book_side == "bid" else ONE - price
+            available, closable = self._reservations(account, exclude=order_id)
+            closing = min(remaining, closable.get((st.order.ticker, st.order.book_side), ZERO))
+            need = self._reserve_for(st.order.ticker, outcome_price, remaining - closing)
+            if need > available:
+                raise ApiError(400, "insufficient_balance", f"amended order needs ${need} but ${available} is available")
+            new_coid = body.get("updated_client_order_id")
+            if new_coid is not None and (not isinstance(new_coid, str) or (account, new_coid) in self._by_client):
+                raise ApiError(400 if not isinstance(new_coid, str) else 409,
+                               "invalid_parameters" if not isinstance(new_coid, str) else "order_already_exists",
+                               f"updated_client_order_id: {new_coid!r} is not a new string id")
+            expiration = rec.expiration
+            if body.get("expiration_time") is not None:
+                raw = body["expiration_time"]
+                if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw < 10**11:
+                    raise ApiError(400, "invalid_parameters", "expiration_time: unix seconds, 0 to remove")
+                expiration = datetime.fromtimestamp(raw, tz=UTC) if raw else None
+            now = self.now()
+            try:
+                res = self.engine.amend(order_id, price=price, remaining=remaining, ts_ms=to_ms(now))
+            except EngineError as exc:
+                code = "post_only_cross" if "post_only" in str(exc) else "invalid_parameters"
+                raise ApiError(400, code, str(exc)) from None
+            rec.expiration = expiration
+            rec.last_update = now
+            if new_coid:
+                if st.order.client_order_id:
+                    self._by_client.pop((account, st.order.client_order_id), None)
+                st.order = replace(st.order, client_order_id=new_coid)
+                self._by_client[(account, new_coid)] = order_id
+            self._apply(res.fills, res.trades, res.deltas, now, orders=[rec])
+            return rec
 
     def decrease_order(self, account: str, order_id: str, body: dict[str, Any]) -> OrderRecord:
         """``POST /portfolio/orders/{id}/decrease``: shrink a resting order, keeping its place."""
@@ -294,6 +384,7 @@ class OrderRules:
                                              reduce_to=amount if to is not None else None, ts_ms=to_ms(now))
             rec.last_update = now
             self._emit_deltas(deltas)
+            self._order_event(rec)
             return rec
 
     def queue_position(self, account: str, order_id: str) -> Decimal:

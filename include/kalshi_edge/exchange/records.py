@@ -102,6 +102,7 @@ class OrderRecord:
     expiration: datetime | None = None
     taker_fill_cost: Decimal = ZERO
     maker_fill_cost: Decimal = ZERO
+    order_group_id: str = ""
 
 
 @dataclass
@@ -116,7 +117,12 @@ class Account:
 
 @dataclass(frozen=True)
 class ExchangeEvent:
-    """What happened, for the WebSocket hub. ``kind`` ∈ delta | trade | fill | lifecycle."""
+    """What happened, for the WebSocket hub.
+
+    ``kind`` ∈ delta | trade | fill | ticker | lifecycle | order (payload: the ``Order`` dict) |
+    position (the ``MarketPosition`` dict) | order_group (the group's change). ``account`` is set
+    for the private kinds (fill, order, position, order_group).
+    """
 
     kind: str
     ticker: str

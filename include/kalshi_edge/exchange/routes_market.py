@@ -27,6 +27,14 @@ class MarketDataRoutes:
 
     def _series_dict(self, s: dict[str, Any], include_volume: bool) -> dict[str, Any]:
         out = dict(s)
+        # ``categories`` (3.3x, required by the SDK) lists the discovery categories; older series lack it.
+        if not isinstance(out.get("categories"), list):
+            out["categories"] = [out["category"]] if out.get("category") else []
+        for k in ("tags", "settlement_sources", "additional_prohibitions"):
+            out.setdefault(k, [])
+        for k in ("contract_url", "contract_terms_url"):
+            if out.get(k) is None:
+                out[k] = ""
         if include_volume:
             vol = sum((m.volume for m in self.exchange.markets.values()
                        if m.spec["event_ticker"].split("-")[0] == s["ticker"]), ZERO)
@@ -121,6 +129,8 @@ class MarketDataRoutes:
         with self.exchange.lock:
             rows = []
             for t, ms in self.exchange.markets.items():
+                if self.exchange.market_is_historical(ms):
+                    continue  # archived: served by /historical/markets
                 if q.get("event_ticker") and ms.spec["event_ticker"] not in q["event_ticker"].split(","):
                     continue
                 if q.get("series_ticker") and ms.spec["event_ticker"].split("-")[0] != q["series_ticker"]:
@@ -173,9 +183,10 @@ class MarketDataRoutes:
         ticker = request.query.get("ticker")
         with self.exchange.lock:
             rows = [t for t in reversed(self.exchange.trades)
-                    if (not ticker or t["ticker"] == ticker) and ts_filter(parse_iso(t["created_time"]), request)]
+                    if (not ticker or t["ticker"] == ticker) and ts_filter(parse_iso(t["created_time"]), request)
+                    and not self.exchange.record_is_historical(t)]
             page, cursor = paginate(rows, request, default=100, hi=1000, lo=0)
-        return web.json_response({"trades": page, "cursor": cursor})
+        return web.json_response({"trades": [{"is_block_trade": False, **t} for t in page], "cursor": cursor})
 
     def _candles(self, ticker: str, start: int, end: int, period_min: int) -> list[dict[str, Any]]:
         """Recorded candles of the scenario plus candles built from the simulator's own trades."""

@@ -69,6 +69,8 @@ class PortfolioRoutes:
             recs = [self.exchange.orders[o] for o in reversed(self.exchange.account(acct).order_ids)]
             rows = []
             for rec in recs:
+                if self.exchange.order_is_historical(rec):
+                    continue  # archived: served by /historical/orders
                 d = self.exchange.order_dict(rec)
                 if q.get("ticker") and d["ticker"] != q["ticker"]:
                     continue
@@ -131,6 +133,7 @@ class PortfolioRoutes:
         with self.exchange.lock:
             rows = [f for f in reversed(self.exchange.account(request[ACCOUNT]).fills)
                     if (not ticker or f["ticker"] == ticker) and (not oid or f["order_id"] == oid)
+                    and not self.exchange.record_is_historical(f)
                     and ts_filter(parse_iso(f["created_time"]), request)]
             page, cursor = paginate(rows, request, default=100, hi=1000)
         return web.json_response({"fills": page, "cursor": cursor})

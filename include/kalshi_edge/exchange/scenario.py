@@ -89,6 +89,10 @@ class Scenario:
     candlesticks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     trades: list[dict[str, Any]] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
+    #: ``{"series": [SeriesFeeChange], "events": [EventFeeChange]}`` served by the fee-change endpoints.
+    fee_changes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: ``{city: {"units", "config_version", "timeseries": [{"t", "v", "status", ...}]}}`` for /live_data/weather.
+    live_weather: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +105,8 @@ class Scenario:
             "books": self.books,
             "candlesticks": self.candlesticks,
             "trades": self.trades,
+            "fee_changes": self.fee_changes,
+            "live_weather": self.live_weather,
         }
 
     def save(self, path: Path) -> None:
@@ -134,6 +140,8 @@ class Scenario:
             candlesticks=dict(d.get("candlesticks", {})),
             trades=list(d.get("trades", [])),
             notes=dict(d.get("notes", {})),
+            fee_changes=dict(d.get("fee_changes") or {}),
+            live_weather=dict(d.get("live_weather") or {}),
         )
         sc.fill_missing_parents()
         return sc
@@ -341,6 +349,18 @@ def _hot100(sample: Path, clock: datetime, rng: random.Random, sc: Scenario, con
     sc.notes.setdefault("sources", []).append(f"Hot 100 contenders = top {contenders} of the chart dated {last_chart}")
 
 
+def _generated_weather_index(clock: datetime, rng: random.Random) -> dict[str, Any]:
+    """A generated Central Park temperature index for the clock's ET day (5-minute points, °F)."""
+    day = clock.astimezone(ET).replace(hour=0, minute=0, second=0, microsecond=0)
+    pts = []
+    for i in range(288):
+        t = day + timedelta(minutes=5 * i)
+        hour = t.hour + t.minute / 60
+        v = 77.0 + 7.0 * math.cos((hour - 15.0) / 24.0 * 2 * math.pi) + rng.uniform(-0.3, 0.3)
+        pts.append({"t": int(t.timestamp()), "v": round(v, 1), "status": "preliminary", "contributors": 1})
+    return {"units": "F", "config_version": "simulator-generated", "timeseries": pts}
+
+
 def builtin_scenario(sample_dir: Path | None = None, *, clock: datetime | None = None, seed: int = 0) -> Scenario:
     """The default scenario: open KXHIGHNY, KXBTCD/KXBTC and KXTOPSONG markets at ``clock``.
 
@@ -368,6 +388,9 @@ def builtin_scenario(sample_dir: Path | None = None, *, clock: datetime | None =
     _temperature(sample, clk, rng, sc)
     _btc(sample, clk, rng, sc)
     _hot100(sample, clk, rng, sc)
+    sc.live_weather["NYC"] = _generated_weather_index(clk, random.Random(seed + 1))
+    sc.notes["generated"].append("live_weather NYC: a 5-minute diurnal temperature curve for the clock's day "
+                                 "(no recorded /live_data/weather payload exists)")
     for m in sc.markets:
         ot = parse_time(m["open_time"], m["ticker"])
         ct = parse_time(m["close_time"], m["ticker"])

@@ -15,19 +15,23 @@ from kalshi_edge.exchange.auth import AuthError, KeyStore
 from kalshi_edge.exchange.faults import FaultInjector
 from kalshi_edge.exchange.params import ACCOUNT, API, WS_PATH
 from kalshi_edge.exchange.routes_admin import AdminRoutes
+from kalshi_edge.exchange.routes_history import HistoryRoutes
 from kalshi_edge.exchange.routes_market import MarketDataRoutes
+from kalshi_edge.exchange.routes_orders import OrderRoutes
 from kalshi_edge.exchange.routes_portfolio import PortfolioRoutes
 from kalshi_edge.exchange.scenario import ReplayFeed
 from kalshi_edge.exchange.state import DEFAULT_ACCOUNT, ApiError, Exchange
 from kalshi_edge.exchange.ws_hub import PING_SECONDS, Hub, WebSocketRoutes
+from kalshi_edge.kalshi.rest import TIER_RATES
 
 log = logging.getLogger(__name__)
 
-_PUBLIC_PREFIXES = ("/exchange", "/series", "/events", "/markets")
+_PUBLIC_PREFIXES = ("/exchange", "/series", "/events", "/markets", "/historical/cutoff", "/historical/markets",
+                    "/historical/trades", "/live_data")
 _SIM_KEY = web.AppKey("sim", object)
 
 
-class Simulator(MarketDataRoutes, PortfolioRoutes, AdminRoutes, WebSocketRoutes):
+class Simulator(MarketDataRoutes, PortfolioRoutes, OrderRoutes, HistoryRoutes, AdminRoutes, WebSocketRoutes):
     """The aiohttp application around an :class:`Exchange` (handlers come from the route mixins)."""
 
     def __init__(
@@ -41,6 +45,7 @@ class Simulator(MarketDataRoutes, PortfolioRoutes, AdminRoutes, WebSocketRoutes)
         default_account: str = DEFAULT_ACCOUNT,
         ping_seconds: float = PING_SECONDS,
         admin_token: str | None = None,
+        tier: str = "basic",
     ) -> None:
         if auth not in ("off", "verify"):
             raise ValueError(f"auth: {auth!r} must be 'off' or 'verify'")
@@ -56,6 +61,10 @@ class Simulator(MarketDataRoutes, PortfolioRoutes, AdminRoutes, WebSocketRoutes)
         #: Under ``auth="verify"`` the writing ``/_sim/*`` routes need this token (header
         #: ``X-Sim-Admin-Token``); without one they are off (404). ``auth="off"`` leaves them open.
         self.admin_token = admin_token or None
+        if tier not in TIER_RATES:
+            raise ValueError(f"tier: {tier!r} is not one of {sorted(TIER_RATES)}")
+        #: The account tier every key has (``GET /account/limits``; batch sizes follow its write budget).
+        self.tier = tier
         self.hub = Hub(self)
         self.replay_skipped_crossed = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -67,10 +76,14 @@ class Simulator(MarketDataRoutes, PortfolioRoutes, AdminRoutes, WebSocketRoutes)
         r = app.router
         g = r.add_get
         g(API + "/exchange/status", self.exchange_status)
+        g(API + "/exchange/schedule", self.exchange_schedule)
         g(API + "/series", self.series_list)
+        g(API + "/series/fee_changes", self.series_fee_changes)
         g(API + "/series/{series_ticker}", self.series_one)
         g(API + "/series/{series_ticker}/markets/{ticker}/candlesticks", self.market_candles)
+        g(API + "/series/{series_ticker}/events/{ticker}/forecast_percentile_history", self.forecast_history)
         g(API + "/events", self.events_list)
+        g(API + "/events/fee_changes", self.event_fee_changes)
         g(API + "/events/{event_ticker}", self.event_one)
         g(API + "/markets", self.markets_list)
         g(API + "/markets/trades", self.trades_list)
@@ -82,12 +95,37 @@ class Simulator(MarketDataRoutes, PortfolioRoutes, AdminRoutes, WebSocketRoutes)
         g(API + "/portfolio/positions", self.positions)
         g(API + "/portfolio/orders", self.orders_list)
         r.add_post(API + "/portfolio/orders", self.create_order_legacy)
+        g(API + "/portfolio/orders/queue_positions", self.queue_positions)
         g(API + "/portfolio/orders/{order_id}", self.order_one)
         r.add_post(API + "/portfolio/orders/{order_id}/decrease", self.decrease_order)
+        r.add_post(API + "/portfolio/orders/{order_id}/amend", self.amend_order_legacy)
         g(API + "/portfolio/orders/{order_id}/queue_position", self.queue_position)
         r.add_delete(API + "/portfolio/orders/{order_id}", self.cancel_order_legacy)
         r.add_post(API + "/portfolio/events/orders", self.create_order_v2)
+        r.add_delete(API + "/portfolio/events/orders", self.cancel_all_v2)
+        r.add_post(API + "/portfolio/events/orders/batched", self.batch_create_v2)
+        r.add_delete(API + "/portfolio/events/orders/batched", self.batch_cancel_v2)
         r.add_delete(API + "/portfolio/events/orders/{order_id}", self.cancel_order_v2)
+        r.add_post(API + "/portfolio/events/orders/{order_id}/amend", self.amend_order_v2)
+        r.add_post(API + "/portfolio/events/orders/{order_id}/decrease", self.decrease_order_v2)
+        g(API + "/portfolio/order_groups", self.group_list)
+        r.add_post(API + "/portfolio/order_groups/create", self.group_create)
+        g(API + "/portfolio/order_groups/{order_group_id}", self.group_one)
+        r.add_delete(API + "/portfolio/order_groups/{order_group_id}", self.group_delete)
+        r.add_put(API + "/portfolio/order_groups/{order_group_id}/limit", self.group_limit)
+        r.add_put(API + "/portfolio/order_groups/{order_group_id}/trigger", self.group_trigger)
+        r.add_put(API + "/portfolio/order_groups/{order_group_id}/reset", self.group_reset)
+        g(API + "/portfolio/summary/total_resting_order_value", self.resting_order_value)
+        g(API + "/account/limits", self.account_limits)
+        g(API + "/historical/cutoff", self.historical_cutoff)
+        g(API + "/historical/markets", self.historical_markets)
+        g(API + "/historical/markets/{ticker}", self.historical_market)
+        g(API + "/historical/markets/{ticker}/candlesticks", self.historical_candles)
+        g(API + "/historical/trades", self.historical_trades)
+        g(API + "/historical/fills", self.historical_fills)
+        g(API + "/historical/orders", self.historical_orders)
+        g(API + "/historical/positions", self.historical_positions)
+        g(API + "/live_data/weather/{city}", self.live_weather)
         g(API + "/portfolio/fills", self.fills)
         g(API + "/portfolio/settlements", self.settlements)
         g(WS_PATH, self.websocket)

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from kalshi_edge.exchange.historical import HistoricalArchive
 from kalshi_edge.exchange.matching import (
     EXCHANGE_ACCOUNT,
     BookDelta,
@@ -36,6 +37,7 @@ from kalshi_edge.exchange.matching import (
     EngineTrade,
     MatchingEngine,
 )
+from kalshi_edge.exchange.order_groups import OrderGroup, OrderGroups
 from kalshi_edge.exchange.order_rules import OrderRules
 from kalshi_edge.exchange.records import (  # re-exported: the public import point for these names
     DEFAULT_ACCOUNT,
@@ -64,7 +66,7 @@ __all__ = [
 ]
 
 
-class Exchange(OrderRules, ExchangeWire):
+class Exchange(OrderRules, OrderGroups, ExchangeWire, HistoricalArchive):
     """In-process exchange state. Thread-safe; see the module docstring."""
 
     def __init__(
@@ -117,6 +119,8 @@ class Exchange(OrderRules, ExchangeWire):
         self._by_client: dict[tuple[str, str], str] = {}
         self.trades: list[dict[str, Any]] = list(scenario.trades)
         self._listeners: list[Callable[[ExchangeEvent], None]] = []
+        self.historical_cutoff: datetime | None = None
+        self.order_groups: dict[str, OrderGroup] = {}
         for t, book in scenario.books.items():
             if t not in self.markets:
                 raise ValueError(f"scenario books: {t!r} is not a market of the scenario")
@@ -201,9 +205,7 @@ class Exchange(OrderRules, ExchangeWire):
                        if (rec := self.orders.get(st.order_id)) is not None and rec.expiration is not None
                        and rec.expiration <= now]
             for st in expired:
-                _, deltas = self.engine.cancel(st.order_id, ts_ms=to_ms(now))
-                self.orders[st.order_id].last_update = now
-                self._emit_deltas(deltas)
+                self._cancel_resting(self.orders[st.order_id], now)
             for t, ms in self.markets.items():
                 if now >= ms.close_time and not ms.closed_swept:
                     ms.closed_swept = True
@@ -213,6 +215,7 @@ class Exchange(OrderRules, ExchangeWire):
                     for s in canceled:
                         if s.order_id in self.orders:
                             self.orders[s.order_id].last_update = now
+                            self._order_event(self.orders[s.order_id])
                     self._emit(ExchangeEvent("lifecycle", t, {"event_type": "deactivated", "close_ts": int(ms.close_time.timestamp())}))
 
     def get_order(self, account: str, order_id: str) -> OrderRecord:
@@ -228,8 +231,25 @@ class Exchange(OrderRules, ExchangeWire):
             return self.orders.get(oid) if oid else None
 
     # ------------------------------------------------------------------ fills and positions
-    def _apply(self, fills: list[EngineFill], trades: list[EngineTrade], deltas: list[BookDelta], now: datetime) -> None:
-        """Book the engine's executions: cash, positions, fill records, trades, events."""
+    def _order_event(self, rec: OrderRecord) -> None:
+        """A ``user_orders`` event: the order as ``GET /portfolio/orders/{id}`` shows it now."""
+        self._emit(ExchangeEvent("order", rec.state.order.ticker, self.order_dict(rec), account=rec.account))
+
+    def _position_event(self, account: str, ticker: str) -> None:
+        """A ``market_positions`` event: the account's position row for ``ticker``."""
+        rows, _ = self.position_dicts(account)
+        for r in rows:
+            if r["ticker"] == ticker:
+                self._emit(ExchangeEvent("position", ticker, r, account=account))
+
+    def _apply(self, fills: list[EngineFill], trades: list[EngineTrade], deltas: list[BookDelta], now: datetime,
+               orders: Sequence[OrderRecord] = ()) -> None:
+        """Book the engine's executions: cash, positions, fill records, trades, events.
+
+        ``orders`` are records changed by the caller (created, amended) that get a ``user_orders``
+        event even without a fill; every order that filled gets one too, then order groups count
+        the executions (and may trip).
+        """
         self._emit_deltas(deltas)
         for f in fills:
             if f.account == EXCHANGE_ACCOUNT:
@@ -282,6 +302,7 @@ class Exchange(OrderRules, ExchangeWire):
                 "taker_book_side": t.taker_book_side,
                 "created_time": iso(now),
                 "ts_ms": t.ts_ms,
+                "is_block_trade": False,
             }
             self.trades.append(trade)
             self._emit(ExchangeEvent("trade", t.ticker, trade))
@@ -293,6 +314,15 @@ class Exchange(OrderRules, ExchangeWire):
                 (a.positions[t].position for a in self.accounts.values() if t in a.positions and a.positions[t].position > 0),
                 ZERO,
             )
+        changed = {r.state.order_id: r for r in orders}
+        for f in fills:
+            if f.account != EXCHANGE_ACCOUNT and f.order_id in self.orders:
+                changed.setdefault(f.order_id, self.orders[f.order_id])
+        for rec in changed.values():
+            self._order_event(rec)
+        for acct_name, t in dict.fromkeys((f.account, f.ticker) for f in fills if f.account != EXCHANGE_ACCOUNT):
+            self._position_event(acct_name, t)
+        self.groups_after_fills(fills, now)
 
     # ------------------------------------------------------------------ admin: books and settlement
     def set_external_book(self, ticker: str, yes: list[tuple[Any, Any]], no: list[tuple[Any, Any]]) -> None:
@@ -322,6 +352,7 @@ class Exchange(OrderRules, ExchangeWire):
                 rec = self.orders.get(s.order_id)
                 if rec:
                     rec.last_update = now
+                    self._order_event(rec)
             self._emit_deltas(deltas)
             ms.result = result
             ms.settled_time = now
@@ -348,12 +379,14 @@ class Exchange(OrderRules, ExchangeWire):
                     "settled_time": iso(now),
                     "fee_cost": "0.0000",
                     "value": 100 if result == "yes" else 0,
+                    "exchange_index": 0,
                 }
                 pos.realized_pnl += won - pos.cost_basis
                 pos.cost_basis = ZERO
                 pos.position = ZERO
                 pos.last_updated = now
                 acct.settlements.append(rec_)
+                self._position_event(acct.name, ticker)
                 out.append(rec_)
             self._emit(ExchangeEvent("lifecycle", ticker, {"event_type": "settled", "result": result}))
             return out

@@ -13,7 +13,7 @@ from kalshi_edge.exchange.scenario import iso
 from kalshi_edge.kalshi.money import ONE, ZERO, fmt_count
 
 if TYPE_CHECKING:
-    from kalshi_edge.exchange.records import Account
+    from kalshi_edge.exchange.records import Account, Position
 
 
 class ExchangeWire:
@@ -23,17 +23,16 @@ class ExchangeWire:
     engine: MatchingEngine
     markets: dict[str, MarketState]
 
-    def market(self, ticker: str) -> MarketState:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the class this is mixed into
+        def market(self, ticker: str) -> MarketState: ...
 
-    def status_of(self, ms: MarketState) -> str:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+        def status_of(self, ms: MarketState) -> str: ...
 
-    def account(self, name: str) -> Account:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+        def account(self, name: str) -> Account: ...
 
-    def now(self) -> datetime:  # pragma: no cover - provided by Exchange
-        raise NotImplementedError
+        def now(self) -> datetime: ...
+
+        def position_is_historical(self, p: Position) -> bool: ...
 
     def market_dict(self, ticker: str) -> dict[str, Any]:
         """The spec ``Market`` with live quotes, volume, status and result."""
@@ -41,6 +40,15 @@ class ExchangeWire:
             ms = self.market(ticker)
             book = self.engine.book(ticker)
             m = dict(ms.spec)
+            # Fields the 3.3x SDK requires that older recorded/generated payloads carry as null or lack.
+            if m.get("settlement_bounds_type") is None:
+                m["settlement_bounds_type"] = "default"
+            for k in ("last_price_dollars", "previous_yes_bid_dollars", "previous_yes_ask_dollars",
+                      "previous_price_dollars", "notional_value_dollars"):
+                if m.get(k) is None:
+                    m[k] = "1.0000" if k == "notional_value_dollars" else "0.0000"
+            if m.get("expiration_value") is None:
+                m["expiration_value"] = ""
             yb, yb_size = book.yes[0] if book.yes else (ZERO, ZERO)
             nb, nb_size = book.no[0] if book.no else (ZERO, ZERO)
             m.update({
@@ -94,6 +102,8 @@ class ExchangeWire:
             "created_time": iso(now),
             "fee_cost": d4(f.fee),
             "ts": f.ts_ms // 1000,
+            "exchange_index": 0,
+            "subaccount_number": 0,
             "ts_ms": f.ts_ms,
             "post_position_fp": fmt_count(post_position),
         }
@@ -128,7 +138,9 @@ class ExchangeWire:
             "created_time": iso(rec.created),
             "last_update_time": iso(rec.last_update),
             "self_trade_prevention_type": o.self_trade_prevention,
-            "order_group_id": None,
+            "order_group_id": rec.order_group_id or None,
+            "subaccount_number": 0,
+            "exchange_index": 0,
             "cancel_order_on_pause": False,
             "ts_ms": to_ms(rec.created),
         }
@@ -149,13 +161,20 @@ class ExchangeWire:
             "ts_ms": to_ms(rec.created),
         }
 
-    def position_dicts(self, account: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Spec ``MarketPosition`` and ``EventPosition`` lists for ``account``."""
+    def position_dicts(self, account: str, *, historical: bool | None = False
+                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Spec ``MarketPosition`` and ``EventPosition`` lists for ``account``.
+
+        ``historical``: False (the live endpoint) leaves out positions archived behind the
+        historical cutoff, True gives only those (``/historical/positions``), None gives all.
+        """
         with self.lock:
             acct = self.account(account)
             market_rows = []
             events: dict[str, dict[str, Decimal]] = {}
             for t, p in sorted(acct.positions.items()):
+                if historical is not None and self.position_is_historical(p) != historical:
+                    continue
                 resting = len(self.engine.resting_orders(ticker=t, account=account))
                 market_rows.append({
                     "ticker": t,
@@ -166,6 +185,7 @@ class ExchangeWire:
                     "resting_orders_count": resting,
                     "fees_paid_dollars": d4(p.fees_paid),
                     "last_updated_ts": iso(p.last_updated or self.now()),
+                    "exchange_index": 0,
                 })
                 ev = self.markets[t].spec["event_ticker"]
                 agg = events.setdefault(ev, {"cost": ZERO, "shares": ZERO, "pnl": ZERO, "fees": ZERO})
