@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PING_SECONDS = 10.0
-CHANNELS = ("orderbook_delta", "ticker", "trade", "fill", "market_lifecycle_v2")
+CHANNELS = ("orderbook_delta", "ticker", "trade", "fill", "market_lifecycle_v2", "user_orders", "market_positions",
+            "order_group_updates")
+#: Private channels: only the connection's own account's events.
+PRIVATE_CHANNELS = ("fill", "user_orders", "market_positions", "order_group_updates")
 
 
 @dataclass
@@ -149,6 +152,13 @@ class Hub:
                         "ts_ms": t["ts_ms"]}})
                 elif ev.kind == "fill" and sub.channel == "fill" and ev.account == conn.account:
                     conn.queue.put_nowait({"type": "fill", "sid": sub.sid, "msg": ev.payload})
+                elif ev.kind == "order" and sub.channel == "user_orders" and ev.account == conn.account:
+                    conn.queue.put_nowait({"type": "user_order", "sid": sub.sid, "msg": ev.payload})
+                elif ev.kind == "position" and sub.channel == "market_positions" and ev.account == conn.account:
+                    conn.queue.put_nowait({"type": "market_position", "sid": sub.sid,
+                                           "msg": {"market_ticker": ev.ticker, **ev.payload}})
+                elif ev.kind == "order_group" and sub.channel == "order_group_updates" and ev.account == conn.account:
+                    conn.queue.put_nowait({"type": "order_group_update", "sid": sub.sid, "msg": ev.payload})
                 elif ev.kind == "lifecycle" and sub.channel == "market_lifecycle_v2":
                     conn.queue.put_nowait({"type": "market_lifecycle_v2", "sid": sub.sid,
                                            "msg": {"market_ticker": ev.ticker, **ev.payload}})

@@ -12,7 +12,10 @@ Two layers:
   "/trade-api/ws/v2"``), ``subscribe`` / ``unsubscribe`` / ``update_subscription``, reconnect
   with exponential backoff + jitter and resubscribe, every raw frame journalled with its receive
   time, and ``ticker`` / ``trade`` / ``fill`` / ``market_lifecycle_v2`` messages decoded to the
-  domain model and handed to callbacks. Pongs are answered by ``websockets`` itself.
+  domain model and handed to callbacks. Pongs are answered by ``websockets`` itself. Since 3.3x
+  also: ``user_orders`` (handler ``"user_order"``, an ``Order``), ``market_positions``
+  (``"market_position"``, a ``Position``), ``order_group_updates`` (``"order_group_update"``) and
+  ``event_fee_update`` (also when it arrives on ``market_lifecycle_v2``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from urllib.parse import urlsplit
 from kalshi_edge.kalshi.auth import PrivateKey, auth_headers, load_private_key
 from kalshi_edge.kalshi.errors import AuthError, KalshiError, KalshiSchemaError
 from kalshi_edge.kalshi.journal import Journal, replay
-from kalshi_edge.kalshi.models import OrderBook, parse_fill, parse_trade
+from kalshi_edge.kalshi.models import OrderBook, parse_fill, parse_order, parse_position, parse_trade
+from kalshi_edge.kalshi.models_334 import decode_event_fee_update, decode_order_group_update
 
 log = logging.getLogger(__name__)
 
@@ -473,6 +477,16 @@ class KalshiWsClient:
             await self._emit("fill", parse_fill(body))
         elif typ == "market_lifecycle_v2":
             await self._emit("lifecycle", decode_lifecycle(body))
+            if body.get("event_type") in ("event_fee_update", "fee_updated") and body.get("event_ticker"):
+                await self._emit("event_fee_update", decode_event_fee_update(body))
+        elif typ == "user_order":
+            await self._emit("user_order", parse_order(body))
+        elif typ == "market_position":
+            await self._emit("market_position", parse_position({"ticker": body.get("market_ticker"), **body}))
+        elif typ == "order_group_update":
+            await self._emit("order_group_update", decode_order_group_update(body))
+        elif typ == "event_fee_update":
+            await self._emit("event_fee_update", decode_event_fee_update(body))
         elif typ == "error":
             log.warning("ws error: %s", body)
             await self._emit("error", body)
