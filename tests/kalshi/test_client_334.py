@@ -378,3 +378,32 @@ def test_ws_user_orders_positions_and_group_updates(env):
     assert any(o.order_id == oid and o.status == "executed" and o.fill_count == 2 for o in got["user_order"])
     assert got["market_position"][-1].ticker == T and got["market_position"][-1].position == 2
     assert [u.event_type for u in got["order_group_update"]] == ["created", "triggered"]
+
+
+def test_simulator_fees_follow_the_schedule_and_send_event_fee_update(env):
+    sim, c, clock = env
+    got: list = []
+
+    def take() -> D:
+        ack = c.create_order(ticker=T, side="bid", count="1", price="0.30", time_in_force="immediate_or_cancel")
+        return sum((f.fee_cost for f in c.iter_fills(order_id=ack.order_id)), D(0))
+
+    assert take() == D("0.02")  # quadratic ×1: ceil(0.07 × 0.30 × 0.70) = $0.02
+    clock.advance(3600 + 60)  # past the series change at 16:00Z: quadratic_with_maker_fees ×1.5
+    assert take() == D("0.03")  # ceil(1.5 × 0.07 × 0.21) = $0.03
+
+    async def main() -> None:
+        ws = KalshiWsClient(sim.ws_url, backoff_base=0.01)
+        ws.on("event_fee_update", got.append)
+        await ws.subscribe(["market_lifecycle_v2"])
+        task = asyncio.create_task(ws.run(max_reconnects=2))
+        await ws.wait_for(lambda: ws.frames >= 1, timeout=5)
+        clock.advance(3600)  # past the event change at 17:00Z; the server's sweep applies it
+        await ws.wait_for(lambda: bool(got), timeout=5)
+        await ws.stop()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(main())
+    assert (got[0].event_ticker, got[0].fee_type_override, got[0].fee_multiplier_override) == (
+        "KXHIGHNY-26JUL12", "flat", D("0.5"))
+    assert sim.exchange.markets[T].fee_schedule.fee_type == "flat"

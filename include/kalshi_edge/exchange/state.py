@@ -84,22 +84,22 @@ class Exchange(OrderRules, OrderGroups, ExchangeWire, HistoricalArchive):
         self.starting_cash = Decimal(starting_balance_cents) / 100
         self._uuid_ns = uuid.UUID(int=seed)
         self._counter = 0
-        self.series: dict[str, dict[str, Any]] = {s["ticker"]: s for s in scenario.series}
-        self.events: dict[str, dict[str, Any]] = {e["event_ticker"]: e for e in scenario.events}
+        self.series: dict[str, dict[str, Any]] = {s["ticker"]: dict(s) for s in scenario.series}
+        self.events: dict[str, dict[str, Any]] = {e["event_ticker"]: dict(e) for e in scenario.events}
+        # Scheduled fee changes (scenario.fee_changes), applied by sweep() when the clock reaches them.
+        self._fee_changes = sorted(
+            [("series", c, parse_time(str(c.get("scheduled_ts")), f"fee_changes.series[{i}].scheduled_ts"))
+             for i, c in enumerate((scenario.fee_changes or {}).get("series", []))]
+            + [("events", c, parse_time(str(c.get("scheduled_ts")), f"fee_changes.events[{i}].scheduled_ts"))
+               for i, c in enumerate((scenario.fee_changes or {}).get("events", []))], key=lambda x: x[2])
+        self._fees_applied = 0
         self.markets: dict[str, MarketState] = {}
         for m in scenario.markets:
             t = m["ticker"]
             m = with_required_fields(m)
             series = self.series.get(m["event_ticker"].split("-")[0], {})
             event = self.events.get(m["event_ticker"], {})
-            waiver = m.get("fee_waiver_expiration_time")
-            sched = FeeSchedule.resolve(
-                series_fee_type=series.get("fee_type"),
-                series_multiplier=str(series.get("fee_multiplier", "1")),
-                event_fee_type_override=event.get("fee_type_override"),
-                event_multiplier_override=event.get("fee_multiplier_override"),
-                market_waiver_expiration=parse_time(waiver, f"{t}.fee_waiver_expiration_time") if waiver else None,
-            )
+            sched = self._fee_schedule(m, series, event)
             self.markets[t] = MarketState(
                 spec=dict(m),
                 open_time=parse_time(m["open_time"], f"{t}.open_time"),
@@ -126,6 +126,37 @@ class Exchange(OrderRules, OrderGroups, ExchangeWire, HistoricalArchive):
                 raise ValueError(f"scenario books: {t!r} is not a market of the scenario")
             self.engine.load_levels(t, yes=book.get("yes_dollars", []), no=book.get("no_dollars", []),
                                     ts_ms=to_ms(self.clock.now()))
+
+    # ------------------------------------------------------------------ fees
+    @staticmethod
+    def _fee_schedule(m: dict[str, Any], series: dict[str, Any], event: dict[str, Any]) -> FeeSchedule:
+        waiver = m.get("fee_waiver_expiration_time")
+        return FeeSchedule.resolve(
+            series_fee_type=series.get("fee_type"),
+            series_multiplier=str(series.get("fee_multiplier", "1")),
+            event_fee_type_override=event.get("fee_type_override"),
+            event_multiplier_override=event.get("fee_multiplier_override"),
+            market_waiver_expiration=parse_time(waiver, f"{m['ticker']}.fee_waiver_expiration_time") if waiver else None,
+        )
+
+    def _apply_fee_changes(self, now: datetime) -> None:
+        """Fees follow the schedule: a series change sets ``fee_type``/``fee_multiplier``, an event
+        change the event's overrides, from ``scheduled_ts`` on (an ``event_fee_update`` goes out)."""
+        while self._fees_applied < len(self._fee_changes) and self._fee_changes[self._fees_applied][2] <= now:
+            kind, c, _ = self._fee_changes[self._fees_applied]
+            self._fees_applied += 1
+            if kind == "series":
+                self.series.setdefault(c["series_ticker"], {"ticker": c["series_ticker"]}).update(
+                    fee_type=c["fee_type"], fee_multiplier=c["fee_multiplier"])
+            else:
+                self.events.setdefault(c["event_ticker"], {"event_ticker": c["event_ticker"]}).update(
+                    fee_type_override=c.get("fee_type_override"), fee_multiplier_override=c.get("fee_multiplier_override"))
+                self._emit(ExchangeEvent("event_fee", "", {
+                    "event_ticker": c["event_ticker"], "fee_type_override": c.get("fee_type_override"),
+                    "fee_multiplier_override": c.get("fee_multiplier_override"), "ts_ms": to_ms(now)}))
+            for ms in self.markets.values():
+                ev = ms.spec["event_ticker"]
+                ms.fee_schedule = self._fee_schedule(ms.spec, self.series.get(ev.split("-")[0], {}), self.events.get(ev, {}))
 
     # ------------------------------------------------------------------ plumbing
     def _new_id(self, kind: str) -> str:
@@ -201,6 +232,7 @@ class Exchange(OrderRules, OrderGroups, ExchangeWire, HistoricalArchive):
         """
         with self.lock:
             now = self.now()
+            self._apply_fee_changes(now)
             expired = [st for st in self.engine.resting_orders()
                        if (rec := self.orders.get(st.order_id)) is not None and rec.expiration is not None
                        and rec.expiration <= now]

@@ -152,6 +152,8 @@ class Hub:
                         "ts_ms": t["ts_ms"]}})
                 elif ev.kind == "fill" and sub.channel == "fill" and ev.account == conn.account:
                     conn.queue.put_nowait({"type": "fill", "sid": sub.sid, "msg": ev.payload})
+                elif ev.kind == "event_fee" and sub.channel == "market_lifecycle_v2":
+                    conn.queue.put_nowait({"type": "event_fee_update", "sid": sub.sid, "msg": ev.payload})
                 elif ev.kind == "order" and sub.channel == "user_orders" and ev.account == conn.account:
                     conn.queue.put_nowait({"type": "user_order", "sid": sub.sid, "msg": ev.payload})
                 elif ev.kind == "position" and sub.channel == "market_positions" and ev.account == conn.account:
