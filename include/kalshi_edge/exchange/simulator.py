@@ -23,6 +23,16 @@ where the spec has it): ``GET /exchange/status``, ``/series``, ``/series/{series
 ``/portfolio/settlements``; ``POST /portfolio/orders`` and ``DELETE /portfolio/orders/{id}``
 (legacy), ``POST /portfolio/orders/{id}/decrease``, ``GET /portfolio/orders/{id}/queue_position``,
 and ``POST /portfolio/events/orders`` and ``DELETE /portfolio/events/orders/{id}`` (V2).
+Since spec 3.14–3.34 (shapes: the official SDK 3.34 models, which validate every response in
+tests/kalshi/test_sdk_334_shapes.py): V2 ``POST .../events/orders/{id}/amend`` (new total = filled +
+resting) and ``/decrease``, ``DELETE /portfolio/events/orders`` (cancel-all), ``POST``/``DELETE
+.../events/orders/batched`` (per-order errors; at most the tier's write bucket / 10 orders),
+legacy ``POST /portfolio/orders/{id}/amend``, ``GET /portfolio/orders/queue_positions``, order
+groups (``/portfolio/order_groups``, ``/create``, ``/{id}``, ``/{id}/limit|trigger|reset``; rolling
+15 s contracts limit), ``/portfolio/summary/total_resting_order_value``, ``/account/limits``,
+``/exchange/schedule``, ``/historical/cutoff|markets[/{t}[/candlesticks]]|trades|fills|orders|positions``,
+``/series/fee_changes``, ``/events/fee_changes``, ``/series/{s}/events/{e}/forecast_percentile_history``
+(market-implied) and ``/live_data/weather/{city}``.
 A second create with the same ``client_order_id`` answers **409** ``order_already_exists`` with
 the existing order id in ``details``; nothing new is created.
 
@@ -41,7 +51,10 @@ when ``auth="verify"``. Commands ``subscribe`` (one ``sid`` per channel), ``unsu
 ``get_snapshot``; reply ``ok``), ``list_subscriptions`` (reply ``ok`` with
 ``[{"channel", "sid"}]``); errors ``{"type": "error", "msg": {"code", "msg"}}``. Channels:
 ``orderbook_delta`` (``orderbook_snapshot`` then ``orderbook_delta``, ``seq`` +1 per message per
-sid), ``ticker``, ``trade``, ``fill`` (own fills only), ``market_lifecycle_v2``. A Ping frame
+sid), ``ticker``, ``trade``, ``fill`` (own fills only), ``market_lifecycle_v2`` (also carrying
+``event_fee_update`` when a scheduled event fee change takes effect), and the private
+``user_orders`` (``user_order``: the ``Order`` after each change), ``market_positions``
+(``market_position``) and ``order_group_updates`` (``order_group_update``). A Ping frame
 every 10 s. Snapshots and deltas come from one published copy of the books, so a client that
 applies them in order has exactly the exchange's book after every message.
 
