@@ -407,3 +407,27 @@ def test_simulator_fees_follow_the_schedule_and_send_event_fee_update(env):
     assert (got[0].event_ticker, got[0].fee_type_override, got[0].fee_multiplier_override) == (
         "KXHIGHNY-26JUL12", "flat", D("0.5"))
     assert sim.exchange.markets[T].fee_schedule.fee_type == "flat"
+
+
+def test_backfill_reads_the_historical_endpoints_for_data_older_than_the_cutoff(env, tmp_path):
+    from kalshi_edge.kalshi.ingest import ingest_candlesticks, ingest_trades
+    from kalshi_edge.lake import Lake
+
+    sim, c, clock = env
+    start = clock.now() - timedelta(days=3)
+    c.create_order(ticker=T2, side="bid", count="2", price="0.30", time_in_force="immediate_or_cancel")
+    clock.advance(60)
+    sim.settle(T2, "no")
+    clock.advance(60)
+    sim.exchange.set_historical_cutoff(clock.now())
+    clock.advance(60)
+    c.create_order(ticker=T, side="bid", count="1", price="0.30", time_in_force="immediate_or_cancel")
+    assert T2 not in {t.ticker for t in c.iter_trades()}  # the old trade has left the live endpoint
+    lake = Lake(root=tmp_path / "lake", quarantine=tmp_path / "q", warehouse=tmp_path / "w.duckdb")
+    end = clock.now() + timedelta(hours=1)
+    tr = ingest_trades(c, lake, start=start, end=end)
+    assert tr["historical_trades"] >= 1 and tr["rows_quarantined"] == 0
+    stored = lake.read("kalshi_trades")
+    assert {T, T2} <= set(stored["ticker"])
+    cs = ingest_candlesticks(c, lake, "KXHIGHNY", [T2, T], start=start, end=end)
+    assert cs["archived_markets"] == 1 and cs["rows_written"] >= 2

@@ -242,6 +242,8 @@ class MarketDataRoutes:
             ms = self.exchange.market(ticker)
             if ms.spec["event_ticker"].split("-")[0] != request.match_info["series_ticker"]:
                 raise ApiError(404, "not_found", f"market {ticker!r} is not in series {request.match_info['series_ticker']!r}")
+            if self.exchange.market_is_historical(ms):
+                raise ApiError(404, "not_found", f"market {ticker!r} is archived: use /historical/markets/{ticker}/candlesticks")
             candles = self._candles(ticker, start, end, period)
         return web.json_response({"ticker": ticker, "candlesticks": candles})
 

@@ -25,7 +25,7 @@ from kalshi_edge.kalshi.datasets import (
     KALSHI_TRADES,
     KALSHI_WS_JOURNAL,
 )
-from kalshi_edge.kalshi.errors import KalshiSchemaError
+from kalshi_edge.kalshi.errors import KalshiSchemaError, PermanentError
 from kalshi_edge.kalshi.journal import replay
 from kalshi_edge.kalshi.models import Market, OrderBook, Trade
 from kalshi_edge.kalshi.rest import KalshiRestClient
@@ -190,30 +190,69 @@ def snapshot_orderbooks(
     return _summary(KALSHI_ORDERBOOK_SNAPSHOTS, res, books=len(books))
 
 
+def _historical_cutoff(client: KalshiRestClient) -> Any:
+    """``GET /historical/cutoff``, or None from a server without the historical family (spec < 3.26)."""
+    fn = getattr(client, "get_historical_cutoff", None)
+    if fn is None:
+        return None
+    try:
+        return fn()
+    except PermanentError:
+        return None
+
+
 def ingest_candlesticks(
     client: KalshiRestClient, lake: Lake, series: str, tickers: Sequence[str], *, start: datetime, end: datetime,
     period_minutes: int = 60,
 ) -> dict[str, Any]:
-    """Candlesticks of ``tickers`` over ``[start, end]`` (period 1, 60 or 1440 minutes)."""
+    """Candlesticks of ``tickers`` over ``[start, end]`` (period 1, 60 or 1440 minutes).
+
+    A market archived behind the historical cutoff (the live endpoint answers 404) is read from
+    ``/historical/markets/{ticker}/candlesticks``; the rows are the same.
+    """
     frames = []
+    archived = 0
     for t in tickers:
-        candles = client.get_candlesticks(series, t, start_ts=int(_utc(start).timestamp()),
-                                          end_ts=int(_utc(end).timestamp()), period_interval=period_minutes)
+        window = {"start_ts": int(_utc(start).timestamp()), "end_ts": int(_utc(end).timestamp()),
+                  "period_interval": period_minutes}
+        try:
+            candles = client.get_candlesticks(series, t, **window)
+        except PermanentError as exc:
+            if exc.status != 404 or not hasattr(client, "get_historical_candlesticks"):
+                raise
+            candles = client.get_historical_candlesticks(t, **window)
+            archived += 1
         frames.append(candlestick_rows(candles, ticker=t, series_ticker=series, period_minutes=period_minutes))
     df = pd.concat(frames, ignore_index=True) if frames else _frame(KALSHI_CANDLESTICKS, [])
     res = lake.write(KALSHI_CANDLESTICKS, df, source=f"{client.base_url}/series/{series}/markets/*/candlesticks",
                      mode="merge")
-    return _summary(KALSHI_CANDLESTICKS, res, markets=len(tickers))
+    return _summary(KALSHI_CANDLESTICKS, res, markets=len(tickers), archived_markets=archived)
 
 
 def ingest_trades(
     client: KalshiRestClient, lake: Lake, *, ticker: str | None = None, start: datetime, end: datetime
 ) -> dict[str, Any]:
-    """Public trades in ``[start, end]`` (one market or all)."""
-    trades = list(client.iter_trades(ticker=ticker, min_ts=int(_utc(start).timestamp()),
-                                     max_ts=int(_utc(end).timestamp())))
+    """Public trades in ``[start, end]`` (one market or all).
+
+    The part of the window older than the exchange's historical cutoff (``trades_created_ts``) is
+    read from ``/historical/trades``, the rest from ``/markets/trades``: a backfill of old days
+    gets the trades that have left the live endpoint.
+    """
+    lo, hi = int(_utc(start).timestamp()), int(_utc(end).timestamp())
+    cut = _historical_cutoff(client)
+    cut_ts = int(cut.trades_created.timestamp()) if cut is not None else None
+    trades: list[Trade] = []
+    historical = 0
+    if cut_ts is not None and lo < cut_ts:
+        old = list(client.iter_historical_trades(ticker=ticker, min_ts=lo, max_ts=min(hi, cut_ts)))
+        historical = len(old)
+        trades.extend(old)
+    if cut_ts is None or hi >= cut_ts:
+        seen = {t.trade_id for t in trades}
+        trades.extend(t for t in client.iter_trades(ticker=ticker, min_ts=max(lo, cut_ts or lo), max_ts=hi)
+                      if t.trade_id not in seen)
     res = lake.write(KALSHI_TRADES, trade_rows(trades), source=f"{client.base_url}/markets/trades", mode="merge")
-    return _summary(KALSHI_TRADES, res, trades=len(trades))
+    return _summary(KALSHI_TRADES, res, trades=len(trades), historical_trades=historical)
 
 
 def ingest_ws_journal(lake: Lake, journal_path: Path | str, *, session: str | None = None) -> dict[str, Any]:
