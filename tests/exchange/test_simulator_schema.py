@@ -71,6 +71,11 @@ IMPLEMENTED = [
     ("GET", "/historical/trades"),
     ("GET", "/historical/fills"),
     ("GET", "/historical/orders"),
+    ("GET", "/events/{event_ticker}/metadata"),
+    ("GET", "/events/multivariate"),
+    ("GET", "/series/{series_ticker}/events/{ticker}/candlesticks"),
+    ("GET", "/exchange/user_data_timestamp"),
+    ("GET", "/portfolio/subaccounts/balances"),
 ]
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 T = "KXHIGHNY-26JUL12-T82"
@@ -207,6 +212,12 @@ def test_real_identifiers_of_the_3x_operations_validate(sim):
         ("GET", "/account/limits", "/account/limits", {}),
         ("GET", "/exchange/schedule", "/exchange/schedule", {}),
         ("GET", "/series/fee_changes", "/series/fee_changes", {"show_historical": "true"}),
+        ("GET", "/events/{event_ticker}/metadata", "/events/KXHIGHNY-26JUL12/metadata", {}),
+        ("GET", "/events/multivariate", "/events/multivariate", {}),
+        ("GET", "/series/{series_ticker}/events/{ticker}/candlesticks",
+         "/series/KXHIGHNY/events/KXHIGHNY-26JUL12/candlesticks", {"start_ts": 0, "end_ts": 2**40, "period_interval": 60}),
+        ("GET", "/exchange/user_data_timestamp", "/exchange/user_data_timestamp", {}),
+        ("GET", "/portfolio/subaccounts/balances", "/portfolio/subaccounts/balances", {}),
         ("GET", "/series/{series_ticker}/events/{ticker}/forecast_percentile_history",
          "/series/KXHIGHNY/events/KXHIGHNY-26JUL12/forecast_percentile_history",
          {"percentiles": [2500, 5000, 7500], "start_ts": 0, "end_ts": 2**40, "period_interval": 60}),

@@ -64,6 +64,11 @@ def main(argv: list[str]) -> int:
         series_ticker=series, ticker=t, start_ts=start, end_ts=end, period_interval=60))
     call("batch_get_market_candlesticks", lambda: c.batch_get_market_candlesticks(
         market_tickers=",".join([t, t2]), start_ts=start, end_ts=end, period_interval=60))
+    call("get_market_candlesticks_by_event", lambda: c.get_market_candlesticks_by_event(
+        ticker=event, series_ticker=series, start_ts=start, end_ts=end, period_interval=60))
+    call("get_event_metadata", lambda: c.get_event_metadata(event_ticker=event))
+    call("get_multivariate_events", lambda: c.get_multivariate_events(limit=10))
+    call("get_user_data_timestamp", c.get_user_data_timestamp)
     call("get_weather_index", lambda: c.get_weather_index(city=plan["city"]))
     call("get_account_api_limits", c.get_account_api_limits)
 
@@ -72,12 +77,14 @@ def main(argv: list[str]) -> int:
         ticker=t, client_order_id="sdk-1", side="bid", count="5", price=plan["rest_price"],
         time_in_force="good_till_canceled", self_trade_prevention_type="taker_at_cross", post_only=True))
     oid = resting.order_id if resting is not None else "missing"
+    state["rest_remaining"] = resting.remaining_count if resting is not None else None
     call("get_order", lambda: c.get_order(order_id=oid))
     call("get_orders", lambda: c.get_orders(ticker=t, limit=50))
     call("get_order_queue_position", lambda: c.get_order_queue_position(order_id=oid))
     call("get_order_queue_positions", lambda: c.get_order_queue_positions(market_tickers=t))
-    call("amend_order_v2", lambda: c.amend_order_v2(
+    amended = call("amend_order_v2", lambda: c.amend_order_v2(
         order_id=oid, ticker=t, side="bid", price=plan["rest_price"], count="8"))
+    state["amended_remaining"] = amended.remaining_count if amended is not None else None
     call("decrease_order_v2", lambda: c.decrease_order_v2(order_id=oid, reduce_by="2"))
     call("cancel_order_v2", lambda: c.cancel_order_v2(order_id=oid))
     batch = call("batch_create_orders_v2", lambda: c.batch_create_orders_v2(orders=[
@@ -111,10 +118,16 @@ def main(argv: list[str]) -> int:
     call("get_fills", lambda: c.get_fills(limit=50))
     call("get_settlements", lambda: c.get_settlements(limit=50))
     call("get_portfolio_resting_order_total_value", c.get_portfolio_resting_order_total_value)
+    call("get_deposits", lambda: c.get_deposits(limit=10))
+    call("get_withdrawals", lambda: c.get_withdrawals(limit=10))
+    call("get_subaccount_balances", c.get_subaccount_balances)
 
     # -- historical ------------------------------------------------------------------------------
     call("get_historical_cutoff", c.get_historical_cutoff)
-    call("get_historical_markets", lambda: c.get_historical_markets(limit=50))
+    hm = call("get_historical_markets", lambda: c.get_historical_markets(limit=50))
+    state["historical_markets"] = [m.ticker for m in hm.markets] if hm is not None else None
+    hf = call("get_fills_historical_probe", lambda: c.get_fills_historical(limit=50))
+    state["historical_fills"] = len(hf.fills) if hf is not None else None
     call("get_historical_market", lambda: c.get_historical_market(ticker=hist))
     call("get_market_candlesticks_historical", lambda: c.get_market_candlesticks_historical(
         ticker=hist, start_ts=start, end_ts=end, period_interval=60))
@@ -123,7 +136,7 @@ def main(argv: list[str]) -> int:
     call("get_historical_orders", lambda: c.get_historical_orders(limit=50))
     call("get_historical_positions", lambda: c.get_historical_positions(limit=50))
 
-    print(json.dumps({"version": k.__version__, "calls": out}))
+    print(json.dumps({"version": k.__version__, "calls": out, "values": state}))
     return 0
 
 

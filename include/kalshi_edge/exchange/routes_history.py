@@ -9,6 +9,8 @@
   (basis points, 0..10000). The simulator keeps no book history, so it answers one point, now.
 * ``/live_data/weather/{city}`` serves the scenario's ``live_weather[city]`` (404 otherwise).
 * ``/exchange/schedule``: open around the clock, no maintenance windows.
+* ``/series/{s}/events/{e}/candlesticks`` (each market's candles), ``/events/{e}/metadata`` (no
+  images: empty strings) and ``/events/multivariate`` (none in the simulator: an empty page).
 """
 
 from __future__ import annotations
@@ -221,6 +223,34 @@ class HistoryRoutes:
                and (hi is None or p["t"] <= hi)]
         return web.json_response({"city": city, "config_version": data.get("config_version"),
                                   "units": data.get("units", "F"), "timeseries": pts})
+
+    async def event_candles(self, request: web.Request) -> web.Response:
+        """``GET /series/{s}/events/{e}/candlesticks``: every market's candles of the event, side by side."""
+        ex = self.exchange
+        ev = request.match_info["ticker"]
+        if ev not in ex.events or ex.events[ev].get("series_ticker") != request.match_info["series_ticker"]:
+            raise ApiError(404, "not_found", f"event {ev!r} not found in series {request.match_info['series_ticker']!r}")
+        start, end, period = self._candle_params(request, strict_period=True)  # type: ignore[attr-defined]
+        with ex.lock:
+            tickers = [t for t, ms in ex.markets.items() if ms.spec["event_ticker"] == ev]
+            candles = [self._candles(t, start, end, period) for t in tickers]  # type: ignore[attr-defined]
+        return web.json_response({"market_tickers": tickers, "market_candlesticks": candles,
+                                  "adjusted_end_ts": min(end, int(ex.now().timestamp()))})
+
+    async def event_metadata(self, request: web.Request) -> web.Response:
+        ev = self.exchange.events.get(request.match_info["event_ticker"])
+        if ev is None:
+            raise ApiError(404, "not_found", f"event {request.match_info['event_ticker']!r} not found")
+        series = self.exchange.series.get(ev.get("series_ticker", ""), {})
+        tickers = [t for t, ms in self.exchange.markets.items() if ms.spec["event_ticker"] == ev["event_ticker"]]
+        return web.json_response({"image_url": "", "market_details": [
+            {"market_ticker": t, "image_url": "", "color_code": ""} for t in tickers],
+            "settlement_sources": list(ev.get("settlement_sources") or series.get("settlement_sources") or [])})
+
+    async def multivariate_events(self, request: web.Request) -> web.Response:
+        """The simulator has no multivariate (KXMVE) events: an empty, well-formed page."""
+        paginate([], request, default=100, hi=200)
+        return web.json_response({"events": [], "cursor": ""})
 
     async def exchange_schedule(self, request: web.Request) -> web.Response:
         c = self.exchange.scenario.clock_start

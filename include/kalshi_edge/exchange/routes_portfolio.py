@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from kalshi_edge.exchange.params import ACCOUNT, paginate, parse_iso, q_int, q_list, read_body, ts_filter
+from kalshi_edge.exchange.scenario import iso
 from kalshi_edge.exchange.state import ApiError
 from kalshi_edge.kalshi.money import fmt_count
 
@@ -149,3 +150,22 @@ class PortfolioRoutes:
             page, cursor = paginate(rows, request, default=100, hi=1000)
         return web.json_response({"settlements": page, "cursor": cursor})
 
+    # ------------------------------------------------------------------ 3.3x portfolio reads
+    async def user_data_timestamp(self, request: web.Request) -> web.Response:
+        """``GET /exchange/user_data_timestamp``: portfolio data is current to the simulator clock."""
+        return web.json_response({"as_of_time": iso(self.exchange.now())})
+
+    async def deposits(self, request: web.Request) -> web.Response:
+        paginate([], request, default=100, hi=1000)
+        return web.json_response({"deposits": [], "cursor": ""})
+
+    async def withdrawals(self, request: web.Request) -> web.Response:
+        paginate([], request, default=100, hi=1000)
+        return web.json_response({"withdrawals": [], "cursor": ""})
+
+    async def subaccount_balances(self, request: web.Request) -> web.Response:
+        """One primary subaccount per account (the simulator has no others)."""
+        bal = self.exchange.balance_dict(request[ACCOUNT])
+        return web.json_response({"subaccount_balances": [{"subaccount_number": 0, "exchange_index": 0,
+                                                           "balance": bal["balance_dollars"],
+                                                           "updated_ts": bal["updated_ts"]}]})
