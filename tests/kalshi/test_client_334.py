@@ -431,3 +431,21 @@ def test_backfill_reads_the_historical_endpoints_for_data_older_than_the_cutoff(
     assert {T, T2} <= set(stored["ticker"])
     cs = ingest_candlesticks(c, lake, "KXHIGHNY", [T2, T], start=start, end=end)
     assert cs["archived_markets"] == 1 and cs["rows_written"] >= 2
+
+
+def test_forecast_percentiles_and_weather_index_land_in_the_lake_idempotently(env, tmp_path):
+    from kalshi_edge.kalshi.ingest import ingest_forecast_percentiles, ingest_weather_index
+    from kalshi_edge.lake import Lake
+
+    sim, c, clock = env
+    lake = Lake(root=tmp_path / "lake", quarantine=tmp_path / "q", warehouse=tmp_path / "w.duckdb")
+    now = clock.now()
+    for _ in range(2):  # a rerun of the same logical time writes the same keys
+        f = ingest_forecast_percentiles(c, lake, "KXHIGHNY", "KXHIGHNY-26JUL12", percentiles=[1000, 5000, 9000],
+                                        start=now - timedelta(hours=1), end=now + timedelta(hours=1), fetched_at=now)
+        w = ingest_weather_index(c, lake, "NYC", last_sec=3600, fetched_at=now)
+    assert f["points"] == 1 and f["rows_quarantined"] == 0 and w["points"] == 13 and w["rows_quarantined"] == 0
+    fp = lake.read("kalshi_forecast_percentiles")
+    wi = lake.read("kalshi_weather_index")
+    assert sorted(fp["percentile"]) == [1000, 5000, 9000] and len(wi) == 13
+    assert set(wi["city"]) == {"NYC"} and wi["value"].notna().all()

@@ -20,9 +20,11 @@ import pandas as pd
 
 from kalshi_edge.kalshi.datasets import (
     KALSHI_CANDLESTICKS,
+    KALSHI_FORECAST_PERCENTILES,
     KALSHI_MARKETS,
     KALSHI_ORDERBOOK_SNAPSHOTS,
     KALSHI_TRADES,
+    KALSHI_WEATHER_INDEX,
     KALSHI_WS_JOURNAL,
 )
 from kalshi_edge.kalshi.errors import KalshiSchemaError, PermanentError
@@ -260,3 +262,41 @@ def ingest_ws_journal(lake: Lake, journal_path: Path | str, *, session: str | No
     df = journal_rows(journal_path, session)
     res = lake.write(KALSHI_WS_JOURNAL, df, source=str(journal_path), mode="merge")
     return _summary(KALSHI_WS_JOURNAL, res, frames=len(df))
+
+
+def ingest_forecast_percentiles(
+    client: KalshiRestClient, lake: Lake, series: str, event_ticker: str, *, percentiles: Sequence[int],
+    start: datetime, end: datetime, period_interval: int = 60, fetched_at: datetime | None = None,
+) -> dict[str, Any]:
+    """``kalshi_forecast_percentiles`` rows for one event over ``[start, end]`` (merge on the key: reruns are idempotent)."""
+    points = client.get_forecast_percentile_history(series, event_ticker, percentiles=percentiles,
+                                                    start_ts=int(_utc(start).timestamp()),
+                                                    end_ts=int(_utc(end).timestamp()), period_interval=period_interval)
+    stamp = _utc(fetched_at) if fetched_at else _utc(end)
+    rows = []
+    for p in points:
+        ts = datetime.fromtimestamp(p.end_period_ts, tz=UTC)
+        for pct, value in sorted(p.values.items()):
+            rows.append({"series_ticker": series, "event_ticker": p.event_ticker, "period_interval": p.period_interval,
+                         "end_period_ts": ts, "date": _day(ts), "percentile": pct, "value": value,
+                         "formatted": p.formatted.get(pct, ""), "fetched_at": stamp})
+    res = lake.write(KALSHI_FORECAST_PERCENTILES, _frame(KALSHI_FORECAST_PERCENTILES, rows),
+                     source=f"{client.base_url}/series/{series}/events/{event_ticker}/forecast_percentile_history",
+                     mode="merge")
+    return _summary(KALSHI_FORECAST_PERCENTILES, res, points=len(points))
+
+
+def ingest_weather_index(
+    client: KalshiRestClient, lake: Lake, city: str, *, last_sec: int | None = None, fetched_at: datetime | None = None,
+) -> dict[str, Any]:
+    """``kalshi_weather_index`` rows from ``GET /live_data/weather/{city}`` (merge on (city, t))."""
+    pts = client.get_live_weather(city, last_sec=last_sec)
+    stamp = _utc(fetched_at) if fetched_at else datetime.now(UTC)
+    rows = []
+    for p in pts:
+        ts = datetime.fromtimestamp(p.t, tz=UTC)
+        rows.append({"city": city, "t": ts, "date": _day(ts), "value": p.value, "status": p.status,
+                     "units": p.units, "fetched_at": stamp})
+    res = lake.write(KALSHI_WEATHER_INDEX, _frame(KALSHI_WEATHER_INDEX, rows),
+                     source=f"{client.base_url}/live_data/weather/{city}", mode="merge")
+    return _summary(KALSHI_WEATHER_INDEX, res, points=len(pts))
