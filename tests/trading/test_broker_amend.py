@@ -88,3 +88,33 @@ def test_rest_broker_amends_and_resets_a_tripped_order_group():
         assert ok.status == "resting" and broker.group_resets == 1
         assert client.get_order_group(gid).triggered is False
         client.close()
+
+
+def test_rest_broker_learns_fills_from_the_socket_and_polls_after_a_gap():
+    import time
+
+    from kalshi_edge.kalshi.ws import FillStream, KalshiWsClient
+
+    sc = builtin_scenario(seed=7)
+    with run_simulator_in_thread(scenario=sc, clock=ManualClock(sc.clock_start), seed=7) as sim:
+        sim.set_book(T, yes=[("0.20", "10")], no=[("0.70", "10")])
+        client = KalshiRestClient(sim.base_url, backoff_base=0.005, timeout=5.0)
+        stream = FillStream(KalshiWsClient(sim.ws_url, backoff_base=0.01), max_reconnects=0).start()
+        assert stream.healthy
+        broker = RestBroker(client, fill_stream=stream)
+        r = broker.place(_intent("0.25"), count=D("5"))
+        sim.exchange.create_order("other", {"ticker": T, "side": "ask", "count": "2", "price": "0.25",
+                                            "time_in_force": "immediate_or_cancel"}, v2=True)
+        deadline = time.monotonic() + 5
+        got = []
+        while not got and time.monotonic() < deadline:
+            got = broker.new_fills()
+            time.sleep(0.02)
+        assert [(coid, f.count) for coid, f in got] == [("c-1", D("2"))]
+        assert broker.fill_polls == 0  # learned from the socket, no GET /portfolio/fills
+        stream.stop()  # the socket goes away: the next call falls back to polling
+        sim.exchange.create_order("other", {"ticker": T, "side": "ask", "count": "1", "price": "0.25",
+                                            "time_in_force": "immediate_or_cancel"}, v2=True)
+        assert [(coid, f.count) for coid, f in broker.new_fills()] == [("c-1", D("1"))]
+        assert broker.fill_polls == 1 and r.order_id
+        client.close()

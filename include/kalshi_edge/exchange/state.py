@@ -6,7 +6,8 @@ the official schema, idempotency by ``client_order_id``, settlement, and an even
 (:class:`ExchangeEvent`) that the WebSocket layer publishes. Every public method takes the state
 lock, so tests may call it from their own thread while the server runs.
 
-Venue rules enforced on order create (each refusal is a 400 with a ``code`` naming it): market
+Venue rules enforced on order create (in :mod:`~kalshi_edge.exchange.order_rules`, mixed in here, with
+amend/decrease/cancel-all; order groups in :mod:`~kalshi_edge.exchange.order_groups`) (each refusal is a 400 with a ``code`` naming it): market
 open at the clock (``market_closed``); price on the market's ``price_ranges`` grid
 (``invalid_price``); whole contracts unless ``fractional_trading_enabled``; buying power — the
 cost of the part of the order that opens a position, at its limit, plus the worst-case taker fee,

@@ -276,7 +276,8 @@ class RestBroker(Broker):
     #: this long, so the burst that tripped it is out of the window, then resets the group once.
     GROUP_RESET_AFTER_S = 15.0
 
-    def __init__(self, client: Any, *, live: bool = False, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, client: Any, *, live: bool = False, clock: Callable[[], float] | None = None,
+                 fill_stream: Any = None) -> None:
         import time
 
         self.client = client
@@ -288,6 +289,11 @@ class RestBroker(Broker):
         #: order_group_id → when its trip was first seen (cleared by the reset).
         self.group_tripped_at: dict[str, float] = {}
         self.group_resets = 0
+        #: A :class:`kalshi_edge.kalshi.ws.FillStream`: while its socket is up, :meth:`new_fills`
+        #: takes the pushed fills instead of polling; after any gap it polls once.
+        self.fill_stream = fill_stream
+        self.fill_polls = 0
+        self._held_fills: list[Any] = []
 
     @staticmethod
     def _fill_dict(f: Any) -> dict[str, Any]:
@@ -392,12 +398,26 @@ class RestBroker(Broker):
         return bool(st.get("exchange_active")), bool(st.get("trading_active"))
 
     def new_fills(self) -> list[tuple[str, FillInfo]]:
+        if self.fill_stream is not None:
+            pushed, complete = self.fill_stream.drain()
+            if complete:
+                # A fill can arrive before the create's response names its order: keep it for later.
+                held, self._held_fills = self._held_fills, []
+                got = self._take_fills([*held, *pushed], hold_unknown=True)
+                self._held_fills = self._held_fills[-1000:]  # fills of other sessions' orders age out
+                return got
+        self.fill_polls += 1
+        return self._take_fills(self.client.iter_fills())
+
+    def _take_fills(self, fills: Any, *, hold_unknown: bool = False) -> list[tuple[str, FillInfo]]:
         out: list[tuple[str, FillInfo]] = []
-        for f in self.client.iter_fills():
+        for f in fills:
             if f.fill_id in self._seen_fills:
                 continue
             coid = self._coid_by_oid.get(f.order_id)
             if coid is None:
+                if hold_unknown:
+                    self._held_fills.append(f)
                 continue  # not an order of this session (reconcile picks up older ones)
             self._seen_fills.add(f.fill_id)
             d = self._fill_dict(f)
