@@ -449,3 +449,10 @@ def test_forecast_percentiles_and_weather_index_land_in_the_lake_idempotently(en
     wi = lake.read("kalshi_weather_index")
     assert sorted(fp["percentile"]) == [1000, 5000, 9000] and len(wi) == 13
     assert set(wi["city"]) == {"NYC"} and wi["value"].notna().all()
+
+
+def test_a_higher_tier_allows_bigger_batches():
+    with run_simulator_in_thread(tier="premier", seed=1) as sim:
+        c = KalshiRestClient(sim.base_url, timeout=5.0)
+        assert c.get_account_limits().write_capacity == 2000 and c.batch_size() == 200
+        c.close()

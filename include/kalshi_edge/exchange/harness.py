@@ -66,6 +66,7 @@ def build_simulator(
     fee_tick: Decimal | None = None,
     ping_seconds: float = PING_SECONDS,
     admin_token: str | None = None,
+    tier: str = "basic",
 ) -> Simulator:
     """Assemble exchange + simulator from CLI-style arguments (no server started)."""
     feed = ReplayFeed.from_files(replay) if replay else None
@@ -84,7 +85,7 @@ def build_simulator(
     spec = faults if isinstance(faults, FaultSpec) else FaultSpec.parse(faults)
     keys = KeyStore.from_dir(keys_dir) if keys_dir else None
     return Simulator(exchange, faults=FaultInjector(spec, seed=seed), auth=auth, keys=keys, replay=feed,
-                     ping_seconds=ping_seconds, admin_token=admin_token)
+                     ping_seconds=ping_seconds, admin_token=admin_token, tier=tier)
 
 
 @contextlib.contextmanager
@@ -103,6 +104,7 @@ def run_simulator_in_thread(
     ping_seconds: float = PING_SECONDS,
     fee_tick: Decimal | None = None,
     admin_token: str | None = None,
+    tier: str = "basic",
 ) -> Iterator[SimulatorHandle]:
     """Run the simulator on a background thread; yield a :class:`SimulatorHandle`; stop on exit.
 
@@ -113,10 +115,11 @@ def run_simulator_in_thread(
     ``fee_tick`` is the fee rounding tick in dollars (default $0.01, ``Settings.fee_rounding_tick``).
     ``admin_token`` unlocks the writing ``/_sim/*`` routes under ``auth="verify"`` (header
     ``X-Sim-Admin-Token``); the handle's own methods call the exchange directly and need none.
+    ``tier`` is every key's rate tier (``GET /account/limits``; batches hold its write bucket / 10).
     """
     sim = build_simulator(scenario=scenario, faults=faults, auth=auth, keys_dir=keys_dir, seed=seed,
                           clock=clock, replay=replay, speed=speed, ping_seconds=ping_seconds,
-                          fee_tick=fee_tick, admin_token=admin_token)
+                          fee_tick=fee_tick, admin_token=admin_token, tier=tier)
     loop = asyncio.new_event_loop()
     started = threading.Event()
     state: dict[str, Any] = {}
