@@ -76,6 +76,8 @@ IMPLEMENTED = [
     ("GET", "/series/{series_ticker}/events/{ticker}/candlesticks"),
     ("GET", "/exchange/user_data_timestamp"),
     ("GET", "/portfolio/subaccounts/balances"),
+    ("GET", "/portfolio/subaccounts/netting"),
+    ("GET", "/portfolio/subaccounts/transfers"),
 ]
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 T = "KXHIGHNY-26JUL12-T82"
@@ -218,6 +220,8 @@ def test_real_identifiers_of_the_3x_operations_validate(sim):
          "/series/KXHIGHNY/events/KXHIGHNY-26JUL12/candlesticks", {"start_ts": 0, "end_ts": 2**40, "period_interval": 60}),
         ("GET", "/exchange/user_data_timestamp", "/exchange/user_data_timestamp", {}),
         ("GET", "/portfolio/subaccounts/balances", "/portfolio/subaccounts/balances", {}),
+        ("GET", "/portfolio/subaccounts/netting", "/portfolio/subaccounts/netting", {}),
+        ("GET", "/portfolio/subaccounts/transfers", "/portfolio/subaccounts/transfers", {}),
         ("GET", "/series/{series_ticker}/events/{ticker}/forecast_percentile_history",
          "/series/KXHIGHNY/events/KXHIGHNY-26JUL12/forecast_percentile_history",
          {"percentiles": [2500, 5000, 7500], "start_ts": 0, "end_ts": 2**40, "period_interval": 60}),

@@ -121,6 +121,12 @@ def main(argv: list[str]) -> int:
     call("get_deposits", lambda: c.get_deposits(limit=10))
     call("get_withdrawals", lambda: c.get_withdrawals(limit=10))
     call("get_subaccount_balances", c.get_subaccount_balances)
+    call("get_subaccount_netting", c.get_subaccount_netting)
+    call("get_subaccount_transfers", lambda: c.get_subaccount_transfers(limit=10))
+    call("get_intra_exchange_instance_transfers", lambda: c.get_intra_exchange_instance_transfers(limit=10))
+    call("get_target_balance_allocation", c.get_target_balance_allocation)
+    call("get_account_endpoint_costs", c.get_account_endpoint_costs)
+    call("get_account_api_usage_level_volume_progress", c.get_account_api_usage_level_volume_progress)
 
     # -- historical ------------------------------------------------------------------------------
     call("get_historical_cutoff", c.get_historical_cutoff)

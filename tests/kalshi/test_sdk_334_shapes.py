@@ -83,7 +83,7 @@ def test_sdk_334_validates_every_simulator_response(tmp_path):
     assert res["version"] == "3.34.0"
     failed = [c for c in res["calls"] if not c["ok"]]
     assert not failed, "\n".join(f"{c['name']}: {c['error'][:600]}" for c in failed)
-    assert len(res["calls"]) >= 58
+    assert len(res["calls"]) >= 64
     v = res["values"]  # the calls did what they say, not only validated
     assert v["rest_remaining"] == "5.00" and v["amended_remaining"] == "8.00"
     assert v["historical_markets"] == [HIST] and v["historical_fills"] == 1

@@ -179,6 +179,13 @@ class OrderRoutes:
     async def account_limits(self, request: web.Request) -> web.Response:
         return web.json_response(tier_limits(self.tier))
 
+    async def endpoint_costs(self, request: web.Request) -> web.Response:
+        """Every request costs the default 10 tokens in the simulator (KALSHI_API.md "Rate limits")."""
+        return web.json_response({"default_cost": int(TOKENS_PER_REQUEST), "endpoint_costs": []})
+
+    async def usage_volume_progress(self, request: web.Request) -> web.Response:
+        return web.json_response({"volume_progress": []})
+
     # ------------------------------------------------------------------ order groups
     async def group_create(self, request: web.Request) -> web.Response:
         g = self.exchange.create_group(request[ACCOUNT], await read_body(request))

@@ -169,3 +169,19 @@ class PortfolioRoutes:
         return web.json_response({"subaccount_balances": [{"subaccount_number": 0, "exchange_index": 0,
                                                            "balance": bal["balance_dollars"],
                                                            "updated_ts": bal["updated_ts"]}]})
+
+    async def subaccount_netting(self, request: web.Request) -> web.Response:
+        return web.json_response({"netting_configs": [{"subaccount_number": 0, "enabled": False, "exchange_index": 0}]})
+
+    async def subaccount_transfers(self, request: web.Request) -> web.Response:
+        paginate([], request, default=100, hi=1000)
+        return web.json_response({"transfers": [], "cursor": ""})
+
+    async def instance_transfers(self, request: web.Request) -> web.Response:
+        paginate([], request, default=100, hi=1000)
+        return web.json_response({"transfers": [], "cursor": ""})
+
+    async def target_balance_allocation(self, request: web.Request) -> web.Response:
+        """One exchange instance: everything is allocated to it."""
+        return web.json_response({"allocations": [{"exchange_index": 0, "percent": 100}],
+                                  "resting_margin_reservation": "none"})
