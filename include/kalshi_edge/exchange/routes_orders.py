@@ -124,7 +124,7 @@ class OrderRoutes:
             coid = item.get("client_order_id") if isinstance(item, dict) else None
             try:
                 if not isinstance(item, dict):
-                    raise ApiError(400, "invalid_parameters", f"orders[{i}]: expected an object")
+                    raise ApiError(400, "invalid_parameters", "expected an object")
                 rec = self.exchange.create_order(acct, item, v2=True)
             except ApiError as exc:
                 out.append({"client_order_id": coid if isinstance(coid, str) else None,
@@ -140,7 +140,7 @@ class OrderRoutes:
             oid = item.get("order_id") if isinstance(item, dict) else None
             try:
                 if not isinstance(oid, str):
-                    raise ApiError(400, "invalid_parameters", f"orders[{i}].order_id: required")
+                    raise ApiError(400, "invalid_parameters", "order_id: required")
                 rec, reduced = self.exchange.cancel_order(acct, oid)
             except ApiError as exc:
                 out.append({"order_id": oid if isinstance(oid, str) else "", "reduced_by": "0.00",
