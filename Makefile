@@ -17,6 +17,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export GX_ANALYTICS_ENABLED := False
 
 .PHONY: help install test demo lint airflow bench clean
+.PHONY: sdk-venv
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,7 +36,24 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt pyproject.toml
 
 install: $(STAMP) ## create/update .venv with everything installed
 
-test: $(STAMP) ## run the whole test suite
+# Kalshi's official SDK at today's spec, in its own venv (tests/kalshi/test_sdk_334_shapes.py drives it
+# against the simulator). It declares Python >= 3.13 but runs on 3.11: download for 3.13, install ignoring that.
+SDK_VERSION := 3.34.0
+SDK_VENV    := .venv-sdk
+SDK_STAMP   := $(SDK_VENV)/.installed-$(SDK_VERSION)
+
+$(SDK_STAMP): requirements-sdk.txt
+	$(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/python -m pip install --quiet -r requirements-sdk.txt
+	rm -rf $(SDK_VENV)/wheels
+	$(SDK_VENV)/bin/python -m pip download --quiet --no-deps --python-version 3.13 --only-binary=:all: \
+		-d $(SDK_VENV)/wheels kalshi-python-sync==$(SDK_VERSION)
+	$(SDK_VENV)/bin/python -m pip install --quiet --no-deps --ignore-requires-python $(SDK_VENV)/wheels/*.whl
+	@touch $(SDK_STAMP)
+
+sdk-venv: $(SDK_STAMP) ## the official Kalshi SDK $(SDK_VERSION) in .venv-sdk (for its shape test)
+
+test: $(STAMP) $(SDK_STAMP) ## run the whole test suite
 	$(PY) -m pytest -n $(JOBS) --dist loadfile -q
 
 demo: $(STAMP) ## run the main job end to end, offline, on data/sample and the local simulator
@@ -51,4 +69,4 @@ bench: $(STAMP) ## run every benchmark, write data/bench/results.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m benchmarks.run
 
 clean: ## remove the venv, the local Airflow home and generated data (keeps data/sample)
-	rm -rf $(VENV) .airflow data/lake data/quarantine data/reports data/bench data/warehouse.duckdb*
+	rm -rf $(VENV) $(SDK_VENV) .airflow data/lake data/quarantine data/reports data/bench data/warehouse.duckdb*

@@ -1,11 +1,15 @@
 """CLI command ``kalshi-edge simulator``: run the local Kalshi-compatible exchange.
 
     kalshi-edge simulator --host 127.0.0.1 --port 8765 [--markets FILE] [--replay FILE...]
-        [--faults SPEC] [--auth verify|off] [--keys DIR] [--seed N] [--clock ISO] [--speed X]
+        [--faults SPEC] [--auth verify|off] [--keys DIR] [--admin-token T] [--tier T] [--seed N] [--clock ISO] [--speed X]
 
 Without ``--markets``/``--replay`` it serves the built-in scenario (open KXHIGHNY, KXBTCD/KXBTC
 and KXTOPSONG markets from ``data/sample/kalshi``). ``--dump-scenario FILE`` writes the scenario
 it would serve and exits (a starting point for a custom ``--markets`` file).
+
+Under ``--auth verify`` the simulator's writing admin routes (``/_sim/settle``, ``/_sim/book``,
+``/_sim/clock``) are off unless ``--admin-token`` (or ``KALSHI_SIM_ADMIN_TOKEN``) is given; then
+they need the header ``X-Sim-Admin-Token``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ def register(app: typer.Typer) -> None:
         faults: str | None = typer.Option(None, "--faults", help="e.g. 429:0.1,5xx:0.05,slow:0.05,lost:0.05,ws_drop:0.01,seq_gap:0.02 or all"),
         auth: str = typer.Option("off", "--auth", help="verify | off"),
         keys: Path | None = typer.Option(None, "--keys", help="Directory of <key id>.pem public keys (for --auth verify)"),
+        admin_token: str | None = typer.Option(None, "--admin-token", envvar="KALSHI_SIM_ADMIN_TOKEN",
+                                               help="Under --auth verify: unlocks /_sim/* writes (header X-Sim-Admin-Token)"),
+        tier: str = typer.Option("basic", "--tier", help="Rate tier of every key: basic | advanced | premier | prime "
+                                                         "(GET /account/limits; batch sizes follow it)"),
         seed: int = typer.Option(0, "--seed", help="Seed for faults, ids and generated book depth"),
         clock: str | None = typer.Option(None, "--clock", help="Simulator start time (ISO-8601); default: the scenario's"),
         speed: float = typer.Option(1.0, "--speed", help="Simulator clock speed (replays: 60 = a minute per second)"),
@@ -47,6 +55,8 @@ def register(app: typer.Typer) -> None:
             raise UserError("--auth verify needs --keys DIR with <key id>.pem public keys")
         if speed <= 0:
             raise UserError(f"--speed: {speed} must be positive")
+        if tier not in ("basic", "advanced", "premier", "prime"):
+            raise UserError(f"--tier: {tier!r} must be basic, advanced, premier or prime")
         if not 0 <= port <= 65535:
             raise UserError(f"--port: {port} is not a TCP port")
         try:
@@ -62,7 +72,7 @@ def register(app: typer.Typer) -> None:
             sim = build_simulator(
                 scenario=scenario, faults=spec, auth=auth, keys_dir=keys, seed=seed,
                 clock=SimClock(start, speed=speed) if start else None, replay=list(replay) if replay else None,
-                speed=speed, fee_tick=get_settings().fee_rounding_tick,
+                speed=speed, fee_tick=get_settings().fee_rounding_tick, admin_token=admin_token, tier=tier,
             )
         except (ScenarioError, ValueError) as exc:
             raise UserError(str(exc)) from None

@@ -71,326 +71,45 @@ Everything is ``Decimal``; nothing reads a clock; ids are deterministic (``id_fa
 
 from __future__ import annotations
 
-import bisect
 import itertools
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal, NamedTuple
 
+from kalshi_edge.exchange.engine_types import (  # re-exported: import these from here
+    EXCHANGE_ACCOUNT,
+    TIF_ALIASES,
+    Action,
+    Book,
+    BookDelta,
+    BookSide,
+    BookSideLevels,
+    EngineError,
+    EngineFill,
+    EngineOrder,
+    EngineTrade,
+    LevelsResult,
+    MarketBook,
+    OrderNotFound,
+    OrderState,
+    OrderStatus,
+    Outcome,
+    SelfTradePrevention,
+    SubmitResult,
+    TimeInForce,
+    book_side_for,
+)
+from kalshi_edge.exchange.liquidity import ExternalLiquidity, levels_from_strings
 from kalshi_edge.kalshi.fees import DEFAULT_TICK, FeeSchedule, raw_fee
-from kalshi_edge.kalshi.money import ONE, ZERO, parse_count, parse_price, round_up
+from kalshi_edge.kalshi.money import ONE, ZERO, parse_count, round_up
 
-Outcome = Literal["yes", "no"]
-BookSide = Literal["bid", "ask"]
-Action = Literal["buy", "sell"]
-TimeInForce = Literal["gtc", "ioc", "fok"]
-OrderStatus = Literal["resting", "executed", "canceled", "rejected"]
-SelfTradePrevention = Literal["taker_at_cross", "maker"]
+__all__ = [
+    "EXCHANGE_ACCOUNT", "TIF_ALIASES", "Action", "Book", "BookDelta", "BookSide", "EngineError", "EngineFill",
+    "EngineOrder", "EngineTrade", "LevelsResult", "MatchingEngine", "OrderNotFound", "OrderState", "OrderStatus",
+    "Outcome", "SelfTradePrevention", "SubmitResult", "TimeInForce", "book_side_for", "levels_from_strings",
+]
 
-#: The account that owns liquidity seeded from recorded books (``load_levels``).
-EXCHANGE_ACCOUNT = "exchange"
-
-_TIF_ALIASES: dict[str, TimeInForce] = {
-    "gtc": "gtc",
-    "good_till_canceled": "gtc",
-    "ioc": "ioc",
-    "immediate_or_cancel": "ioc",
-    "fok": "fok",
-    "fill_or_kill": "fok",
-}
-
-
-class EngineError(ValueError):
-    """A request the engine refuses (bad price, bad count, unknown market state)."""
-
-
-class OrderNotFound(EngineError):
-    """No resting order with that id (never existed, already filled or canceled)."""
-
-
-def book_side_for(side: Outcome, action: Action) -> BookSide:
-    """Legacy ``side``/``action`` → V2 ``book_side``: bid = long YES (buy yes / sell no)."""
-    if side not in ("yes", "no"):
-        raise EngineError(f"side: {side!r} is not 'yes' or 'no'")
-    if action not in ("buy", "sell"):
-        raise EngineError(f"action: {action!r} is not 'buy' or 'sell'")
-    return "bid" if (side == "yes") == (action == "buy") else "ask"
-
-
-@dataclass(frozen=True, slots=True)
-class EngineOrder:
-    """An order as the engine sees it. ``price`` is the YES price in dollars; ``count`` contracts."""
-
-    order_id: str
-    account: str
-    ticker: str
-    book_side: BookSide
-    price: Decimal
-    count: Decimal
-    client_order_id: str = ""
-    time_in_force: TimeInForce = "gtc"
-    post_only: bool = False
-    self_trade_prevention: SelfTradePrevention = "taker_at_cross"
-    ts_ms: int = 0
-
-    def __post_init__(self) -> None:
-        if self.book_side not in ("bid", "ask"):
-            raise EngineError(f"book_side: {self.book_side!r} is not 'bid' or 'ask'")
-        tif = _TIF_ALIASES.get(str(self.time_in_force))
-        if tif is None:
-            raise EngineError(f"time_in_force: {self.time_in_force!r} is not gtc/ioc/fok")
-        object.__setattr__(self, "time_in_force", tif)
-        price = parse_price(self.price, "price")
-        if not ZERO < price < ONE:
-            raise EngineError(f"price: {price} must be strictly between 0 and 1 dollars")
-        count = parse_count(self.count, "count")
-        if count <= ZERO:
-            raise EngineError(f"count: {count} must be positive")
-        if self.self_trade_prevention not in ("taker_at_cross", "maker"):
-            raise EngineError(f"self_trade_prevention: {self.self_trade_prevention!r} is not taker_at_cross/maker")
-        object.__setattr__(self, "price", price)
-        object.__setattr__(self, "count", count)
-
-    @classmethod
-    def from_side_action(
-        cls,
-        *,
-        order_id: str,
-        account: str,
-        ticker: str,
-        side: Outcome,
-        action: Action,
-        price: Decimal,
-        count: Decimal,
-        **kwargs: object,
-    ) -> EngineOrder:
-        """Build from legacy fields; ``price`` is the price **of ``side``** (a NO price for side=no)."""
-        p = parse_price(price, "price")
-        yes_price = p if side == "yes" else ONE - p
-        return cls(
-            order_id=order_id,
-            account=account,
-            ticker=ticker,
-            book_side=book_side_for(side, action),
-            price=yes_price,
-            count=count,
-            **kwargs,  # type: ignore[arg-type]
-        )
-
-    @property
-    def outcome(self) -> Outcome:
-        """The outcome this order bids for (``bid`` → yes, ``ask`` → no)."""
-        return "yes" if self.book_side == "bid" else "no"
-
-    @property
-    def outcome_price(self) -> Decimal:
-        """The price in its own outcome's terms (NO price for an ask)."""
-        return self.price if self.book_side == "bid" else ONE - self.price
-
-
-@dataclass(slots=True)
-class OrderState:
-    """The live state of one order. Counts in contracts, fees and costs in dollars."""
-
-    order: EngineOrder
-    status: OrderStatus
-    remaining_count: Decimal
-    filled_count: Decimal = ZERO
-    #: Sum over fills of yes_price × count (dollars): average yes fill price = this / filled.
-    filled_yes_notional: Decimal = ZERO
-    taker_fees: Decimal = ZERO
-    maker_fees: Decimal = ZERO
-    reject_reason: str = ""
-    seq: int = 0
-    # Unrounded cumulative fees: the per-order rounding is applied to these sums.
-    _raw_taker: Decimal = ZERO
-    _raw_maker: Decimal = ZERO
-
-    @property
-    def order_id(self) -> str:
-        return self.order.order_id
-
-    @property
-    def initial_count(self) -> Decimal:
-        return self.order.count
-
-    @property
-    def average_yes_price(self) -> Decimal | None:
-        """Average YES execution price in dollars (None before any fill)."""
-        if self.filled_count == ZERO:
-            return None
-        return self.filled_yes_notional / self.filled_count
-
-
-@dataclass(frozen=True, slots=True)
-class EngineFill:
-    """One order's side of one execution. ``yes_price`` dollars; ``fee`` dollars charged to this order."""
-
-    fill_id: str
-    trade_id: str
-    order_id: str
-    client_order_id: str
-    account: str
-    ticker: str
-    book_side: BookSide
-    count: Decimal
-    yes_price: Decimal
-    is_taker: bool
-    fee: Decimal
-    ts_ms: int
-
-    @property
-    def outcome(self) -> Outcome:
-        return "yes" if self.book_side == "bid" else "no"
-
-    @property
-    def no_price(self) -> Decimal:
-        return ONE - self.yes_price
-
-    @property
-    def outcome_price(self) -> Decimal:
-        """The price paid for the outcome this order is long."""
-        return self.yes_price if self.book_side == "bid" else ONE - self.yes_price
-
-
-@dataclass(frozen=True, slots=True)
-class EngineTrade:
-    """One execution between a taker and a maker (what the public ``trade`` channel shows)."""
-
-    trade_id: str
-    ticker: str
-    count: Decimal
-    yes_price: Decimal
-    taker_book_side: BookSide
-    taker_order_id: str
-    maker_order_id: str
-    ts_ms: int
-
-    @property
-    def taker_outcome_side(self) -> Outcome:
-        return "yes" if self.taker_book_side == "bid" else "no"
-
-
-@dataclass(frozen=True, slots=True)
-class BookDelta:
-    """A change of the aggregate quantity at one level (``orderbook_delta``): outcome-side price."""
-
-    ticker: str
-    side: Outcome
-    price: Decimal
-    delta: Decimal
-    ts_ms: int
-
-
-class Book(NamedTuple):
-    """Aggregate levels, best first: ``yes`` = YES bids (yes prices), ``no`` = NO bids (no prices)."""
-
-    yes: list[tuple[Decimal, Decimal]]
-    no: list[tuple[Decimal, Decimal]]
-
-    @property
-    def best_yes_bid(self) -> Decimal | None:
-        return self.yes[0][0] if self.yes else None
-
-    @property
-    def best_no_bid(self) -> Decimal | None:
-        return self.no[0][0] if self.no else None
-
-    @property
-    def best_yes_ask(self) -> Decimal | None:
-        """1 − best NO bid (dollars)."""
-        return ONE - self.no[0][0] if self.no else None
-
-    @property
-    def best_no_ask(self) -> Decimal | None:
-        return ONE - self.yes[0][0] if self.yes else None
-
-
-@dataclass(slots=True)
-class SubmitResult:
-    """What one ``submit`` did. Iterating it yields the fills."""
-
-    state: OrderState
-    fills: list[EngineFill] = field(default_factory=list)
-    trades: list[EngineTrade] = field(default_factory=list)
-    deltas: list[BookDelta] = field(default_factory=list)
-    #: Resting orders of other accounts that finished (executed) or were cancelled by STP.
-    touched: list[OrderState] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[EngineFill]:
-        return iter(self.fills)
-
-    def __len__(self) -> int:
-        return len(self.fills)
-
-    @property
-    def status(self) -> OrderStatus:
-        return self.state.status
-
-
-@dataclass(slots=True)
-class LevelsResult:
-    """What one ``load_levels`` did: executions against user orders and the level changes."""
-
-    fills: list[EngineFill] = field(default_factory=list)
-    trades: list[EngineTrade] = field(default_factory=list)
-    deltas: list[BookDelta] = field(default_factory=list)
-    touched: list[OrderState] = field(default_factory=list)
-
-
-class _Level:
-    __slots__ = ("price", "orders", "total")
-
-    def __init__(self, price: Decimal) -> None:
-        self.price = price
-        self.orders: deque[OrderState] = deque()
-        self.total = ZERO
-
-
-class _Side:
-    """One outcome's bids: price → FIFO level; ``prices`` kept sorted ascending (best = last)."""
-
-    __slots__ = ("levels", "prices")
-
-    def __init__(self) -> None:
-        self.levels: dict[Decimal, _Level] = {}
-        self.prices: list[Decimal] = []
-
-    def level(self, price: Decimal) -> _Level:
-        lvl = self.levels.get(price)
-        if lvl is None:
-            lvl = _Level(price)
-            self.levels[price] = lvl
-            bisect.insort(self.prices, price)
-        return lvl
-
-    def drop_if_empty(self, lvl: _Level) -> None:
-        # The identity check makes a second call (level already dropped or re-created) harmless.
-        if not lvl.orders and self.levels.get(lvl.price) is lvl:
-            del self.levels[lvl.price]
-            i = bisect.bisect_left(self.prices, lvl.price)
-            del self.prices[i]
-
-    def best_first(self) -> Iterator[_Level]:
-        # Iterate over a snapshot: matching may delete levels while we walk.
-        for p in reversed(list(self.prices)):
-            lvl = self.levels.get(p)
-            if lvl is not None:
-                yield lvl
-
-
-class _MarketBook:
-    __slots__ = ("yes", "no")
-
-    def __init__(self) -> None:
-        self.yes = _Side()
-        self.no = _Side()
-
-    def side(self, outcome: Outcome) -> _Side:
-        return self.yes if outcome == "yes" else self.no
 
 
 def _other(outcome: Outcome) -> Outcome:
@@ -411,7 +130,7 @@ def _at(ts_ms: int) -> datetime:
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
 
 
-class MatchingEngine:
+class MatchingEngine(ExternalLiquidity):
     """Price-time priority matching for any number of binary markets (see the module docstring)."""
 
     def __init__(
@@ -426,7 +145,7 @@ class MatchingEngine:
         self.tick = tick
         self._price_ok = price_ok
         self._ids = id_factory or _sequential_ids()
-        self._books: dict[str, _MarketBook] = {}
+        self._books: dict[str, MarketBook] = {}
         self._resting: dict[str, OrderState] = {}
         # Resting orders per market: load_levels and per-market queries touch one market only.
         self._resting_by_ticker: dict[str, dict[str, OrderState]] = {}
@@ -442,7 +161,7 @@ class MatchingEngine:
         if mb is None:
             return Book([], [])
 
-        def levels(side: _Side) -> list[tuple[Decimal, Decimal]]:
+        def levels(side: BookSideLevels) -> list[tuple[Decimal, Decimal]]:
             out: list[tuple[Decimal, Decimal]] = []
             for p in reversed(side.prices):
                 out.append((p, side.levels[p].total))
@@ -546,6 +265,43 @@ class MatchingEngine:
         lvl.total -= cut
         return st, [BookDelta(st.order.ticker, st.order.outcome, lvl.price, -cut, ts_ms)]
 
+    def amend(self, order_id: str, *, price: Decimal, remaining: Decimal, ts_ms: int = 0) -> SubmitResult:
+        """Amend a resting order to ``price`` with ``remaining`` contracts left (Kalshi's amend).
+
+        Same price and no more contracts: shrunk in place, queue priority kept. A new price or
+        more contracts: the order leaves the book and re-enters at the back of the queue (it may
+        trade at once, as a taker, unless ``post_only``: then a crossing amend is refused and the
+        order stays untouched). Fills and fees so far are kept; ``order.count`` becomes the new
+        total (filled + remaining). Raises :class:`OrderNotFound` / :class:`EngineError`.
+        """
+        st = self._resting.get(order_id)
+        if st is None:
+            raise OrderNotFound(f"order {order_id!r} is not resting")
+        res = SubmitResult(state=st)
+        if remaining <= ZERO:
+            raise EngineError(f"remaining: {remaining} must be positive")
+        if price == st.order.price and remaining <= st.remaining_count:
+            if remaining < st.remaining_count:
+                _, res.deltas = self.decrease(order_id, reduce_to=remaining, ts_ms=ts_ms)
+            st.order = replace(st.order, count=st.filled_count + remaining)
+            return res
+        if self._price_ok is not None and not self._price_ok(st.order.ticker, price):
+            raise EngineError(f"price {price} is not on the market's tick grid")
+        new = replace(st.order, price=price, count=st.filled_count + remaining, ts_ms=ts_ms or st.order.ts_ms)
+        mb = self._book(new.ticker)
+        opposite = mb.side(_other(new.outcome))
+        threshold = ONE - new.outcome_price
+        if new.post_only and opposite.prices and opposite.prices[-1] >= threshold:
+            raise EngineError("post_only order would cross the book")
+        self._remove_resting(st, res.deltas, ts_ms)
+        st.order, st.remaining_count, st.seq = new, remaining, next(self._seq)
+        self._match(st, opposite, threshold, res)
+        if st.remaining_count > ZERO and st.status == "resting":
+            self._rest(st, mb, res.deltas)
+        if st.remaining_count == ZERO:
+            st.status = "executed"
+        return res
+
     def close_market(self, ticker: str, *, ts_ms: int = 0) -> list[OrderState]:
         """Cancel every resting order of ``ticker`` (market closed/settled). Returns them."""
         out: list[OrderState] = []
@@ -555,82 +311,10 @@ class MatchingEngine:
             out.append(st)
         return out
 
-    def load_levels(
-        self,
-        ticker: str,
-        *,
-        yes: Iterable[tuple[object, object]] = (),
-        no: Iterable[tuple[object, object]] = (),
-        ts_ms: int = 0,
-        account: str = EXCHANGE_ACCOUNT,
-    ) -> LevelsResult:
-        """Make ``account``'s liquidity in ``ticker`` equal the given levels (a recorded book).
-
-        ``yes``/``no`` are (price, count) in each outcome's own terms, as in the REST orderbook.
-        The target must not cross itself. Levels not listed are removed. Decreases keep queue
-        position (the newest external orders shrink first); increases queue at the back and
-        first trade with any crossing orders of *other* accounts (who are makers).
-        """
-        target: dict[Outcome, dict[Decimal, Decimal]] = {"yes": {}, "no": {}}
-        for outcome, levels in (("yes", yes), ("no", no)):
-            for i, (p_raw, c_raw) in enumerate(levels):
-                p = parse_price(p_raw, f"{outcome}[{i}].price")
-                c = parse_count(c_raw, f"{outcome}[{i}].count")
-                if not ZERO < p < ONE:
-                    raise EngineError(f"{ticker} {outcome}[{i}].price: {p} must be strictly between 0 and 1")
-                target[outcome][p] = target[outcome].get(p, ZERO) + c  # type: ignore[index]
-        ty = [p for p, c in target["yes"].items() if c > 0]
-        tn = [p for p, c in target["no"].items() if c > 0]
-        if ty and tn and max(ty) + max(tn) >= ONE:
-            raise EngineError(
-                f"{ticker}: recorded book is crossed or locked (best yes {max(ty)} + best no {max(tn)} ≥ 1)"
-            )
-        mb = self._book(ticker)
-        out = LevelsResult()
-        current: dict[Outcome, dict[Decimal, Decimal]] = {"yes": {}, "no": {}}
-        for st in self._resting_by_ticker.get(ticker, {}).values():
-            if st.order.account == account:
-                cur = current[st.order.outcome]
-                cur[st.order.outcome_price] = cur.get(st.order.outcome_price, ZERO) + st.remaining_count
-        # Pass 1: shrink (never crosses anything), so pass 2's increases see the final own book.
-        increases: list[tuple[Outcome, Decimal, Decimal]] = []
-        for outcome in ("yes", "no"):
-            prices = set(current[outcome]) | set(target[outcome])  # type: ignore[index]
-            for p in sorted(prices):
-                have = current[outcome].get(p, ZERO)  # type: ignore[index]
-                want = target[outcome].get(p, ZERO)  # type: ignore[index]
-                if want < have:
-                    self._shrink_account_level(mb, outcome, p, account, have - want, out.deltas, ts_ms)  # type: ignore[arg-type]
-                elif want > have:
-                    increases.append((outcome, p, want - have))  # type: ignore[arg-type]
-        # Pass 2: best prices first so external liquidity trades through user orders in order.
-        increases.sort(key=lambda t: -t[1])
-        for outcome, p, qty in increases:
-            yes_price = p if outcome == "yes" else ONE - p
-            order = EngineOrder(
-                order_id=self._ids("X"),
-                account=account,
-                ticker=ticker,
-                book_side="bid" if outcome == "yes" else "ask",
-                price=yes_price,
-                count=qty,
-                self_trade_prevention="maker",
-                ts_ms=ts_ms,
-            )
-            r = self.submit(order)
-            if r.state.status != "resting":
-                self._forget_external(r.state)
-            out.fills.extend(r.fills)
-            out.trades.extend(r.trades)
-            out.deltas.extend(r.deltas)
-            out.touched.extend(r.touched)
-        return out
-
-    # ------------------------------------------------------------------ internals
-    def _book(self, ticker: str) -> _MarketBook:
+    def _book(self, ticker: str) -> MarketBook:
         mb = self._books.get(ticker)
         if mb is None:
-            mb = _MarketBook()
+            mb = MarketBook()
             self._books[ticker] = mb
         return mb
 
@@ -639,7 +323,7 @@ class MatchingEngine:
         res.state.reject_reason = reason
         return res
 
-    def _crossable(self, order: EngineOrder, opposite: _Side, threshold: Decimal) -> Decimal:
+    def _crossable(self, order: EngineOrder, opposite: BookSideLevels, threshold: Decimal) -> Decimal:
         """Contracts ``order`` could take right now, walking in priority order (for FOK)."""
         total = ZERO
         for lvl in opposite.best_first():
@@ -655,7 +339,7 @@ class MatchingEngine:
                     return total
         return total
 
-    def _match(self, state: OrderState, opposite: _Side, threshold: Decimal, res: SubmitResult) -> None:
+    def _match(self, state: OrderState, opposite: BookSideLevels, threshold: Decimal, res: SubmitResult) -> None:
         order = state.order
         schedule = self._fee_schedule_for(order.ticker)
         waived = schedule.waived_at(_at(order.ts_ms))
@@ -745,7 +429,7 @@ class MatchingEngine:
             fee, st.taker_fees = total - st.taker_fees, total
         return fee
 
-    def _rest(self, state: OrderState, mb: _MarketBook, deltas: list[BookDelta]) -> None:
+    def _rest(self, state: OrderState, mb: MarketBook, deltas: list[BookDelta]) -> None:
         order = state.order
         lvl = mb.side(order.outcome).level(order.outcome_price)
         lvl.orders.append(state)
@@ -769,39 +453,3 @@ class MatchingEngine:
         """Finished external (recorded-book) orders are not kept: a long replay would grow ``orders``."""
         if st.order.account == EXCHANGE_ACCOUNT:
             self.orders.pop(st.order.order_id, None)
-
-    def _shrink_account_level(
-        self,
-        mb: _MarketBook,
-        outcome: Outcome,
-        price: Decimal,
-        account: str,
-        qty: Decimal,
-        deltas: list[BookDelta],
-        ts_ms: int,
-    ) -> None:
-        side = mb.side(outcome)
-        lvl = side.levels[price]
-        # Newest first: the oldest external orders keep the queue position they earned.
-        for st in sorted((o for o in lvl.orders if o.order.account == account), key=lambda s: -s.seq):
-            if qty == ZERO:
-                break
-            cut = min(qty, st.remaining_count)
-            qty -= cut
-            if cut == st.remaining_count:
-                self._remove_resting(st, deltas, ts_ms)
-                st.status = "canceled"
-            else:
-                st.remaining_count -= cut
-                lvl.total -= cut
-                deltas.append(BookDelta(st.order.ticker, outcome, price, -cut, ts_ms))
-
-
-def levels_from_strings(rows: Sequence[Sequence[str]], field: str) -> list[tuple[Decimal, Decimal]]:
-    """Parse ``[["0.2700", "31.54"], ...]`` (REST/WS ladders) into exact (price, count) pairs."""
-    out: list[tuple[Decimal, Decimal]] = []
-    for i, row in enumerate(rows):
-        if len(row) != 2:
-            raise EngineError(f"{field}[{i}]: expected [price, count], got {row!r}")
-        out.append((parse_price(row[0], f"{field}[{i}][0]"), parse_count(row[1], f"{field}[{i}][1]")))
-    return out

@@ -43,21 +43,29 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from kalshi_edge.kalshi.money import fmt_count, fmt_price
+from kalshi_edge.exchange.templates import (  # re-exported: import these from here
+    CENT,
+    ET,
+    ScenarioError,
+    book_around,
+    iso,
+    make_event,
+    make_market,
+    make_series,
+    parse_time,
+    prob_above,
+)
 
-ET = ZoneInfo("America/New_York")
-CENT = Decimal("0.01")
+__all__ = ["BUILTIN_CLOCK", "CENT", "ET", "REPLAY_LEVEL_SIZE", "BookUpdate", "ReplayFeed", "Scenario", "ScenarioError",
+           "book_around", "builtin_scenario", "default_sample_dir", "iso", "make_event", "make_market", "make_series",
+           "parse_time", "read_top_of_book", "scenario_from_replay"]
+
 #: Contracts shown at a recorded top-of-book price when the log has no size (generated).
 REPLAY_LEVEL_SIZE = Decimal("100")
-
-
-class ScenarioError(ValueError):
-    """A scenario or replay file is malformed. The message names the file, row and field."""
 
 
 def default_sample_dir() -> Path:
@@ -66,20 +74,6 @@ def default_sample_dir() -> Path:
 
     return Path(PROJECT_ROOT) / "data" / "sample" / "kalshi"
 
-
-def iso(dt: datetime) -> str:
-    """RFC 3339 UTC with a Z, as Kalshi prints times."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(value: str, where: str) -> datetime:
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        raise ScenarioError(f"{where}: {value!r} is not an ISO-8601 time") from None
-    if dt.tzinfo is None:
-        raise ScenarioError(f"{where}: {value!r} has no time zone")
-    return dt.astimezone(UTC)
 
 
 @dataclass
@@ -95,6 +89,10 @@ class Scenario:
     candlesticks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     trades: list[dict[str, Any]] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
+    #: ``{"series": [SeriesFeeChange], "events": [EventFeeChange]}`` served by the fee-change endpoints.
+    fee_changes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: ``{city: {"units", "config_version", "timeseries": [{"t", "v", "status", ...}]}}`` for /live_data/weather.
+    live_weather: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +105,8 @@ class Scenario:
             "books": self.books,
             "candlesticks": self.candlesticks,
             "trades": self.trades,
+            "fee_changes": self.fee_changes,
+            "live_weather": self.live_weather,
         }
 
     def save(self, path: Path) -> None:
@@ -140,6 +140,8 @@ class Scenario:
             candlesticks=dict(d.get("candlesticks", {})),
             trades=list(d.get("trades", [])),
             notes=dict(d.get("notes", {})),
+            fee_changes=dict(d.get("fee_changes") or {}),
+            live_weather=dict(d.get("live_weather") or {}),
         )
         sc.fill_missing_parents()
         return sc
@@ -169,164 +171,6 @@ class Scenario:
             if ev not in have_events:
                 self.events.append(make_event(ev, series, title=m.get("title", ev), mutually_exclusive=False))
                 have_events.add(ev)
-
-
-# ---------------------------------------------------------------------------- object templates
-def make_series(ticker: str, *, title: str, category: str, frequency: str = "daily",
-                fee_type: str = "quadratic", fee_multiplier: float = 1.0, tags: Sequence[str] = (),
-                sources: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
-    """A spec ``Series`` (generated: no recorded series payload exists in the fixtures)."""
-    return {
-        "ticker": ticker,
-        "frequency": frequency,
-        "title": title,
-        "category": category,
-        "tags": list(tags),
-        "settlement_sources": list(sources),
-        "contract_url": f"https://kalshi.com/markets/{ticker.lower()}",
-        "contract_terms_url": f"https://kalshi.com/regulatory/rulebook/{ticker}",
-        "product_metadata": None,
-        "fee_type": fee_type,
-        "fee_multiplier": fee_multiplier,
-        "additional_prohibitions": [],
-        "generated": True,
-    }
-
-
-def make_event(event_ticker: str, series_ticker: str, *, title: str, sub_title: str = "",
-               mutually_exclusive: bool = True, category: str = "",
-               strike_date: datetime | None = None) -> dict[str, Any]:
-    """A spec ``EventData`` without nested markets (generated)."""
-    return {
-        "event_ticker": event_ticker,
-        "series_ticker": series_ticker,
-        "sub_title": sub_title,
-        "title": title,
-        "collateral_return_type": "",
-        "mutually_exclusive": mutually_exclusive,
-        "category": category,
-        "strike_date": iso(strike_date) if strike_date else None,
-        "strike_period": None,
-        "available_on_brokers": False,
-        "product_metadata": None,
-        "generated": True,
-    }
-
-
-def make_market(
-    *,
-    ticker: str,
-    event_ticker: str,
-    title: str,
-    yes_sub_title: str,
-    no_sub_title: str,
-    open_time: datetime,
-    close_time: datetime,
-    strike_type: str,
-    floor_strike: float | None = None,
-    cap_strike: float | None = None,
-    rules_primary: str = "",
-    generated: bool = True,
-) -> dict[str, Any]:
-    """A spec ``Market`` with every required field; quote fields are filled live by the simulator."""
-    m: dict[str, Any] = {
-        "ticker": ticker,
-        "event_ticker": event_ticker,
-        "market_type": "binary",
-        "title": title,
-        "subtitle": yes_sub_title,
-        "yes_sub_title": yes_sub_title,
-        "no_sub_title": no_sub_title,
-        "created_time": iso(open_time - timedelta(hours=4)),
-        "updated_time": iso(open_time),
-        "open_time": iso(open_time),
-        "close_time": iso(close_time),
-        "expected_expiration_time": iso(close_time + timedelta(hours=1)),
-        "expiration_time": iso(close_time + timedelta(days=7)),
-        "latest_expiration_time": iso(close_time + timedelta(days=7)),
-        "settlement_timer_seconds": 3600,
-        "status": "active",
-        "notional_value_dollars": "1.0000",
-        "yes_bid_dollars": "0.0000",
-        "yes_ask_dollars": "1.0000",
-        "no_bid_dollars": "0.0000",
-        "no_ask_dollars": "1.0000",
-        "yes_bid_size_fp": "0.00",
-        "yes_ask_size_fp": "0.00",
-        "last_price_dollars": "0.0000",
-        "previous_yes_bid_dollars": "0.0000",
-        "previous_yes_ask_dollars": "0.0000",
-        "previous_price_dollars": "0.0000",
-        "volume_fp": "0.00",
-        "volume_24h_fp": "0.00",
-        "liquidity_dollars": "0.0000",
-        "open_interest_fp": "0.00",
-        "result": "",
-        "can_close_early": True,
-        "fractional_trading_enabled": False,
-        "expiration_value": "",
-        "rules_primary": rules_primary,
-        "rules_secondary": "",
-        "price_level_structure": "linear_cent",
-        "price_ranges": [{"start": "0.0000", "end": "1.0000", "step": "0.0100"}],
-        "strike_type": strike_type,
-        "tick_size": 1,
-    }
-    if floor_strike is not None:
-        m["floor_strike"] = floor_strike
-    if cap_strike is not None:
-        m["cap_strike"] = cap_strike
-    if generated:
-        m["generated"] = True
-    return m
-
-
-def _cents(x: Decimal, rounding: str) -> Decimal:
-    return x.quantize(CENT, rounding=rounding)
-
-
-def book_around(prob: float, rng: random.Random, *, levels: int = 4, half_spread: float = 0.01,
-                top: tuple[Decimal, Decimal, Decimal, Decimal] | None = None) -> dict[str, list[list[str]]]:
-    """A generated ladder around a fair YES probability (or around a recorded top of book).
-
-    ``top`` = (yes_bid, yes_bid_size, yes_ask, yes_ask_size) keeps the recorded best levels and
-    generates only the deeper ones. Prices are whole cents in [0.01, 0.99]; the book never crosses.
-    """
-    if top is not None:
-        yb, yb_size, ya, ya_size = top
-    else:
-        p = Decimal(str(min(max(prob, 0.0), 1.0)))
-        yb = max(CENT, _cents(p - Decimal(str(half_spread)), ROUND_FLOOR))
-        ya = min(Decimal("0.99"), _cents(p + Decimal(str(half_spread)), ROUND_CEILING))
-        if ya <= yb:
-            ya = yb + CENT
-        yb_size = Decimal(rng.randint(5, 300))
-        ya_size = Decimal(rng.randint(5, 300))
-    yes: list[list[str]] = []
-    no: list[list[str]] = []
-    for i in range(levels):
-        py = yb - CENT * i
-        if Decimal("0.01") <= py <= Decimal("0.99") and (i > 0 or yb_size > 0):
-            size = yb_size if i == 0 else Decimal(rng.randint(10, 800))
-            yes.append([fmt_price(py), fmt_count(size)])
-        pn = (1 - ya) - CENT * i  # NO bid = 1 − YES ask
-        if Decimal("0.01") <= pn <= Decimal("0.99") and (i > 0 or ya_size > 0):
-            size = ya_size if i == 0 else Decimal(rng.randint(10, 800))
-            no.append([fmt_price(pn), fmt_count(size)])
-    yes.sort(key=lambda r: Decimal(r[0]))
-    no.sort(key=lambda r: Decimal(r[0]))
-    return {"yes_dollars": yes, "no_dollars": no}
-
-
-def _norm_cdf(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
-
-
-def _prob_above(spot: float, strike: float, sigma_annual: float, hours: float) -> float:
-    """P(S_T > K) under a driftless lognormal (for generated BTC quotes only)."""
-    t = max(hours, 1e-6) / (24 * 365)
-    s = sigma_annual * math.sqrt(t)
-    return 1.0 - _norm_cdf((math.log(strike / spot) + 0.5 * s * s) / s)
 
 
 # ---------------------------------------------------------------------------- built-in scenario
@@ -416,20 +260,20 @@ def _btc(sample: Path, clock: datetime, rng: random.Random, sc: Scenario) -> Non
                            f"{close_et:%b %d, %Y}, then the market resolves to Yes."),
         )
         sc.markets.append(m)
-        sc.books[t] = book_around(_prob_above(spot, strike, sigma, hours), rng)
+        sc.books[t] = book_around(prob_above(spot, strike, sigma, hours), rng)
     # KXBTC: ranges $500 wide tiling [center-3000, center+3000) plus two tails.
     ev_r = f"KXBTC-{tag}"
     lo_edge, hi_edge = center - 3000, center + 3000
     edges = list(range(int(lo_edge), int(hi_edge) + 1, 500))
     specs: list[tuple[str, str, float | None, float | None, float]] = []
     specs.append((f"{ev_r}-T{lo_edge - 0.01:.2f}", "less", None, float(lo_edge),
-                  1 - _prob_above(spot, lo_edge, sigma, hours)))
+                  1 - prob_above(spot, lo_edge, sigma, hours)))
     for lo, hi in itertools_pairwise(edges):
         mid = (lo + hi) / 2
-        p = _prob_above(spot, lo, sigma, hours) - _prob_above(spot, hi, sigma, hours)
+        p = prob_above(spot, lo, sigma, hours) - prob_above(spot, hi, sigma, hours)
         specs.append((f"{ev_r}-B{mid:.0f}", "between", float(lo), float(hi - 0.01), p))
     specs.append((f"{ev_r}-T{hi_edge - 0.01:.2f}", "greater", float(hi_edge - 0.01), None,
-                  _prob_above(spot, hi_edge, sigma, hours)))
+                  prob_above(spot, hi_edge, sigma, hours)))
     for t, stype, floor, cap, p in specs:
         if stype == "less":
             sub = f"${cap:,.0f} or below"
@@ -505,6 +349,18 @@ def _hot100(sample: Path, clock: datetime, rng: random.Random, sc: Scenario, con
     sc.notes.setdefault("sources", []).append(f"Hot 100 contenders = top {contenders} of the chart dated {last_chart}")
 
 
+def _generated_weather_index(clock: datetime, rng: random.Random) -> dict[str, Any]:
+    """A generated Central Park temperature index for the clock's ET day (5-minute points, °F)."""
+    day = clock.astimezone(ET).replace(hour=0, minute=0, second=0, microsecond=0)
+    pts = []
+    for i in range(288):
+        t = day + timedelta(minutes=5 * i)
+        hour = t.hour + t.minute / 60
+        v = 77.0 + 7.0 * math.cos((hour - 15.0) / 24.0 * 2 * math.pi) + rng.uniform(-0.3, 0.3)
+        pts.append({"t": int(t.timestamp()), "v": round(v, 1), "status": "preliminary", "contributors": 1})
+    return {"units": "F", "config_version": "simulator-generated", "timeseries": pts}
+
+
 def builtin_scenario(sample_dir: Path | None = None, *, clock: datetime | None = None, seed: int = 0) -> Scenario:
     """The default scenario: open KXHIGHNY, KXBTCD/KXBTC and KXTOPSONG markets at ``clock``.
 
@@ -532,6 +388,9 @@ def builtin_scenario(sample_dir: Path | None = None, *, clock: datetime | None =
     _temperature(sample, clk, rng, sc)
     _btc(sample, clk, rng, sc)
     _hot100(sample, clk, rng, sc)
+    sc.live_weather["NYC"] = _generated_weather_index(clk, random.Random(seed + 1))
+    sc.notes["generated"].append("live_weather NYC: a 5-minute diurnal temperature curve for the clock's day "
+                                 "(no recorded /live_data/weather payload exists)")
     for m in sc.markets:
         ot = parse_time(m["open_time"], m["ticker"])
         ct = parse_time(m["close_time"], m["ticker"])

@@ -104,3 +104,32 @@ KALSHI_WS_JOURNAL = Dataset(
     checks=(Check.not_null("frame"), Check.not_null("recv_ts"), Check.in_set("direction", ["in", "out"])),
     description="Every raw WebSocket frame of a session with its receive time (replayable).",
 )
+
+KALSHI_FORECAST_PERCENTILES = Dataset(
+    name="kalshi_forecast_percentiles",
+    schema=pa.schema([
+        ("series_ticker", pa.string()), ("event_ticker", pa.string()), ("period_interval", pa.int32()),
+        ("end_period_ts", TS), ("date", pa.string()), ("percentile", pa.int32()), ("value", DEC),
+        ("formatted", pa.string()), ("fetched_at", TS),
+    ]),
+    partition_by=("series_ticker", "date"),
+    key=("event_ticker", "period_interval", "end_period_ts", "percentile"),
+    checks=(
+        Check.not_null("event_ticker"), Check.not_null("end_period_ts"), Check.not_null("value"),
+        Check.between("percentile", 0, 10000), Check.in_set("period_interval", [0, 1, 60, 1440]),
+    ),
+    description="Kalshi's forecast percentile history per event (GET /series/{s}/events/{e}/forecast_percentile_history; "
+                "percentile in basis points; the market's own forecast of the underlying).",
+)
+
+KALSHI_WEATHER_INDEX = Dataset(
+    name="kalshi_weather_index",
+    schema=pa.schema([
+        ("city", pa.string()), ("t", TS), ("date", pa.string()), ("value", DEC), ("status", pa.string()),
+        ("units", pa.string()), ("fetched_at", TS),
+    ]),
+    partition_by=("city", "date"),
+    key=("city", "t"),
+    checks=(Check.not_null("city"), Check.not_null("t"), Check.between("value", -100, 150)),
+    description="Kalshi's live weather index per city (GET /live_data/weather/{city}), degrees in `units`.",
+)

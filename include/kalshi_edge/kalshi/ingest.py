@@ -20,12 +20,14 @@ import pandas as pd
 
 from kalshi_edge.kalshi.datasets import (
     KALSHI_CANDLESTICKS,
+    KALSHI_FORECAST_PERCENTILES,
     KALSHI_MARKETS,
     KALSHI_ORDERBOOK_SNAPSHOTS,
     KALSHI_TRADES,
+    KALSHI_WEATHER_INDEX,
     KALSHI_WS_JOURNAL,
 )
-from kalshi_edge.kalshi.errors import KalshiSchemaError
+from kalshi_edge.kalshi.errors import KalshiSchemaError, PermanentError
 from kalshi_edge.kalshi.journal import replay
 from kalshi_edge.kalshi.models import Market, OrderBook, Trade
 from kalshi_edge.kalshi.rest import KalshiRestClient
@@ -190,30 +192,69 @@ def snapshot_orderbooks(
     return _summary(KALSHI_ORDERBOOK_SNAPSHOTS, res, books=len(books))
 
 
+def _historical_cutoff(client: KalshiRestClient) -> Any:
+    """``GET /historical/cutoff``, or None from a server without the historical family (spec < 3.26)."""
+    fn = getattr(client, "get_historical_cutoff", None)
+    if fn is None:
+        return None
+    try:
+        return fn()
+    except PermanentError:
+        return None
+
+
 def ingest_candlesticks(
     client: KalshiRestClient, lake: Lake, series: str, tickers: Sequence[str], *, start: datetime, end: datetime,
     period_minutes: int = 60,
 ) -> dict[str, Any]:
-    """Candlesticks of ``tickers`` over ``[start, end]`` (period 1, 60 or 1440 minutes)."""
+    """Candlesticks of ``tickers`` over ``[start, end]`` (period 1, 60 or 1440 minutes).
+
+    A market archived behind the historical cutoff (the live endpoint answers 404) is read from
+    ``/historical/markets/{ticker}/candlesticks``; the rows are the same.
+    """
     frames = []
+    archived = 0
     for t in tickers:
-        candles = client.get_candlesticks(series, t, start_ts=int(_utc(start).timestamp()),
-                                          end_ts=int(_utc(end).timestamp()), period_interval=period_minutes)
+        window = {"start_ts": int(_utc(start).timestamp()), "end_ts": int(_utc(end).timestamp()),
+                  "period_interval": period_minutes}
+        try:
+            candles = client.get_candlesticks(series, t, **window)
+        except PermanentError as exc:
+            if exc.status != 404 or not hasattr(client, "get_historical_candlesticks"):
+                raise
+            candles = client.get_historical_candlesticks(t, **window)
+            archived += 1
         frames.append(candlestick_rows(candles, ticker=t, series_ticker=series, period_minutes=period_minutes))
     df = pd.concat(frames, ignore_index=True) if frames else _frame(KALSHI_CANDLESTICKS, [])
     res = lake.write(KALSHI_CANDLESTICKS, df, source=f"{client.base_url}/series/{series}/markets/*/candlesticks",
                      mode="merge")
-    return _summary(KALSHI_CANDLESTICKS, res, markets=len(tickers))
+    return _summary(KALSHI_CANDLESTICKS, res, markets=len(tickers), archived_markets=archived)
 
 
 def ingest_trades(
     client: KalshiRestClient, lake: Lake, *, ticker: str | None = None, start: datetime, end: datetime
 ) -> dict[str, Any]:
-    """Public trades in ``[start, end]`` (one market or all)."""
-    trades = list(client.iter_trades(ticker=ticker, min_ts=int(_utc(start).timestamp()),
-                                     max_ts=int(_utc(end).timestamp())))
+    """Public trades in ``[start, end]`` (one market or all).
+
+    The part of the window older than the exchange's historical cutoff (``trades_created_ts``) is
+    read from ``/historical/trades``, the rest from ``/markets/trades``: a backfill of old days
+    gets the trades that have left the live endpoint.
+    """
+    lo, hi = int(_utc(start).timestamp()), int(_utc(end).timestamp())
+    cut = _historical_cutoff(client)
+    cut_ts = int(cut.trades_created.timestamp()) if cut is not None else None
+    trades: list[Trade] = []
+    historical = 0
+    if cut_ts is not None and lo < cut_ts:
+        old = list(client.iter_historical_trades(ticker=ticker, min_ts=lo, max_ts=min(hi, cut_ts)))
+        historical = len(old)
+        trades.extend(old)
+    if cut_ts is None or hi >= cut_ts:
+        seen = {t.trade_id for t in trades}
+        trades.extend(t for t in client.iter_trades(ticker=ticker, min_ts=max(lo, cut_ts or lo), max_ts=hi)
+                      if t.trade_id not in seen)
     res = lake.write(KALSHI_TRADES, trade_rows(trades), source=f"{client.base_url}/markets/trades", mode="merge")
-    return _summary(KALSHI_TRADES, res, trades=len(trades))
+    return _summary(KALSHI_TRADES, res, trades=len(trades), historical_trades=historical)
 
 
 def ingest_ws_journal(lake: Lake, journal_path: Path | str, *, session: str | None = None) -> dict[str, Any]:
@@ -221,3 +262,41 @@ def ingest_ws_journal(lake: Lake, journal_path: Path | str, *, session: str | No
     df = journal_rows(journal_path, session)
     res = lake.write(KALSHI_WS_JOURNAL, df, source=str(journal_path), mode="merge")
     return _summary(KALSHI_WS_JOURNAL, res, frames=len(df))
+
+
+def ingest_forecast_percentiles(
+    client: KalshiRestClient, lake: Lake, series: str, event_ticker: str, *, percentiles: Sequence[int],
+    start: datetime, end: datetime, period_interval: int = 60, fetched_at: datetime | None = None,
+) -> dict[str, Any]:
+    """``kalshi_forecast_percentiles`` rows for one event over ``[start, end]`` (merge on the key: reruns are idempotent)."""
+    points = client.get_forecast_percentile_history(series, event_ticker, percentiles=percentiles,
+                                                    start_ts=int(_utc(start).timestamp()),
+                                                    end_ts=int(_utc(end).timestamp()), period_interval=period_interval)
+    stamp = _utc(fetched_at) if fetched_at else _utc(end)
+    rows = []
+    for p in points:
+        ts = datetime.fromtimestamp(p.end_period_ts, tz=UTC)
+        for pct, value in sorted(p.values.items()):
+            rows.append({"series_ticker": series, "event_ticker": p.event_ticker, "period_interval": p.period_interval,
+                         "end_period_ts": ts, "date": _day(ts), "percentile": pct, "value": value,
+                         "formatted": p.formatted.get(pct, ""), "fetched_at": stamp})
+    res = lake.write(KALSHI_FORECAST_PERCENTILES, _frame(KALSHI_FORECAST_PERCENTILES, rows),
+                     source=f"{client.base_url}/series/{series}/events/{event_ticker}/forecast_percentile_history",
+                     mode="merge")
+    return _summary(KALSHI_FORECAST_PERCENTILES, res, points=len(points))
+
+
+def ingest_weather_index(
+    client: KalshiRestClient, lake: Lake, city: str, *, last_sec: int | None = None, fetched_at: datetime | None = None,
+) -> dict[str, Any]:
+    """``kalshi_weather_index`` rows from ``GET /live_data/weather/{city}`` (merge on (city, t))."""
+    pts = client.get_live_weather(city, last_sec=last_sec)
+    stamp = _utc(fetched_at) if fetched_at else datetime.now(UTC)
+    rows = []
+    for p in pts:
+        ts = datetime.fromtimestamp(p.t, tz=UTC)
+        rows.append({"city": city, "t": ts, "date": _day(ts), "value": p.value, "status": p.status,
+                     "units": p.units, "fetched_at": stamp})
+    res = lake.write(KALSHI_WEATHER_INDEX, _frame(KALSHI_WEATHER_INDEX, rows),
+                     source=f"{client.base_url}/live_data/weather/{city}", mode="merge")
+    return _summary(KALSHI_WEATHER_INDEX, res, points=len(pts))

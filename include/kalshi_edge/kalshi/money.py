@@ -54,9 +54,13 @@ def parse_count(value: object, field: str = "count") -> Decimal:
     d = to_decimal(value, field)
     if d < ZERO:
         raise MoneyError(f"{field}: count {d} is negative")
-    if d != d.quantize(COUNT_QUANT):
+    try:
+        q = d.quantize(COUNT_QUANT)
+    except InvalidOperation:  # more digits than the context holds: 1e30, 10**40
+        raise MoneyError(f"{field}: count {value!r} is out of range") from None
+    if d != q:
         raise MoneyError(f"{field}: count {d} has more than 2 decimals")
-    return d.quantize(COUNT_QUANT)
+    return q
 
 
 def cents_to_dollars(cents: object, field: str = "cents") -> Decimal:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from kalshi_edge.kalshi.auth import KalshiAuth, PrivateKey, load_private_key
+from kalshi_edge.kalshi.endpoints import NewEndpoints
 from kalshi_edge.kalshi.errors import (
     AuthError,
     KalshiError,
@@ -241,7 +242,7 @@ def _server_message(resp: requests.Response) -> tuple[str, str | None]:
     return str(body)[:300], None
 
 
-class KalshiRestClient:
+class KalshiRestClient(NewEndpoints):
     """Synchronous Kalshi Trade API v2 client. Thread-safe for reads; one Session per client.
 
     Construct with :meth:`from_settings` or directly with a ``base_url`` (``.../trade-api/v2``).

@@ -12,7 +12,10 @@ Two layers:
   "/trade-api/ws/v2"``), ``subscribe`` / ``unsubscribe`` / ``update_subscription``, reconnect
   with exponential backoff + jitter and resubscribe, every raw frame journalled with its receive
   time, and ``ticker`` / ``trade`` / ``fill`` / ``market_lifecycle_v2`` messages decoded to the
-  domain model and handed to callbacks. Pongs are answered by ``websockets`` itself.
+  domain model and handed to callbacks. Pongs are answered by ``websockets`` itself. Since 3.3x
+  also: ``user_orders`` (handler ``"user_order"``, an ``Order``), ``market_positions``
+  (``"market_position"``, a ``Position``), ``order_group_updates`` (``"order_group_update"``) and
+  ``event_fee_update`` (also when it arrives on ``market_lifecycle_v2``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from urllib.parse import urlsplit
 from kalshi_edge.kalshi.auth import PrivateKey, auth_headers, load_private_key
 from kalshi_edge.kalshi.errors import AuthError, KalshiError, KalshiSchemaError
 from kalshi_edge.kalshi.journal import Journal, replay
-from kalshi_edge.kalshi.models import OrderBook, parse_fill, parse_trade
+from kalshi_edge.kalshi.models import OrderBook, parse_fill, parse_order, parse_position, parse_trade
+from kalshi_edge.kalshi.models_334 import decode_event_fee_update, decode_order_group_update
 
 log = logging.getLogger(__name__)
 
@@ -473,6 +477,16 @@ class KalshiWsClient:
             await self._emit("fill", parse_fill(body))
         elif typ == "market_lifecycle_v2":
             await self._emit("lifecycle", decode_lifecycle(body))
+            if body.get("event_type") in ("event_fee_update", "fee_updated") and body.get("event_ticker"):
+                await self._emit("event_fee_update", decode_event_fee_update(body))
+        elif typ == "user_order":
+            await self._emit("user_order", parse_order(body))
+        elif typ == "market_position":
+            await self._emit("market_position", parse_position({"ticker": body.get("market_ticker"), **body}))
+        elif typ == "order_group_update":
+            await self._emit("order_group_update", decode_order_group_update(body))
+        elif typ == "event_fee_update":
+            await self._emit("event_fee_update", decode_event_fee_update(body))
         elif typ == "error":
             log.warning("ws error: %s", body)
             await self._emit("error", body)
@@ -539,3 +553,84 @@ class KalshiWsClient:
                 return True
             await asyncio.sleep(poll)
         return predicate()
+
+
+class FillStream:
+    """Own fills pushed over the WebSocket ``fill`` channel, for synchronous code (a broker, a session).
+
+    Runs a :class:`KalshiWsClient` on a daemon thread; fills land in a thread-safe queue.
+    :meth:`drain` returns them with ``complete``: True only when the socket stayed connected and
+    subscribed since the previous drain, so nothing can have been missed. When it is False the
+    caller polls ``GET /portfolio/fills`` once (the fallback, as for reconcile).
+    """
+
+    def __init__(self, client: KalshiWsClient, *, max_reconnects: int | None = None) -> None:
+        import collections
+        import threading
+
+        self.client = client
+        self.max_reconnects = max_reconnects
+        self._queue: collections.deque[Any] = collections.deque()
+        self._sub: Subscription | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._connects_at_drain = -1
+        self.error: BaseException | None = None
+        client.on("fill", self._queue.append)
+
+    @property
+    def healthy(self) -> bool:
+        """Connected now, with the ``fill`` subscription confirmed on this connection."""
+        return (self.client.connected.is_set() and self._sub is not None and "fill" in self._sub.sids
+                and self.error is None)
+
+    def start(self, timeout: float = 10.0) -> FillStream:
+        """Connect and subscribe; returns once the subscription is confirmed (or ``timeout``)."""
+        import threading
+        import time
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+
+            async def main() -> None:
+                self._sub = await self.client.subscribe(["fill"])
+                self._started.set()
+                await self.client.run(max_reconnects=self.max_reconnects)
+
+            try:
+                loop.run_until_complete(main())
+            except BaseException as exc:  # surfaced through .healthy/.error; polling takes over
+                self.error = exc
+            finally:
+                self._started.set()
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="kalshi-fill-stream", daemon=True)
+        self._thread.start()
+        self._started.wait(timeout)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not self.healthy and self.error is None:
+            time.sleep(0.01)
+        self._connects_at_drain = self.client.connects if self.healthy else -1
+        return self
+
+    def drain(self) -> tuple[list[Any], bool]:
+        """(fills received since the last drain, complete?)."""
+        out = []
+        while self._queue:
+            out.append(self._queue.popleft())
+        healthy = self.healthy
+        complete = healthy and self.client.connects == self._connects_at_drain
+        self._connects_at_drain = self.client.connects if healthy else -1
+        return out, complete
+
+    def stop(self, timeout: float = 5.0) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the run loop ends with the socket; join the thread
+                asyncio.run_coroutine_threadsafe(self.client.stop(), loop)
+        if self._thread is not None:
+            self._thread.join(timeout)

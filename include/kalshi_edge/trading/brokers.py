@@ -105,6 +105,15 @@ class Broker(ABC):
         """Fills of resting orders since the last call, as (client_order_id, fill)."""
         return []
 
+    def amend(self, order_id: str, intent: OrderIntent, *, count: Decimal) -> PlaceResult:
+        """Move a resting order to ``intent.price`` with ``count`` as its new **total** (filled + resting).
+
+        The default is cancel-replace (cancel, then place ``intent``); brokers whose venue has an
+        amend override it (same price and a smaller size then keep the queue position).
+        """
+        self.cancel(order_id)
+        return self.place(intent, count=count)
+
 
 def _fill_info(f: EngineFill) -> FillInfo:
     return FillInfo(fill_id=f.fill_id, count=f.count, yes_price=f.yes_price, fee=f.fee,
@@ -195,6 +204,35 @@ class PaperBroker(Broker):
         except OrderNotFound:
             pass  # already filled or cancelled: cancelling is idempotent
 
+    def amend(self, order_id: str, intent: OrderIntent, *, count: Decimal) -> PlaceResult:
+        """Amend in the shared engine (Kalshi's rule: new total = filled + resting; same price and
+        fewer contracts keep the queue position, anything else re-queues and may trade)."""
+        st = self.engine.orders.get(order_id)
+        if st is None or st.order.account != self.account:
+            raise BrokerError(f"amend {order_id}: not an order of this broker")
+        coid = st.order.client_order_id
+        if st.status != "resting":
+            return PlaceResult(coid, order_id, st.status, [], f"amend {order_id}: order is {st.status}, not resting")
+        if intent.ticker != st.order.ticker or intent.book_side != st.order.book_side:
+            raise BrokerError(f"amend {order_id}: intent {intent.ticker} {intent.book_side} is not the order's "
+                              f"{st.order.ticker} {st.order.book_side}")
+        remaining = count - st.filled_count
+        if remaining <= 0:
+            raise BrokerError(f"amend {order_id}: new total {count} must exceed the filled {st.filled_count}")
+        try:
+            res = self.engine.amend(order_id, price=intent.yes_price, remaining=remaining, ts_ms=self.now_ms)
+        except OrderNotFound:
+            return PlaceResult(coid, order_id, st.status, [], "not resting")
+        except ValueError as exc:  # EngineError: off-grid price, post-only cross — the order is untouched
+            return PlaceResult(coid, order_id, "rejected", [], str(exc))
+        fills = []
+        for f in res.fills:
+            if f.account == self.account:
+                self._book_fill(f)
+                fills.append(_fill_info(f))
+        self._pending = [p for p in self._pending if p[0] != coid]
+        return PlaceResult(coid, order_id, res.state.status, fills)
+
     def find_order(self, client_order_id: str) -> dict[str, Any] | None:
         oid = self._by_coid.get(client_order_id)
         if oid is None:
@@ -234,12 +272,28 @@ class RestBroker(Broker):
 
     name = "rest"
 
-    def __init__(self, client: Any, *, live: bool = False) -> None:
+    #: After an order group trips (its rolling 15 s contracts limit was reached) the broker waits
+    #: this long, so the burst that tripped it is out of the window, then resets the group once.
+    GROUP_RESET_AFTER_S = 15.0
+
+    def __init__(self, client: Any, *, live: bool = False, clock: Callable[[], float] | None = None,
+                 fill_stream: Any = None) -> None:
+        import time
+
         self.client = client
         self.live = live
         self._coid_by_oid: dict[str, str] = {}
         self._seen_fills: set[str] = set()
         self._fill_cursor_ms: int | None = None
+        self._clock = clock or time.monotonic
+        #: order_group_id → when its trip was first seen (cleared by the reset).
+        self.group_tripped_at: dict[str, float] = {}
+        self.group_resets = 0
+        #: A :class:`kalshi_edge.kalshi.ws.FillStream`: while its socket is up, :meth:`new_fills`
+        #: takes the pushed fills instead of polling; after any gap it polls once.
+        self.fill_stream = fill_stream
+        self.fill_polls = 0
+        self._held_fills: list[Any] = []
 
     @staticmethod
     def _fill_dict(f: Any) -> dict[str, Any]:
@@ -263,6 +317,9 @@ class RestBroker(Broker):
         except TemporaryError as exc:
             raise OutcomeUnknown(f"{intent.client_order_id}: {exc}") from exc
         except PermanentError as exc:
+            gid = prot.get("order_group_id")
+            if getattr(exc, "code", None) == "order_group_triggered" and gid and self._reset_tripped_group(str(gid)):
+                return self.place(intent, count=count, protection=protection)
             return PlaceResult(intent.client_order_id, "", "rejected", [], str(exc))
         self._coid_by_oid[ack.order_id] = intent.client_order_id
         status = ack.status or ("executed" if ack.remaining_count == 0 else "resting")
@@ -277,8 +334,45 @@ class RestBroker(Broker):
             pass  # the fills arrive through new_fills()/reconcile; the ack itself is certain
         return PlaceResult(intent.client_order_id, ack.order_id, status, fills)
 
+    def _reset_tripped_group(self, group_id: str) -> bool:
+        """The exchange refused an order because ``group_id`` tripped. Reset it once the trip is
+        :attr:`GROUP_RESET_AFTER_S` old (``PUT /portfolio/order_groups/{id}/reset``); until then the
+        order is refused. Returns True when the group was reset (the caller retries once)."""
+        import logging
+
+        now = self._clock()
+        first = self.group_tripped_at.setdefault(group_id, now)
+        if now - first < self.GROUP_RESET_AFTER_S:
+            return False
+        self.client.reset_order_group(group_id)
+        del self.group_tripped_at[group_id]
+        self.group_resets += 1
+        logging.getLogger(__name__).warning("order group %s tripped its contracts limit %.0fs ago; reset it",
+                                            group_id, now - first)
+        return True
+
     def cancel(self, order_id: str) -> None:
         self.client.cancel_order(order_id)
+
+    def amend(self, order_id: str, intent: OrderIntent, *, count: Decimal) -> PlaceResult:
+        """``POST /portfolio/events/orders/{id}/amend`` to ``intent``'s price and ``count`` total contracts."""
+        from kalshi_edge.kalshi.errors import PermanentError, TemporaryError
+
+        coid = self._coid_by_oid.get(order_id, "")
+        try:
+            res = self.client.amend_order(order_id, ticker=intent.ticker, side=intent.book_side,
+                                          price=intent.yes_price, count=count)
+        except TemporaryError as exc:
+            raise OutcomeUnknown(f"amend {order_id}: {exc}") from exc
+        except PermanentError as exc:
+            return PlaceResult(coid, order_id, "rejected", [], str(exc))
+        status = "executed" if res.remaining_count == 0 else "resting"
+        fills = []
+        for d in self.order_fills(order_id):
+            if d["fill_id"] not in self._seen_fills:
+                self._seen_fills.add(d["fill_id"])
+                fills.append(FillInfo(d["fill_id"], d["count"], d["yes_price"], d["fee"], d["is_taker"], d["ts"]))
+        return PlaceResult(coid or res.client_order_id, order_id, status, fills)
 
     def find_order(self, client_order_id: str) -> dict[str, Any] | None:
         o = self.client.find_order_by_client_id(client_order_id)
@@ -304,12 +398,26 @@ class RestBroker(Broker):
         return bool(st.get("exchange_active")), bool(st.get("trading_active"))
 
     def new_fills(self) -> list[tuple[str, FillInfo]]:
+        if self.fill_stream is not None:
+            pushed, complete = self.fill_stream.drain()
+            if complete:
+                # A fill can arrive before the create's response names its order: keep it for later.
+                held, self._held_fills = self._held_fills, []
+                got = self._take_fills([*held, *pushed], hold_unknown=True)
+                self._held_fills = self._held_fills[-1000:]  # fills of other sessions' orders age out
+                return got
+        self.fill_polls += 1
+        return self._take_fills(self.client.iter_fills())
+
+    def _take_fills(self, fills: Any, *, hold_unknown: bool = False) -> list[tuple[str, FillInfo]]:
         out: list[tuple[str, FillInfo]] = []
-        for f in self.client.iter_fills():
+        for f in fills:
             if f.fill_id in self._seen_fills:
                 continue
             coid = self._coid_by_oid.get(f.order_id)
             if coid is None:
+                if hold_unknown:
+                    self._held_fills.append(f)
                 continue  # not an order of this session (reconcile picks up older ones)
             self._seen_fills.add(f.fill_id)
             d = self._fill_dict(f)
