@@ -18,7 +18,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -38,10 +38,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def billboard_weekly_prediction():
     @task(pool=LAKE_WRITE_POOL)
-    def predict(params=None, logical_date=None) -> dict:
+    def predict(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.billboard.tasks import weekly_prediction
 
-        return weekly_prediction(logical_date, params)
+        return run_job(weekly_prediction, logical_date, params, dag_run=dag_run)
 
     predict()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -36,10 +36,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def btc_bars_backfill():
     @task(pool=LAKE_WRITE_POOL)
-    def import_day(params=None, logical_date=None) -> dict:
+    def import_day(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.btc.tasks import bars_backfill
 
-        return bars_backfill(logical_date, params)
+        return run_job(bars_backfill, logical_date, params, dag_run=dag_run)
 
     import_day()
 
