@@ -176,3 +176,45 @@ def test_run_job_without_a_logical_date_uses_the_run_after_time():
     run_after = datetime(2026, 12, 3, 14, 5, tzinfo=UTC)
     assert run_job(lambda when, p: seen.append(when) or "ok", None, {}, dag_run=SimpleNamespace(run_after=run_after)) == "ok"
     assert seen == [run_after]
+
+
+# ---------------------------------------------------------------- 0-row ingests and stale inputs
+def test_an_ingest_of_0_rows_fails_with_the_reason(lake):
+    from datetime import UTC, datetime
+
+    from kalshi_edge.errors import NoRowsError
+    from kalshi_edge.families.btc.tasks import bars_backfill
+    from kalshi_edge.sources.kalshi_history_tasks import ingest_month
+
+    with pytest.raises(NoRowsError, match=r"btc_bars: 0 rows ingested \(no bars dated 2025-06-01"):
+        bars_backfill(datetime(2025, 6, 1, tzinfo=UTC), {"offline": True})  # outside the shipped sample
+    with pytest.raises(NoRowsError, match=r"kalshi_settled_temps: 0 rows ingested \(no settled contracts for 2023-02"):
+        ingest_month(datetime(2023, 3, 1, tzinfo=UTC))  # the sample holds 2024 H2 only
+
+
+def test_weather_day_ahead_online_refuses_stale_tmax_naming_dataset_and_last_date(monkeypatch, settings):
+    from kalshi_edge.config import get_settings
+    from kalshi_edge.errors import StaleInputError
+    from kalshi_edge.families.weather.tasks import day_ahead
+
+    # online (offline=false) the lake has no TMAX, so the shipped sample ending 2024-12-31 is all there is
+    with pytest.raises(StaleInputError, match=r"weather_tmax KNYC: stale input: last date 2024-12-31 .* 2026-12-04"):
+        day_ahead("2026-12-03T14:00:00+00:00", {"offline": False, "stations": ["KNYC"]})
+    monkeypatch.setenv("KALSHI_EDGE_STALE_INPUTS", "warn")
+    get_settings.cache_clear()
+    out = day_ahead("2026-12-03T14:00:00+00:00", {"offline": False, "stations": ["KNYC"]})
+    assert out["KNYC"]["date"] == "2026-12-04" and "KALSHI_EDGE_STALE_INPUTS=warn" in out["KNYC"]["note"]
+
+
+def test_weekly_billboard_prediction_online_refuses_stale_charts(monkeypatch):
+    from kalshi_edge.config import get_settings
+    from kalshi_edge.errors import StaleInputError
+    from kalshi_edge.families.billboard.demo import sample_charts_path
+    from kalshi_edge.families.billboard.tasks import weekly_prediction
+
+    monkeypatch.setenv("KALSHI_EDGE_KALSHI_ENV", "demo")  # online: no offline default
+    get_settings.cache_clear()
+    with pytest.raises(StaleInputError, match=r"billboard_charts: stale input: last date 2023-12-30"):
+        weekly_prediction(__import__("datetime").date(2026, 11, 29), {"charts_csv": str(sample_charts_path())})
+    with pytest.raises(StaleInputError, match=r"billboard_charts: stale input: no rows"):
+        weekly_prediction(__import__("datetime").date(2026, 11, 29), {})
