@@ -62,6 +62,8 @@ class OrderRecord:
     fees: Decimal = ZERO
     fill_ids: set[str] = field(default_factory=set)
     reason: str = ""
+    #: The trading session that placed the order (issue 13: each trader cancels only its own).
+    session: str = ""
 
     @property
     def terminal(self) -> bool:
@@ -103,8 +105,10 @@ class OrderLedger:
     fsync per simulated fill would dominate replay time).
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, session: str | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        #: This process's trading session: recorded on every intent it writes (see :func:`new_session_id`).
+        self.session = session or new_session_id()
         self.memory: list[dict[str, Any]] = []
         self.orders: dict[str, OrderRecord] = {}
         self.positions: dict[str, PositionRecord] = {}
@@ -189,7 +193,7 @@ class OrderLedger:
             "intent", client_order_id=intent.client_order_id, strategy=intent.strategy, family=intent.family,
             ticker=intent.ticker, event_ticker=intent.event_ticker, side=intent.side, action=intent.action,
             price=intent.price, count=intent.count, liquidity=intent.liquidity, p_yes=intent.p_yes,
-            edge_per_contract=intent.edge_per_contract, decided_at=intent.decided_at,
+            edge_per_contract=intent.edge_per_contract, decided_at=intent.decided_at, session=self.session,
         )
         return True
 
@@ -223,7 +227,7 @@ class OrderLedger:
                 client_order_id=coid, strategy=ev["strategy"], family=ev["family"], ticker=ev["ticker"],
                 event_ticker=ev["event_ticker"], side=ev["side"], action=ev["action"],
                 price=Decimal(ev["price"]), count=Decimal(ev["count"]), liquidity=ev["liquidity"],
-                p_yes=float(ev["p_yes"]), decided_at=ev["decided_at"],
+                p_yes=float(ev["p_yes"]), decided_at=ev["decided_at"], session=str(ev.get("session") or ""),
             )
             return
         rec = self.orders.get(coid)
@@ -317,6 +321,28 @@ class OrderLedger:
     def client_ids(self) -> Iterable[str]:
         return self.orders.keys()
 
+    def is_own(self, *, client_order_id: str = "", order_id: str = "") -> bool:
+        """True when this ledger's session placed the order (by client id, else exchange id)."""
+        rec = self.orders.get(client_order_id) if client_order_id else None
+        if rec is None and order_id:
+            rec = self.by_order_id(order_id)
+        return rec is not None and bool(rec.session) and rec.session == self.session
+
+
+def new_session_id(kind: str | None = None) -> str:
+    """A fresh id for one trading session: ``<kind>-<host>-<pid>-<random>``.
+
+    ``kind`` defaults to ``KALSHI_EDGE_SESSION_KIND`` or the program name (``kalshi-edge`` for the
+    CLI, ``airflow`` for the sensor's task), so the ledger says who placed each order.
+    """
+    import secrets
+    import socket
+    import sys
+
+    kind = kind or os.environ.get("KALSHI_EDGE_SESSION_KIND") or Path(sys.argv[0] or "python").name or "python"
+    host = socket.gethostname().split(".")[0][:20] or "host"
+    return f"{kind}-{host}-{os.getpid()}-{secrets.token_hex(3)}"
+
 
 def ledger_view_sql(path: Path, view: str = "order_ledger") -> str:
     """DuckDB SQL creating a view over the ledger JSONL (money columns kept as exact strings)."""
@@ -324,7 +350,7 @@ def ledger_view_sql(path: Path, view: str = "order_ledger") -> str:
     cols = ("seq BIGINT", "event VARCHAR", "at VARCHAR", "client_order_id VARCHAR", "ticker VARCHAR",
             "side VARCHAR", "action VARCHAR", "price VARCHAR", "count VARCHAR", "fee VARCHAR", "order_id VARCHAR",
             "fill_id VARCHAR", "reason VARCHAR", "strategy VARCHAR", "family VARCHAR", "event_ticker VARCHAR",
-            "result VARCHAR")
+            "result VARCHAR", "session VARCHAR")
     spec = ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in cols)
     return (f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_json('{p}', format='newline_delimited', "
             f"ignore_errors=true, columns={{{spec}}})")
