@@ -30,6 +30,10 @@ app = typer.Typer(
 for module in (doctor_cmd, lake_cmd, kalshi_cmd, simulator_cmd, btc_cmd, weather_cmd, billboard_cmd, trade_cmd, backtest_cmd):
     module.register(app)
 
+from kalshi_edge.cli import airflow_cmd  # noqa: E402 - issue 13: `kalshi-edge airflow ...` wrapper
+
+airflow_cmd.register(app)
+
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from kalshi_edge.config import ConfigError
