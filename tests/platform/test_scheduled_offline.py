@@ -68,6 +68,10 @@ def test_weekly_billboard_prediction_is_green_offline_as_of_the_sample(dagbag, o
     assert run.state == "success", _task_states(run)
     preds = Lake.from_settings(on_demo_lake).read("billboard_predictions")
     assert sorted(preds["chart_date"].astype(str).str[:10].unique()) == ["2024-01-06"]  # after the sample's last chart
+    page = (on_demo_lake.reports_dir / "billboard" / "prediction_2024-01-06.html").read_text()
+    from kalshi_edge.reports.html import _CSS
+
+    assert _CSS in page  # standalone reports share the demo report's stylesheet
 
 
 def test_weather_day_ahead_is_green_offline_and_without_a_logical_date(dagbag, on_demo_lake):

@@ -98,8 +98,8 @@ def run_demo(settings: Any) -> dict[str, Any]:
     parts = [
         "<h3>Paper session against the simulator (built-in scenario, 5 min of exchange time)</h3>",
         f"<p>orders sent {s['orders_sent']}, fills {s['fills']}, unknown outcomes {s['unknown']}; "
-        f"ledger positions equal the exchange's: {sess['exchange_positions'] == {t: p.position for t, p in positions.items()}}; "
-        f"denied by risk: {html.escape(str(s['denied']))}</p>",
+        f"ledger positions equal the exchange's: {sess['exchange_positions'] == {t: p.position for t, p in positions.items()}}.</p>",
+        "<h4>Denied by risk</h4>", _denials_table(s["denied"]),
         _table(["family", "orders", "filled contracts", "fees", "unrealized PnL net"],
                [[r["family"], r["orders"], r["filled_contracts"], r["fees"], r["unrealized_pnl_net"]] for r in summary_rows]),
         "<h4>Orders</h4>",
@@ -128,3 +128,10 @@ def run_demo(settings: Any) -> dict[str, Any]:
 
 
 __all__ = ["run_demo", "run_paper_session"]
+
+
+def _denials_table(denied: dict) -> str:
+    """Risk denials by reason as a table (issue 13: never a raw dict)."""
+    from kalshi_edge.reports.html import mapping_table
+
+    return mapping_table(dict(denied or {}), key="risk denial", value="intents") if denied else "<p>none</p>"
