@@ -218,3 +218,44 @@ def test_weekly_billboard_prediction_online_refuses_stale_charts(monkeypatch):
         weekly_prediction(__import__("datetime").date(2026, 11, 29), {"charts_csv": str(sample_charts_path())})
     with pytest.raises(StaleInputError, match=r"billboard_charts: stale input: no rows"):
         weekly_prediction(__import__("datetime").date(2026, 11, 29), {})
+
+
+# ---------------------------------------------------------------- Airflow setup that does not flood
+def test_no_dag_catches_up_on_unpause_and_every_dag_has_a_start_date():
+    import ast
+    from pathlib import Path
+
+    dags = sorted((Path(__file__).resolve().parents[2] / "dags").glob("*.py"))
+    assert dags
+    for path in dags:
+        kw = {k.arg: k.value for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Call)
+              and getattr(node.func, "id", "") == "dag" for k in node.keywords}
+        assert "start_date" in kw, path.name
+        assert isinstance(kw.get("catchup"), ast.Constant) and kw["catchup"].value is False, path.name
+
+
+def test_make_airflow_sizes_the_executor_to_the_machine(tmp_path):
+    """Run scripts/airflow_standalone.sh with a stand-in `airflow` that records its environment."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "airflow"
+    fake.write_text('#!/usr/bin/env bash\n[ "$1" = standalone ] && echo "PARALLELISM=$AIRFLOW__CORE__PARALLELISM"\nexit 0\n')
+    fake.chmod(0o755)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "simple_auth_manager_passwords.json.generated").write_text("{}")  # the banner loop ends at once
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}", "AIRFLOW_HOME": str(home), "KALSHI_SIMULATOR": "0"}
+    env.pop("AIRFLOW_PARALLELISM", None)
+    out = subprocess.run(["bash", str(root / "scripts" / "airflow_standalone.sh")], env=env, capture_output=True,
+                         text=True, timeout=60).stdout
+    cores = len(os.sched_getaffinity(0))  # what nproc reports
+    assert f"PARALLELISM={max(2, cores)}" in out
+    env["AIRFLOW_PARALLELISM"] = "3"
+    out = subprocess.run(["bash", str(root / "scripts" / "airflow_standalone.sh")], env=env, capture_output=True,
+                         text=True, timeout=60).stdout
+    assert "PARALLELISM=3" in out

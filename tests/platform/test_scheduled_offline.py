@@ -118,3 +118,12 @@ def test_trading_sensor_is_red_when_the_exchange_is_down(dagbag, on_demo_lake):
     run = dag.test(logical_date=pendulum.datetime(2026, 12, 3, 10, 5, tz="UTC"), run_conf={"base_url": dead})
     assert run.state == "failed", _task_states(run)
     assert _task_states(run)["watch_edges"] == "failed"
+
+
+def test_a_deterministic_error_fails_the_run_at_once_without_retries(dagbag, on_demo_lake):
+    """A station without data is not retried (the DAG keeps retries=2 for transient errors): one try, red."""
+    dag = dagbag.dags["weather_day_ahead"]
+    run = dag.test(logical_date=pendulum.datetime(2026, 12, 2, 14, tz="UTC"), run_conf={"stations": ["KXXX"]})
+    assert run.state == "failed"
+    (ti,) = run.get_task_instances()
+    assert str(ti.state) == "failed" and ti.try_number == 1 and dag.get_task("run").retries == 2

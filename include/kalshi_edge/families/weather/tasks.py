@@ -160,6 +160,11 @@ def day_ahead(logical_date: Any, params: dict | None = None, settings: Any = Non
             log.warning(note)
         series = daily_series(tmax)
         series = series[series.index < day]  # what is known at the start of the day
+        if series.empty:
+            from kalshi_edge.errors import JobFailed
+
+            first = pd.Timestamp(tmax["date"].min()).date() if len(tmax) else None
+            raise JobFailed(f"weather_tmax {st}: no TMAX rows before {day.date()} (the data starts {first})")
         fc = issue_day_ahead(series, pd.DatetimeIndex([day]), model_config(s, st))
         rows = fc.to_rows(st)
         rows["kind"] = "day_ahead"
