@@ -73,8 +73,12 @@ def _environment_error_line(exc: BaseException) -> str:
         req = getattr(cur, "request", None)
         url = str(getattr(req, "url", "") or getattr(cur, "url", "") or getattr(cur, "filename", "") or "")
         cur = cur.__cause__ or cur.__context__
-    where = f" ({url.split('?')[0]})" if url else ""
-    return f"cannot reach the network or host{where}: {describe(exc)[:300]}; check the connection and retry"
+    import re
+
+    where = f" {url.split('?')[0]}" if url else ""
+    why = re.search(r"\[Errno -?\d+\] [^'\")\]]+|Read timed out|timed out", str(exc))
+    reason = f"{type(exc).__name__} ({why.group(0).strip()})" if why else describe(exc)[:200]
+    return f"cannot reach{where or ' the network'}: {reason}; check the connection (or the URL) and retry"
 
 
 def main(argv: list[str] | None = None) -> int:
