@@ -18,6 +18,7 @@ export GX_ANALYTICS_ENABLED := False
 
 .PHONY: help install test demo lint airflow bench clean
 .PHONY: sdk-venv
+.PHONY: backfill
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -64,6 +65,10 @@ lint: $(STAMP) ## ruff (with the Airflow AIR rules)
 
 airflow: $(STAMP) ## Airflow 3 standalone on http://127.0.0.1:8080 (SQLite under .airflow/)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/airflow_standalone.sh
+
+backfill: $(STAMP) ## queue an Airflow backfill: make backfill DAG=btc_bars_backfill FROM=2026-01-20 TO=2026-03-06
+	@test -n "$(DAG)" -a -n "$(FROM)" -a -n "$(TO)" || { echo "error: give DAG=<dag_id> FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
+	$(BIN)/kalshi-edge airflow backfill create --dag-id "$(DAG)" --from-date "$(FROM)" --to-date "$(TO)"
 
 bench: $(STAMP) ## run every benchmark, write data/bench/results.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m benchmarks.run

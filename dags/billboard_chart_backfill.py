@@ -17,7 +17,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from kalshi_edge.assets import BILLBOARD_CHARTS
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -38,10 +38,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def billboard_chart_backfill():
     @task(pool=LAKE_WRITE_POOL, outlets=[BILLBOARD_CHARTS])
-    def import_charts(params=None, logical_date=None) -> dict:
+    def import_charts(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.billboard.tasks import chart_backfill
 
-        return chart_backfill(logical_date, params)
+        return run_job(chart_backfill, logical_date, params, dag_run=dag_run)
 
     import_charts()
 

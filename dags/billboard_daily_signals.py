@@ -15,7 +15,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -34,10 +34,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def billboard_daily_signals():
     @task(pool=LAKE_WRITE_POOL)
-    def collect(params=None, logical_date=None) -> dict:
+    def collect(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.billboard.tasks import daily_signals
 
-        return daily_signals(logical_date, params)
+        return run_job(daily_signals, logical_date, params, dag_run=dag_run)
 
     collect()
 

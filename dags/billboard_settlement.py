@@ -13,7 +13,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 
 
 @dag(
@@ -28,10 +28,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS
 )
 def billboard_settlement():
     @task
-    def reconcile(logical_date=None) -> dict:
+    def reconcile(logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.billboard.tasks import settlement
 
-        return settlement(logical_date)
+        return run_job(lambda when, _p: settlement(when), logical_date, None, dag_run=dag_run)
 
     reconcile()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 
 
 @dag(
@@ -35,10 +35,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS
 )
 def billboard_weekly_retrain():
     @task
-    def revalidate(params=None, logical_date=None) -> dict:
+    def revalidate(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.billboard.tasks import weekly_retrain
 
-        return weekly_retrain(logical_date, params)
+        return run_job(weekly_retrain, logical_date, params, dag_run=dag_run)
 
     revalidate()
 

@@ -7,7 +7,7 @@ candles (1-minute, paginated, rate-limited) online, from the shipped sample bars
 (`data/sample/btc/`) offline (param `offline`, default: settings `kalshi_env == local`), or from a
 documented-layout CSV given as param `bars_csv`. Reruns replace the day's partition (idempotent).
 
-Backfill any range (catchup is on):
+Backfill any range explicitly (catchup is off, so unpausing runs only the latest day):
 `airflow backfill create --dag-id btc_bars_backfill --from-date 2026-02-21 --to-date 2026-03-06`.
 """
 
@@ -17,14 +17,14 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from kalshi_edge.assets import BTC_BARS
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
     dag_id="btc_bars_backfill",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=True,
+    catchup=False,  # issue 13: unpausing must not start a run per day since start_date; backfill explicitly
     max_active_runs=4,
     tags=["btc", "lake", "bars"],
     default_args=DEFAULT_ARGS,
@@ -37,10 +37,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def btc_bars_backfill():
     @task(pool=LAKE_WRITE_POOL, outlets=[BTC_BARS])
-    def import_day(params=None, logical_date=None) -> dict:
+    def import_day(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.btc.tasks import bars_backfill
 
-        return bars_backfill(logical_date, params)
+        return run_job(bars_backfill, logical_date, params, dag_run=dag_run)
 
     import_day()
 

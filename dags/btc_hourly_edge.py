@@ -19,7 +19,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from kalshi_edge.assets import BTC_EDGE_SNAPSHOTS
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -35,10 +35,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def btc_hourly_edge():
     @task(pool=LAKE_WRITE_POOL, outlets=[BTC_EDGE_SNAPSHOTS])
-    def compute(params=None, logical_date=None) -> dict:
+    def compute(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.btc.tasks import hourly_edge
 
-        return hourly_edge(logical_date, params)
+        return run_job(hourly_edge, logical_date, params, dag_run=dag_run)
 
     compute()
 

@@ -15,7 +15,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from kalshi_edge.assets import BTC_MODEL
-from kalshi_edge.dag_defaults import DEFAULT_ARGS
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 
 
 @dag(
@@ -36,10 +36,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS
 )
 def btc_retrain():
     @task(outlets=[BTC_MODEL])
-    def retrain(params=None, logical_date=None) -> dict:
+    def retrain(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.btc.tasks import retrain as run
 
-        return run(logical_date, params)
+        return run_job(run, logical_date, params, dag_run=dag_run)
 
     retrain()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 
 
 @dag(
@@ -30,10 +30,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS
 )
 def btc_settlement_scoring():
     @task
-    def score(params=None, logical_date=None) -> dict:
+    def score(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.btc.tasks import settlement_scoring
 
-        return settlement_scoring(logical_date, params)
+        return run_job(settlement_scoring, logical_date, params, dag_run=dag_run)
 
     score()
 

@@ -19,7 +19,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from kalshi_edge.assets import KALSHI_MARKETS
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -40,15 +40,15 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def kalshi_market_snapshots():
     @task(pool=LAKE_WRITE_POOL, outlets=[KALSHI_MARKETS])
-    def snapshot(params=None, logical_date=None) -> dict:
+    def snapshot(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.config import get_settings
         from kalshi_edge.kalshi.tasks import run_market_snapshots
 
         p = params or {}
-        return run_market_snapshots(
-            get_settings(), as_of=logical_date, series=p.get("series") or ("KXHIGHNY",),
+        return run_job(lambda when, _p: run_market_snapshots(
+            get_settings(), as_of=when, series=p.get("series") or ("KXHIGHNY",),
             base_url=p.get("base_url"), max_books_per_series=int(p.get("max_books_per_series", 50)),
-        )
+        ), logical_date, p, dag_run=dag_run)
 
     snapshot()
 

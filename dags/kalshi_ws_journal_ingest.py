@@ -14,7 +14,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -29,11 +29,12 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def kalshi_ws_journal_ingest():
     @task(pool=LAKE_WRITE_POOL)
-    def ingest(logical_date=None) -> dict:
+    def ingest(logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.config import get_settings
         from kalshi_edge.kalshi.tasks import run_journal_ingest
 
-        return run_journal_ingest(get_settings(), as_of=logical_date)
+        return run_job(lambda when, _p: run_journal_ingest(get_settings(), as_of=when), logical_date, None,
+                       dag_run=dag_run)
 
     ingest()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -32,22 +32,23 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def lake_ingest_settled_contracts():
     @task(pool=LAKE_WRITE_POOL)
-    def ingest(params=None, logical_date=None) -> dict:
+    def ingest(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.sources.kalshi_history_tasks import ingest_month
 
-        return ingest_month(logical_date, (params or {}).get("source_csv"))
+        return run_job(lambda when, p: ingest_month(when, (p or {}).get("source_csv")), logical_date, params,
+                       dag_run=dag_run)
 
     @task
     def validate(ingested: dict) -> dict:
         from kalshi_edge.sources.kalshi_history_tasks import validate_month
 
-        return validate_month(ingested["month"])
+        return run_job(lambda _w, _p: validate_month(ingested["month"]))
 
     @task(pool=LAKE_WRITE_POOL)
     def calibration_table(_validated: dict) -> list[dict]:
         from kalshi_edge.sources.kalshi_history_tasks import market_calibration
 
-        return market_calibration()
+        return run_job(lambda _w, _p: market_calibration())
 
     calibration_table(validate(ingest()))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 
 
 @dag(
@@ -32,14 +32,14 @@ def lake_quality():
         from kalshi_edge.lake import Lake
         from kalshi_edge.lake.quality import datasets_with_data
 
-        return datasets_with_data(Lake.from_settings())
+        return run_job(lambda _w, _p: datasets_with_data(Lake.from_settings()))
 
     @task
     def validate(name: str) -> dict:
         from kalshi_edge.lake import Lake
         from kalshi_edge.lake.quality import validate_dataset
 
-        return validate_dataset(Lake.from_settings(), name)
+        return run_job(lambda _w, _p: validate_dataset(Lake.from_settings(), name))
 
     validate.expand(name=list_datasets())
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -31,11 +31,12 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def trading_settlement():
     @task(pool=LAKE_WRITE_POOL)
-    def settle(logical_date=None) -> dict:
+    def settle(logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.config import get_settings
         from kalshi_edge.trading.settlement import run_settlement
 
-        return run_settlement(get_settings(), as_of=logical_date)
+        return run_job(lambda when, _p: run_settlement(get_settings(), as_of=when), logical_date, None,
+                       dag_run=dag_run)
 
     settle()
 

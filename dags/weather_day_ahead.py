@@ -5,7 +5,12 @@ Twice a day: at 14:00 UTC (≈ market open, 10:00 ET the day before) for the NEX
 at 06:00 UTC (≈ just after local standard midnight on the US east coast, when the previous day's
 high is final) for the day itself. Issues the pmf of the daily high from TMAX rows dated before that day,
 into `weather_forecasts` (kind `day_ahead`; merged on key, idempotent). Backfill: trigger with past
-logical dates.
+logical dates. A manual trigger without a logical date runs as of its trigger time.
+
+Stale inputs: when the newest TMAX row is more than 5 days before the issued day the run fails,
+naming the station and the last date (`KALSHI_EDGE_STALE_INPUTS=warn`, or param `stale_inputs`,
+issues anyway with a note). Offline (default with `kalshi_env=local`) it runs as of the sample's
+last date instead and says so in the log and in the result's `note`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from kalshi_edge.assets import WEATHER_FORECASTS
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -29,14 +34,16 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     params={
         "offline": Param(None, type=["null", "boolean"], description="Use data/sample/weather (default: kalshi_env=local)"),
         "stations": Param(["KNYC", "KMIA"], type="array", description="Stations (registry keys)"),
+        "stale_inputs": Param(None, type=["null", "string"], enum=[None, "fail", "warn"],
+                              description="fail | warn when TMAX is stale (default: KALSHI_EDGE_STALE_INPUTS)"),
     },
 )
 def weather_day_ahead():
     @task(pool=LAKE_WRITE_POOL, outlets=[WEATHER_FORECASTS])
-    def run(params=None, logical_date=None) -> dict:
+    def run(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.weather.tasks import day_ahead as job
 
-        return job(logical_date, params)
+        return run_job(job, logical_date, params, dag_run=dag_run)
 
     run()
 

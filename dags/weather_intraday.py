@@ -12,7 +12,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from kalshi_edge.assets import WEATHER_FORECASTS, WEATHER_OBS
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -34,8 +34,8 @@ def weather_intraday():
     def run(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.weather.tasks import intraday as job
 
-        # An asset-triggered run has no logical date: the run's time is when the new obs arrived.
-        return job(logical_date or dag_run.run_after, params)
+        # An asset-triggered run has no logical date: run_job uses the run's run_after (when the new obs arrived).
+        return run_job(job, logical_date, params, dag_run=dag_run)
 
     run()
 

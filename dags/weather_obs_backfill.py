@@ -14,7 +14,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from kalshi_edge.assets import WEATHER_OBS
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -33,10 +33,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def weather_obs_backfill():
     @task(pool=LAKE_WRITE_POOL, outlets=[WEATHER_OBS])
-    def run(params=None, logical_date=None) -> dict:
+    def run(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.weather.tasks import tmax_import as job
 
-        return job(logical_date, params)
+        return run_job(job, logical_date, params, dag_run=dag_run)
 
     run()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -32,10 +32,10 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
 )
 def weather_settlement():
     @task(pool=LAKE_WRITE_POOL)
-    def run(params=None, logical_date=None) -> dict:
+    def run(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.weather.tasks import settlement as job
 
-        return job(logical_date, params)
+        return run_job(job, logical_date, params, dag_run=dag_run)
 
     run()
 

@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     min_edge_dollars: Decimal = Field(default=Decimal("0.02"), ge=0, description="Minimum EV per contract after fees")
     max_quote_age_seconds: float = Field(default=30.0, gt=0)
     max_spot_age_seconds: float = Field(default=120.0, gt=0, description="BTC staleness guard")
+    # -- scheduled jobs (issue 13) --------------------------------------------------------
+    airflow_url: str = Field(default="http://127.0.0.1:8080", description="Airflow API server (doctor checks it)")
+    stale_inputs: str = Field(default="fail", pattern="^(fail|warn)$",
+                              description="fail | warn: a job whose newest input is older than its stated age")
 
     # -- third-party keys (all optional: a missing key disables that signal, loudly) -------
     spotify_client_id: SecretStr | None = Field(
@@ -142,7 +146,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _live_needs_keys(self) -> Settings:
         if self.trade_mode is TradeMode.LIVE and self.kalshi_env is KalshiEnv.LOCAL:
-            raise ValueError("TRADE_MODE=live makes no sense with KALSHI_EDGE_KALSHI_ENV=local")
+            raise ValueError("TRADE_MODE=live needs KALSHI_EDGE_KALSHI_ENV=demo or prod "
+                             "(it is local: the simulator); set TRADE_MODE=paper to trade on the simulator")
         return self
 
     # -- derived -------------------------------------------------------------------------
@@ -181,11 +186,32 @@ class Settings(BaseSettings):
         return out
 
 
+def _env_name(field: str) -> str:
+    """The environment variable behind ``field`` (a field name or one of its aliases), preferring
+    the spelling that is actually set (``TRADE_MODE`` vs ``KALSHI_EDGE_TRADE_MODE``)."""
+    info = Settings.model_fields.get(field)
+    if info is None:  # pydantic reports the alias for aliased fields
+        info = next((f for f in Settings.model_fields.values()
+                     if isinstance(f.validation_alias, AliasChoices) and field in f.validation_alias.choices), None)
+    names: list[str] = []
+    if info is not None and isinstance(info.validation_alias, AliasChoices):
+        names = [str(c) for c in info.validation_alias.choices]
+    if not names:
+        names = [field.upper() if field.upper().startswith(ENV_PREFIX) else f"{ENV_PREFIX}{field.upper()}"]
+    return next((n for n in names if n in os.environ or n.lower() in os.environ), names[0])
+
+
 def _explain(err: ValidationError) -> str:
     lines = []
     for e in err.errors():
-        field = str(e["loc"][0]) if e.get("loc") else "?"
-        lines.append(f"{ENV_PREFIX}{field.upper()}: {e['msg']}")
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        if e.get("loc"):
+            name = _env_name(str(e["loc"][0]))
+            got = e.get("input")
+            shown = f"={got!r}" if isinstance(got, str) and "SECRET" not in name and "KEY" not in name else ""
+            lines.append(f"{name}{shown}: {msg}")
+        else:  # a check across several variables: its message names them
+            lines.append(msg)
     return "invalid configuration: " + "; ".join(lines)
 
 

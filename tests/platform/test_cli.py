@@ -69,12 +69,21 @@ def test_lake_ls_shows_partitions_and_row_counts(lake, capsys):
     assert [p["partition"] for p in parts][:2] == ["month=2024-06", "month=2024-07"]
 
 
-def test_doctor_reports_each_check():
+def test_doctor_reports_each_check(monkeypatch):
+    import socket
+
     from kalshi_edge.cli.doctor_cmd import run_checks
+    from kalshi_edge.config import get_settings
+
+    with socket.socket() as s:  # a port nothing listens on, whatever else runs on this machine
+        s.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("KALSHI_EDGE_AIRFLOW_URL", f"http://127.0.0.1:{s.getsockname()[1]}")
+    get_settings.cache_clear()
 
     results = {name: (status, detail) for name, status, detail in run_checks(check_exchange=True)}
     assert results["config"][0] == "OK"
     assert results["duckdb"][0] == "OK"
-    assert results["airflow"][0] == "OK"
+    # Nothing answers on the Airflow API port in tests: a failure (doctor exit codes: test_first_hour.py).
+    assert results["airflow"][0] == "FAIL" and "nothing answers" in results["airflow"][1]
     # Nothing listens on the local simulator's port in tests: a warning, not a failure, in paper mode.
     assert results["exchange"][0] == "WARN" and "unreachable" in results["exchange"][1]

@@ -22,7 +22,7 @@ def test_day_ahead_then_settlement_offline_and_rerun_is_idempotent(bag, lake):
 
     day_ahead = bag.dags["weather_day_ahead"]
     t = pendulum.datetime(2026, 7, 8, 6, 0, tz="UTC")
-    conf = {"offline": True, "stations": ["KNYC"]}
+    conf = {"offline": True, "stations": ["KNYC"], "stale_inputs": "warn"}  # TMAX sample ends 2024-12-31
     assert day_ahead.test(logical_date=t, run_conf=conf).state == "success"
     first = lake.read(WEATHER_FORECASTS).sort_values("temp_f").reset_index(drop=True)
     assert set(first["date"]) == {"2026-07-08"} and abs(first["p"].sum() - 1) < 1e-9

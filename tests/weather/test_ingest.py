@@ -141,7 +141,7 @@ def test_intraday_task_uses_running_high_up_to_the_run_time(iem_stub):
     url, _ = iem_stub
     s = get_settings()
     lake = Lake.from_settings(s)
-    tasks.day_ahead(datetime(2026, 7, 9, 6, 0, tzinfo=UTC), {"offline": True, "stations": ["KNYC"]}, s)
+    tasks.day_ahead(datetime(2026, 7, 9, 6, 0, tzinfo=UTC), {"offline": True, "stations": ["KNYC"], "stale_inputs": "warn"}, s)
     backfill_iem("KNYC", datetime(2026, 7, 9).date(), datetime(2026, 7, 9).date(), lake, base_url=url)
     # 17:00 UTC = 12:00 EST: the synthetic curve (70 + 15 sin) has reached 70 + 15 sin(pi*720/1439) ~ 85 at noon
     at = datetime(2026, 7, 9, 17, 0, tzinfo=UTC)

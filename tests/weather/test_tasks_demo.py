@@ -13,7 +13,7 @@ from kalshi_edge.families.weather import tasks
 
 def test_day_ahead_is_idempotent_and_settlement_scores_it():
     s = get_settings()
-    off = {"offline": True, "stations": ["KNYC"]}
+    off = {"offline": True, "stations": ["KNYC"], "stale_inputs": "warn"}  # the sample ends 2024-12-31
     a = tasks.day_ahead(date(2026, 7, 8), off, s)
     b = tasks.day_ahead(date(2026, 7, 8), off, s)  # rerun of the same logical date
     assert a == b
@@ -83,7 +83,8 @@ def test_afternoon_run_issues_for_the_next_climate_day():
     from datetime import UTC, datetime
 
     s = get_settings()
-    out = tasks.day_ahead(datetime(2026, 7, 7, 14, 0, tzinfo=UTC), {"offline": True, "stations": ["KMIA"]}, s)
+    off = {"offline": True, "stations": ["KMIA"], "stale_inputs": "warn"}
+    out = tasks.day_ahead(datetime(2026, 7, 7, 14, 0, tzinfo=UTC), off, s)
     assert out["KMIA"]["date"] == "2026-07-08"
-    out = tasks.day_ahead(datetime(2026, 7, 8, 6, 0, tzinfo=UTC), {"offline": True, "stations": ["KMIA"]}, s)
+    out = tasks.day_ahead(datetime(2026, 7, 8, 6, 0, tzinfo=UTC), off, s)
     assert out["KMIA"]["date"] == "2026-07-08"

@@ -32,6 +32,12 @@ class UserError(Exception):
     """An error the user can fix (bad flag, missing file, bad row). Printed as one line, exit 2."""
 
 
+class EnvironmentProblem(UserError):
+    """The environment is not as needed (a host unreachable, a port taken, offline). One line, exit 1."""
+
+    exit_code = 1
+
+
 def parse_date(value: str, flag: str) -> date:
     try:
         return date.fromisoformat(value)

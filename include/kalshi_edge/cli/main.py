@@ -30,6 +30,10 @@ app = typer.Typer(
 for module in (doctor_cmd, lake_cmd, kalshi_cmd, simulator_cmd, btc_cmd, weather_cmd, billboard_cmd, trade_cmd, backtest_cmd):
     module.register(app)
 
+from kalshi_edge.cli import airflow_cmd  # noqa: E402 - issue 13: `kalshi-edge airflow ...` wrapper
+
+airflow_cmd.register(app)
+
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from kalshi_edge.config import ConfigError
@@ -60,15 +64,41 @@ def _click_exception_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
+def _environment_error_line(exc: BaseException) -> str:
+    """A one-line message for a transient/environment failure (issue 13), '' for anything else."""
+    from kalshi_edge.errors import describe, is_transient
+
+    if not is_transient(exc):
+        return ""
+    url = ""
+    cur: BaseException | None = exc
+    while cur is not None and not url:  # requests/urllib keep the URL on the exception or its request
+        req = getattr(cur, "request", None)
+        url = str(getattr(req, "url", "") or getattr(cur, "url", "") or getattr(cur, "filename", "") or "")
+        cur = cur.__cause__ or cur.__context__
+    import re
+
+    where = f" {url.split('?')[0]}" if url else ""
+    why = re.search(r"\[Errno -?\d+\] [^'\")\]]+|Read timed out|timed out", str(exc))
+    reason = f"{type(exc).__name__} ({why.group(0).strip()})" if why else describe(exc)[:200]
+    return f"cannot reach{where or ' the network'}: {reason}; check the connection (or the URL) and retry"
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int) and rc:  # typer.Exit(n) comes back as a return value here (issue 13)
+            return rc
     except SystemExit as exc:  # typer/click exit paths (--help, usage errors)
         return int(exc.code or 0)
     except _expected_errors() as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        return 2
+        return int(getattr(exc, "exit_code", 2))  # 2 bad input; 1 environment (EnvironmentProblem)
     except Exception as exc:
+        line = _environment_error_line(exc)
+        if line:  # network down, host unreachable, lock held: one line naming the host, exit 1
+            console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+            return 1
         usage = _click_exception_types()
         if isinstance(exc, usage):  # bad flag, unknown command: one line + usage hint, exit 2
             show = getattr(exc, "format_message", None)

@@ -81,6 +81,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"wrote {dump_scenario} ({len(sim.exchange.markets)} markets)")
             return
         ex = sim.exchange
+        _require_free_port(host, port)  # issue 13: one line, exit 1, before the "listening" banner
         console.print(
             f"kalshi-edge simulator: {len(ex.markets)} markets, clock {ex.now():%Y-%m-%dT%H:%M:%SZ} ×{speed:g}, "
             f"auth {auth}, faults {faults or 'none'}\n"
@@ -89,3 +90,26 @@ def register(app: typer.Typer) -> None:
             highlight=False,
         )
         serve(sim, host, port)
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Raise :class:`EnvironmentProblem` (exit 1) naming host and port when the port is taken."""
+    import socket
+
+    from kalshi_edge.cli.common import EnvironmentProblem
+
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise EnvironmentProblem(f"--host: cannot resolve {host!r}: {exc.strerror}") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind(addr)
+        except OSError as exc:
+            raise EnvironmentProblem(
+                f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc}); another process "
+                "holds it: stop it or choose another --port (0 = any free port)") from None

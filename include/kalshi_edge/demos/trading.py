@@ -195,9 +195,9 @@ def run_demo(settings: Any) -> dict[str, Any]:
     parts = [
         "<h3>Paper session against the simulator: every family from its own model (5 min of exchange time)</h3>",
         f"<p>orders sent {s['orders_sent']}, fills {s['fills']}, unknown outcomes {s['unknown']}; "
-        f"ledger positions equal the exchange's: {sess['consistent']}; "
-        f"denied by risk: {html.escape(str(s['denied']))}. BTC and weather trade the built-in scenario "
+        f"ledger positions equal the exchange's: {sess['consistent']}. BTC and weather trade the built-in scenario "
         "(2026-07-12); Billboard trades its KXTOPSONG event re-dated to the predicted chart (2024-01-06).</p>",
+        "<h4>Denied by risk</h4>", _denials_table(s["denied"]),
         _table(["family", "orders", "filled contracts", "fees", "unrealized PnL net"],
                [[r["family"], r["orders"], r["filled_contracts"], r["fees"], r["unrealized_pnl_net"]] for r in summary_rows]),
         "<h4>Model P vs market P, edge after fees and gate decision (first step)</h4>",
@@ -231,3 +231,17 @@ def run_demo(settings: Any) -> dict[str, Any]:
 
 
 __all__ = ["run_demo", "run_paper_session"]
+
+
+def _denials_table(denied: Any) -> str:
+    """Risk denials by reason, summed over the session's legs, as a table (never a raw dict)."""
+    from collections import Counter
+
+    from kalshi_edge.reports.html import mapping_table
+
+    legs = denied if isinstance(denied, list) else [denied]
+    total: Counter = Counter()
+    for leg in legs:
+        total.update(dict(leg or {}))
+    return mapping_table(dict(total), key="risk denial", value="intents") if total else "<p>none</p>"
+

@@ -24,9 +24,9 @@ from kalshi_edge.exchange.state import ManualClock
 #: Demo-only settlement outcome for KXHIGHNY-26JUL12 (generated, not the recorded result).
 DEMO_HIGH_F = 84
 FAMILY_MARKETS = {
-    "temperature": "KXHIGHNY-26JUL12-B84.5",
+    "weather": "KXHIGHNY-26JUL12-B84.5",
     "btc": None,  # the KXBTCD strike nearest 50¢, chosen at run time
-    "hot100": None,  # the favourite of the KXTOPSONG event
+    "billboard": None,  # the favourite of the KXTOPSONG event
 }
 
 
@@ -83,8 +83,8 @@ def run_demo(settings: Any = None) -> dict[str, Any]:
             by_series.setdefault(m["event_ticker"].split("-")[0], []).append(m)
         btc = min(by_series["KXBTCD"], key=lambda m: abs(Decimal(m["yes_ask_dollars"]) - Decimal("0.5")))
         song = max(by_series["KXTOPSONG"], key=lambda m: Decimal(m["yes_bid_dollars"]))
-        picks = {"temperature": FAMILY_MARKETS["temperature"], "btc": btc["ticker"], "hot100": song["ticker"]}
-        book_before = get(f"/markets/{picks['temperature']}/orderbook")["orderbook_fp"]
+        picks = {"weather": FAMILY_MARKETS["weather"], "btc": btc["ticker"], "billboard": song["ticker"]}
+        book_before = get(f"/markets/{picks['weather']}/orderbook")["orderbook_fp"]
         order_rows = []
         for fam, t in picks.items():
             m = get(f"/markets/{t}")["market"]
@@ -96,7 +96,7 @@ def run_demo(settings: Any = None) -> dict[str, Any]:
         dup = s.post(b + "/portfolio/orders", json={"ticker": picks["btc"], "side": "yes", "action": "buy", "count": 5,
                                                     "yes_price_dollars": "0.0100", "client_order_id": "demo-btc"}, timeout=10)
         # rest a bid below the market and cancel it
-        rest = s.post(b + "/portfolio/events/orders", json={"ticker": picks["temperature"], "side": "bid", "count": "3.00",
+        rest = s.post(b + "/portfolio/events/orders", json={"ticker": picks["weather"], "side": "bid", "count": "3.00",
                                                            "price": "0.0500", "client_order_id": "demo-rest"}, timeout=10).json()
         cancel = s.delete(b + f"/portfolio/events/orders/{rest['order_id']}", timeout=10).json()
         # settle the temperature event with the demo outcome
@@ -112,7 +112,7 @@ def run_demo(settings: Any = None) -> dict[str, Any]:
         bal = get("/portfolio/balance")
         positions = get("/portfolio/positions")["market_positions"]
         settlements = get("/portfolio/settlements")["settlements"]
-        book_html = _depth_plot(book_before, picks["temperature"])
+        book_html = _depth_plot(book_before, picks["weather"])
 
     start = Decimal(1_000_000) / 100
     pnl = Decimal(bal["balance_dollars"]) - start

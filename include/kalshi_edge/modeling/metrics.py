@@ -147,6 +147,8 @@ def reliability_plot_png(
         t = calibration_table(p, y, bins)
         t = t[t["count"] > 0]
         ax.plot(t["mean_p"], t["freq"], marker="o", label=name)
+        for mp, fr, c in zip(t["mean_p"], t["freq"], t["count"], strict=True):  # each bin's sample size
+            ax.annotate(f"n={int(c)}", (mp, fr), textcoords="offset points", xytext=(4, -10), fontsize=7)
     ax.set_xlabel("forecast probability")
     ax.set_ylabel("observed frequency")
     ax.set_title(title)
@@ -162,3 +164,90 @@ def reliability_plot_png(
 def png_img_tag(png: bytes, alt: str = "plot") -> str:
     """An ``<img>`` tag embedding PNG bytes as base64 (for self-contained HTML reports)."""
     return f'<img alt="{alt}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}"/>'
+
+
+# -- performance figures with their sample size and an interval (issue 13) --------------------
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A performance figure as a quant reads it: value, sample size, interval and how it was made."""
+
+    name: str
+    value: float | None
+    n: int
+    low: float | None
+    high: float | None
+    method: str
+    level: float = 0.95
+    note: str = ""
+
+    def text(self, digits: int = 4) -> str:
+        """``0.8333 [0.4365, 0.9699] n=6 (Wilson 95%)``; ``n/a (n=0)`` when there is nothing."""
+        if self.value is None:
+            return f"n/a (n={self.n})"
+        fmt = f"{{:.{digits}f}}"
+        iv = (f" [{fmt.format(self.low)}, {fmt.format(self.high)}]" if self.low is not None and self.high is not None
+              else " [no interval: n too small]")
+        extra = f"; {self.note}" if self.note else ""
+        return f"{fmt.format(self.value)}{iv} n={self.n} ({self.method} {self.level:.0%}{extra})"
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "value": self.value, "n": self.n, "low": self.low, "high": self.high,
+                "method": self.method, "level": self.level, "note": self.note}
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion (None when n = 0)."""
+    from statistics import NormalDist
+
+    if n <= 0:
+        return None
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    ph = successes / n
+    den = 1 + z * z / n
+    centre = (ph + z * z / (2 * n)) / den
+    half = z * np.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / den
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def estimate(name: str, samples: object = None, *, statistic: object = "mean", successes: int | None = None,
+             n: int | None = None, level: float = 0.95, reps: int = 2000, seed: int = 0, scale: float = 1.0,
+             note: str = "") -> Estimate:
+    """THE helper every report uses for a performance figure: value, n and an interval.
+
+    * A proportion (``successes`` of ``n``, e.g. a win rate): Wilson score interval.
+    * Anything else: ``statistic`` ("mean", "sum", "sharpe" = mean/std, or a callable on a 1-D
+      array) over ``samples``, with a percentile bootstrap (``reps`` resamples, fixed ``seed``);
+      ``scale`` multiplies value and bounds (e.g. annualization). Fewer than 2 samples: no interval.
+    """
+    if successes is not None:
+        total = int(n or 0)
+        iv = wilson_interval(int(successes), total, level)
+        value = successes / total if total else None
+        return Estimate(name, value, total, iv[0] if iv else None, iv[1] if iv else None, "Wilson", level, note)
+    x = np.asarray([] if samples is None else samples, dtype=float)
+    x = x[~np.isnan(x)]
+
+    def stat(a: np.ndarray) -> np.ndarray:  # a: (..., k) → (...)
+        if callable(statistic):
+            return np.apply_along_axis(statistic, -1, a)
+        if statistic == "mean":
+            return a.mean(axis=-1)
+        if statistic == "sum":
+            return a.sum(axis=-1)
+        if statistic == "sharpe":
+            sd = a.std(axis=-1, ddof=1)
+            return np.where(sd > 0, a.mean(axis=-1) / np.where(sd > 0, sd, 1), 0.0)
+        raise ValueError(f"statistic: {statistic!r} is not mean|sum|sharpe|callable")
+
+    if x.size == 0:
+        return Estimate(name, None, 0, None, None, "bootstrap", level, note)
+    value = float(stat(x[None, :])[0]) * scale if x.size > 1 or statistic != "sharpe" else None
+    if x.size < 2:
+        return Estimate(name, value, int(x.size), None, None, "bootstrap", level, note)
+    rng = np.random.default_rng(seed)
+    draws = stat(x[rng.integers(0, x.size, size=(reps, x.size))]) * scale
+    lo, hi = np.quantile(draws, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return Estimate(name, value, int(x.size), float(lo), float(hi), "bootstrap", level, note)

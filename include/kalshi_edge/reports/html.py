@@ -60,3 +60,16 @@ def render_report(title: str, sections: Sequence[dict[str, Any]], *, generated_a
         + "".join(parts)
         + "</body></html>"
     )
+
+
+def standalone_page(title: str, fragment: str, *, meta: str = "") -> str:
+    """One HTML fragment as a full page with the demo report's stylesheet (issue 13: every
+    standalone report — backtest, BTC scoring, Billboard prediction — looks like the demo's)."""
+    sub = f"<p class='meta'>{html.escape(meta)}</p>" if meta else ""
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>{sub}{fragment}</body></html>")
+
+
+def mapping_table(mapping: dict[str, Any], key: str = "reason", value: str = "count") -> str:
+    """A flat dict (e.g. risk denials by reason) as a two-column table, never a printed dict."""
+    return table_html([{key: k, value: v} for k, v in sorted(mapping.items())])

@@ -29,8 +29,13 @@ def resolve_source(source_csv: str | None, settings: Settings) -> Path:
 def ingest_month(logical_date: datetime, source_csv: str | None = None, settings: Settings | None = None) -> dict:
     settings = settings or get_settings()
     month = month_for(logical_date)
-    res = import_settled_contracts(Lake.from_settings(settings), resolve_source(source_csv, settings), month=month)
-    return {"month": f"{month:%Y-%m}", **res.as_dict()}
+    source = resolve_source(source_csv, settings)
+    res = import_settled_contracts(Lake.from_settings(settings), source, month=month)
+    from kalshi_edge.errors import require_rows
+
+    # issue 13: a month without settled contracts in the source is a failed ingest, not a green one
+    return require_rows({"month": f"{month:%Y-%m}", **res.as_dict()}, "kalshi_settled_temps",
+                        f"no settled contracts for {month:%Y-%m} in {source}")
 
 
 def validate_month(month: str, settings: Settings | None = None) -> dict:

@@ -89,6 +89,10 @@ class Broker(ABC):
     @abstractmethod
     def resting_order_ids(self) -> list[str]: ...
 
+    def resting_orders(self) -> list[dict[str, str]]:
+        """Resting orders on the account as ``{"order_id", "client_order_id"}`` (client id may be "")."""
+        return [{"order_id": oid, "client_order_id": ""} for oid in self.resting_order_ids()]
+
     @abstractmethod
     def positions(self) -> dict[str, Decimal]:
         """Ticker → signed position (+YES / −NO contracts), zero positions omitted."""
@@ -246,6 +250,10 @@ class PaperBroker(Broker):
     def resting_order_ids(self) -> list[str]:
         return [s.order_id for s in self.engine.resting_orders(account=self.account)]
 
+    def resting_orders(self) -> list[dict[str, str]]:
+        coids = {oid: coid for coid, oid in self._by_coid.items()}
+        return [{"order_id": oid, "client_order_id": coids.get(oid, "")} for oid in self.resting_order_ids()]
+
     def positions(self) -> dict[str, Decimal]:
         return {t: p for t, p in sorted(self._positions.items()) if p != 0}
 
@@ -387,6 +395,10 @@ class RestBroker(Broker):
     def resting_order_ids(self) -> list[str]:
         return [o.order_id for o in self.client.iter_orders(status="resting")]
 
+    def resting_orders(self) -> list[dict[str, str]]:
+        return [{"order_id": o.order_id, "client_order_id": o.client_order_id or ""}
+                for o in self.client.iter_orders(status="resting")]
+
     def positions(self) -> dict[str, Decimal]:
         return {t: p.position for t, p in sorted(self.client.get_positions().items()) if p.position != 0}
 
@@ -423,6 +435,18 @@ class RestBroker(Broker):
             d = self._fill_dict(f)
             out.append((coid, FillInfo(d["fill_id"], d["count"], d["yes_price"], d["fee"], d["is_taker"], d["ts"])))
         return out
+
+
+def own_resting_order_ids(broker: Broker, ledger: Any) -> list[str]:
+    """The account's resting orders that THIS session placed (issue 13).
+
+    Two traders can share one account (the CLI and the Airflow sensor, or two machines): an order
+    is ours only if our ledger recorded its intent under our session id, matched by the
+    ``client_order_id`` the exchange echoes (or by the exchange order id). Everything else on the
+    account is left alone on shutdown, on maker expiry and on the kill switch.
+    """
+    return [o["order_id"] for o in broker.resting_orders()
+            if ledger.is_own(client_order_id=o.get("client_order_id", ""), order_id=o["order_id"])]
 
 
 def create_order_group(client: Any, *, contracts_limit: int) -> str:

@@ -103,6 +103,8 @@ class OrderRecord:
     #: Which fitted artifact the intent's p_yes came from, and the market's mid at decision time.
     model_version: str = ""
     market_p: float | None = None
+    #: The trading session that placed the order (issue 13: each trader cancels only its own).
+    session: str = ""
 
     @property
     def terminal(self) -> bool:
@@ -144,8 +146,10 @@ class OrderLedger:
     fsync per simulated fill would dominate replay time).
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, session: str | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        #: This process's trading session: recorded on every intent it writes (see :func:`new_session_id`).
+        self.session = session or new_session_id()
         self.memory: list[dict[str, Any]] = []
         self.orders: dict[str, OrderRecord] = {}
         self.positions: dict[str, PositionRecord] = {}
@@ -244,7 +248,7 @@ class OrderLedger:
             edge_per_contract=intent.edge_per_contract, decided_at=intent.decided_at,
             model_version=intent.model_version,
             model_as_of=intent.model_as_of.isoformat() if intent.model_as_of else "",
-            market_p=intent.market_p,
+            market_p=intent.market_p, session=self.session,
         )
         return True
 
@@ -284,6 +288,7 @@ class OrderLedger:
                 p_yes=float(ev["p_yes"]), decided_at=ev["decided_at"],
                 model_version=str(ev.get("model_version") or ""),
                 market_p=float(ev["market_p"]) if ev.get("market_p") is not None else None,
+                session=str(ev.get("session") or ""),
             )
             return
         rec = self.orders.get(coid)
@@ -390,6 +395,28 @@ class OrderLedger:
     def client_ids(self) -> Iterable[str]:
         return self.orders.keys()
 
+    def is_own(self, *, client_order_id: str = "", order_id: str = "") -> bool:
+        """True when this ledger's session placed the order (by client id, else exchange id)."""
+        rec = self.orders.get(client_order_id) if client_order_id else None
+        if rec is None and order_id:
+            rec = self.by_order_id(order_id)
+        return rec is not None and bool(rec.session) and rec.session == self.session
+
+
+def new_session_id(kind: str | None = None) -> str:
+    """A fresh id for one trading session: ``<kind>-<host>-<pid>-<random>``.
+
+    ``kind`` defaults to ``KALSHI_EDGE_SESSION_KIND`` or the program name (``kalshi-edge`` for the
+    CLI, ``airflow`` for the sensor's task), so the ledger says who placed each order.
+    """
+    import secrets
+    import socket
+    import sys
+
+    kind = kind or os.environ.get("KALSHI_EDGE_SESSION_KIND") or Path(sys.argv[0] or "python").name or "python"
+    host = socket.gethostname().split(".")[0][:20] or "host"
+    return f"{kind}-{host}-{os.getpid()}-{secrets.token_hex(3)}"
+
 
 def ledger_view_sql(path: Path, view: str = "order_ledger") -> str:
     """DuckDB SQL creating a view over the ledger JSONL (money columns kept as exact strings)."""
@@ -397,7 +424,7 @@ def ledger_view_sql(path: Path, view: str = "order_ledger") -> str:
     cols = ("seq BIGINT", "event VARCHAR", "at VARCHAR", "client_order_id VARCHAR", "ticker VARCHAR",
             "side VARCHAR", "action VARCHAR", "price VARCHAR", "count VARCHAR", "fee VARCHAR", "order_id VARCHAR",
             "fill_id VARCHAR", "reason VARCHAR", "strategy VARCHAR", "family VARCHAR", "event_ticker VARCHAR",
-            "result VARCHAR")
+            "result VARCHAR", "session VARCHAR")
     spec = ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in cols)
     return (f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_json('{p}', format='newline_delimited', "
             f"ignore_errors=true, columns={{{spec}}})")

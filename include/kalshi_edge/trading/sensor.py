@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.sdk.bases.sensor import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from kalshi_edge.trading.strategy import FAMILIES
@@ -57,17 +57,23 @@ class EdgeTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout_seconds
+        scanned, last_error = False, ""  # issue 13: a watch where no scan ever worked is an error
         while True:
             try:
                 intents = await asyncio.to_thread(_scan, self.families, self.base_url, self.strategy_params,
                                                   self.strategies)
+                scanned = True
             except Exception as exc:  # noqa: BLE001 - a failed scan is retried at the next poll
                 self.log.warning("edge scan failed: %s", exc)
+                last_error = scan_error_message(exc, self.base_url)
                 intents = []
             if intents:
                 yield TriggerEvent({"status": "fired", "intents": intents})
                 return
             if loop.time() >= deadline:
+                if not scanned:
+                    yield TriggerEvent({"status": "error", "intents": [], "error": last_error})
+                    return
                 yield TriggerEvent({"status": "timeout", "intents": []})
                 return
             await asyncio.sleep(self.poll_seconds)
@@ -117,10 +123,31 @@ class EdgeSensor(BaseSensorOperator):
 
     def poke(self, context: Any) -> PokeReturnValue:
         families, base_url = self._resolved()
-        intents = _scan(families, base_url, self.strategy_params)
+        try:
+            intents = _scan(families, base_url, self.strategy_params)
+        except Exception as exc:  # noqa: BLE001 - issue 13: unreachable exchange → red, not skipped
+            raise AirflowFailException(scan_error_message(exc, base_url)) from exc
         return PokeReturnValue(is_done=bool(intents), xcom_value=intents or None)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        if event and event.get("status") == "error":  # issue 13: every scan failed → the run is red
+            raise AirflowFailException(str(event.get("error") or "every edge scan failed"))
         if not event or event.get("status") != "fired":
             raise AirflowSkipException("no intent passed the gates before the sensor timed out")
         return list(event["intents"])
+
+
+def scan_error_message(exc: BaseException, base_url: str | None) -> str:
+    """One line for a failed scan: which exchange did not answer, and why (issue 13)."""
+    from kalshi_edge.errors import describe
+
+    if base_url:
+        url = base_url
+    else:
+        try:
+            from kalshi_edge.config import get_settings
+
+            url = get_settings().rest_base_url
+        except Exception:  # noqa: BLE001 - the message must not fail
+            url = "the configured exchange"
+    return f"edge scan failed: exchange at {url} did not answer every scan of this watch: {describe(exc)}"

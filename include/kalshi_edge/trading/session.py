@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from kalshi_edge.kalshi.money import ZERO
-from kalshi_edge.trading.brokers import Broker, OutcomeUnknown, PlaceResult
+from kalshi_edge.trading.brokers import Broker, OutcomeUnknown, PlaceResult, own_resting_order_ids
 from kalshi_edge.trading.intents import GateConfig, OrderIntent, SkipReason, build_intents
 from kalshi_edge.trading.ledger import OrderLedger, reconcile
 from kalshi_edge.trading.portfolio import build_state
@@ -373,7 +373,7 @@ class TradingSession:
         n = 0
         for _ in range(passes):
             try:
-                ids = self.broker.resting_order_ids()
+                ids = own_resting_order_ids(self.broker, self.ledger)  # issue 13: never another trader's
             except Exception as exc:  # noqa: BLE001 - try again
                 self.status.errors.append(f"shutdown: {exc}")
                 continue

@@ -209,7 +209,9 @@ def run_weekly_prediction(settings: Settings, *, as_of: date, charts_csv: str | 
     out_dir = Path(settings.reports_dir) / "billboard"
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / f"prediction_{week.isoformat()}.html"
-    report.write_text(html)
+    from kalshi_edge.reports.html import standalone_page
+
+    report.write_text(standalone_page(f"Billboard #1 prediction, chart dated {week.isoformat()}", html))
     top = pred[pred["song"] != OTHER].sort_values("p_number_one", ascending=False).iloc[0]
     return {
         "chart_date": week.isoformat(),

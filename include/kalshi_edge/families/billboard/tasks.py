@@ -53,16 +53,20 @@ def chart_backfill(logical_date: datetime | date | None, params: dict[str, Any] 
 
     lake = Lake.from_settings(settings or get_settings())
     p = params or {}
+    from kalshi_edge.errors import require_rows
+
     csv = _charts_param(p)
     if csv:
-        return import_charts_csv(lake, csv)
+        return require_rows(import_charts_csv(lake, csv), "billboard_charts", f"no chart rows in {csv}")
     day = _day(logical_date)
     start = date.fromisoformat(p["from_date"]) if p.get("from_date") else day - timedelta(days=21)
     res = backfill(lake, start, day, url_template=p.get("archive_url") or DEFAULT_ARCHIVE_URL)
     if res.get("weeks", 0) == 0 and p.get("use_billboard_py", True):
         # the archive lags billboard.com by a few days; fall back to the live page for the newest chart
         res = weekly_update(lake, None)
-    return {k: v for k, v in res.items() if k != "partitions"}
+    # issue 13: no chart found anywhere (archive nor billboard.com) is a failed ingest
+    return require_rows({k: v for k, v in res.items() if k != "partitions"}, "billboard_charts",
+                        f"no chart dated {start.isoformat()}..{day.isoformat()} in the archive or on billboard.com")
 
 
 def daily_signals(logical_date: datetime | date | None, params: dict[str, Any] | None = None,
@@ -119,16 +123,75 @@ def daily_signals(logical_date: datetime | date | None, params: dict[str, Any] |
     return {"date": day.isoformat(), "rows": int(res.get("rows_written", 0)), "skipped": skipped}
 
 
+#: The newest chart may be this many days older than the chart being predicted (the model's own limit).
+MAX_CHART_AGE_DAYS = 14
+
+
 def weekly_prediction(logical_date: datetime | date | None, params: dict[str, Any] | None = None,
         settings: Any = None) -> dict[str, Any]:
-    """The weekly prediction + edges for the chart the open KXTOPSONG event resolves on."""
-    from kalshi_edge.families.billboard.pipeline import run_weekly_prediction, xcom_safe
+    """The weekly prediction + edges for the chart the open KXTOPSONG event resolves on.
 
+    Offline (param ``offline``, default: ``kalshi_env=local``) the charts come from the lake, or
+    the shipped sample when the lake has none, and the run is "as of the sample's last chart" when
+    the logical date is beyond it (said in the log and in ``notes``). Online, charts older than
+    :data:`MAX_CHART_AGE_DAYS` before the predicted chart fail the run naming ``billboard_charts``
+    and its last date (``KALSHI_EDGE_STALE_INPUTS=warn``: predict as of the last chart instead).
+    """
+    import logging
+
+    from kalshi_edge.config import KalshiEnv
+    from kalshi_edge.errors import StaleInputError
+    from kalshi_edge.families.billboard.datasets import BILLBOARD_CHARTS
+    from kalshi_edge.families.billboard.pipeline import run_weekly_prediction, target_chart_date, xcom_safe
+
+    log = logging.getLogger(__name__)
     settings = settings or get_settings()
     p = params or {}
-    res = run_weekly_prediction(settings, as_of=_day(logical_date), charts_csv=_charts_param(p),
-                                kalshi_base_url=p.get("kalshi_base_url"))
+    offline = p.get("offline")
+    offline = settings.kalshi_env is KalshiEnv.LOCAL if offline is None else bool(offline)
+    lake = Lake.from_settings(settings)
+    csv = _charts_param(p)
+    if csv is None and offline and not lake.files(BILLBOARD_CHARTS):
+        from kalshi_edge.families.billboard.demo import sample_charts_path
+
+        csv = str(sample_charts_path())
+    last = _last_chart_date(lake, csv)
+    day = _day(logical_date)
+    as_of, week = day, target_chart_date(day)
+    source = csv or f"lake:{BILLBOARD_CHARTS.name}"
+    notes: list[str] = []
+    if last is None or (week - last).days > MAX_CHART_AGE_DAYS:
+        hint = ("import charts with `kalshi-edge billboard import --charts FILE` or trigger the "
+                "billboard_chart_backfill DAG; offline=true predicts as of the shipped sample")
+        if last is None or not (offline or settings.stale_inputs == "warn"):
+            raise StaleInputError(BILLBOARD_CHARTS.name, last, week, MAX_CHART_AGE_DAYS, hint=f"{source}; {hint}")
+        as_of = last
+        why = "offline" if offline else "stale inputs (KALSHI_EDGE_STALE_INPUTS=warn)"
+        notes.append(f"{why}: as of the last chart in {source}, {last.isoformat()} (logical date "
+                     f"{day.isoformat()}); predicting the chart dated {target_chart_date(as_of).isoformat()}")
+        log.warning(notes[-1])
+    res = run_weekly_prediction(settings, as_of=as_of, charts_csv=csv, kalshi_base_url=p.get("kalshi_base_url"),
+                                lake=lake)
+    res["notes"] = notes + list(res.get("notes") or [])
+    res["as_of"], res["offline"] = as_of.isoformat(), offline
+    for n in res["notes"][len(notes):]:
+        log.warning(n)
     return xcom_safe(res)
+
+
+def _last_chart_date(lake: Lake, csv: str | None) -> date | None:
+    """The newest chart date of the CSV (or the lake's ``billboard_charts``); None when empty."""
+    from kalshi_edge.families.billboard.datasets import BILLBOARD_CHARTS
+
+    if csv:
+        from kalshi_edge.sources.charts import read_charts_csv
+
+        dates = read_charts_csv(csv)["chart_date"]
+    elif lake.files(BILLBOARD_CHARTS):
+        dates = lake.read(BILLBOARD_CHARTS, columns=["chart_date"])["chart_date"]
+    else:
+        return None
+    return date.fromisoformat(str(dates.max())[:10]) if len(dates) else None
 
 
 def weekly_retrain(logical_date: datetime | date | None, params: dict[str, Any] | None = None,

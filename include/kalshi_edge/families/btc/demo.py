@@ -67,7 +67,7 @@ def run_demo(settings: Any) -> dict:
                  "price": str(r.price), "fee": str(r.fee), "ev": str(r.ev)} for r in top.itertuples()]
     scoring_html = ""
     try:
-        scoring_html = open(score["report"]).read().replace("<html><body>", "").replace("</body></html>", "")
+        scoring_html = open(score["report"]).read().split("</h1>", 1)[-1].replace("</body></html>", "")
     except OSError:
         pass
     parts = [

@@ -135,7 +135,9 @@ def run_settlement_scoring(day: str, *, settings=None, bars: pd.DataFrame | None
     out_dir = Path(s.reports_dir) / "btc"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"scoring_{day}.html"
-    path.write_text(f"<html><body>{res['html']}</body></html>")
+    from kalshi_edge.reports.html import standalone_page
+
+    path.write_text(standalone_page(f"BTC scoring {day}", res["html"]))
     m = res.get("metrics", {})
     return {"day": day, "n": res["n"], "brier": m.get("brier"), "log_loss": m.get("log_loss"), "ece": m.get("ece"),
             "pnl_total": str(res.get("pnl_total", "0")), "report": str(path)}

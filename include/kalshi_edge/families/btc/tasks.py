@@ -38,13 +38,20 @@ def bars_backfill(logical_date: datetime, params: dict | None = None, settings: 
     day = day_of(logical_date)
     lake = Lake.from_settings(s)
     p = params or {}
+    from kalshi_edge.errors import require_rows
+
     if p.get("bars_csv"):
+        source = str(p["bars_csv"])
         res = import_bars_csv(lake, p["bars_csv"], day=day)
     elif _offline(p, s):
+        source = f"the offline sample {default_sample_csv(s)}"
         res = import_bars_csv(lake, default_sample_csv(s), day=day)
     else:
+        source = "Coinbase candles"
         res = backfill_coinbase(lake, day, day, base_url=p.get("coinbase_url"))[0]
-    return {"day": day.isoformat(), **res.as_dict()}
+    out = {"day": day.isoformat(), **res.as_dict()}
+    # issue 13: a day with no bars is not a success (rows were expected for every UTC day)
+    return require_rows(out, "btc_bars", f"no bars dated {day.isoformat()} UTC in {source}")
 
 
 def hourly_edge(logical_date: datetime, params: dict | None = None, settings: Any = None) -> dict:

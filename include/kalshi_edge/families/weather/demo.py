@@ -96,7 +96,7 @@ def run_demo(settings: Any) -> dict:
     evals = {st: evaluate_station(load_tmax(st, settings, True), st, date(2024, 1, 1)) for st in ("KNYC", "KMIA")}
     tr = retrain(date(2025, 1, 1), {**offline, "eval_days": 91}, settings)
     da = day_ahead(date(2025, 1, 1), offline, settings)
-    day_ahead(date(2026, 7, 8), offline, settings)  # so settlement has an issued distribution to score
+    day_ahead(date(2026, 7, 8), {**offline, "stale_inputs": "warn"}, settings)  # so settlement has an issued distribution to score
     st = settlement(date(2026, 7, 8), {**offline, "stations": ["KNYC", "KMIA"]}, settings)
     sim = _simulator_event(settings)
 

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_STATIONS = ("KNYC", "KMIA")
+#: day_ahead: the newest TMAX row may be this many days before the issued day (GHCN-Daily lags 1-2 days).
+MAX_TMAX_AGE_DAYS = 5
 
 
 def _settings(settings: Any) -> Any:
@@ -104,6 +106,11 @@ def tmax_import(logical_date: Any, params: dict | None = None, settings: Any = N
     for st in _stations(params):
         res = import_tmax(sample_dir() / f"tmax_{st}.csv.gz", lake)
         out[st] = {"rows_written": res.rows_written, "rows_quarantined": res.rows_quarantined}
+    from kalshi_edge.errors import NoRowsError
+
+    empty = [st for st, r in out.items() if r["rows_written"] == 0]
+    if empty:  # issue 13: a station that imported nothing fails the run, naming it
+        raise NoRowsError("weather_tmax", f"no TMAX rows for {', '.join(empty)} in {sample_dir()}")
     return out
 
 
@@ -124,27 +131,57 @@ def obs_ingest(logical_date: Any, params: dict | None = None, settings: Any = No
 def day_ahead(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
     """Issue the distribution of climate day ``logical_date`` (from rows dated before it) per station
     and write it to ``weather_forecasts`` (kind ``day_ahead``; a rerun replaces the same rows)."""
+    import logging
+
+    from kalshi_edge.errors import StaleInputError
     from kalshi_edge.families.weather.datasets import WEATHER_FORECASTS
     from kalshi_edge.families.weather.model import daily_series, issue_day_ahead
     from kalshi_edge.lake import Lake
 
+    log = logging.getLogger(__name__)
     s = _settings(settings)
     offline = _offline(params, s)
+    if logical_date is None or pd.isna(pd.Timestamp(logical_date)):
+        raise ValueError("day_ahead needs the run's date (a manual trigger runs as of its run_after time)")
     # runs from 12:00 UTC on issue for the next climate day (market open is 10:00 ET the day before);
     # earlier runs (just after local standard midnight) issue for the day itself
     when = pd.Timestamp(logical_date)
-    day = pd.Timestamp(when.date()) + pd.Timedelta(days=1 if when.hour >= 12 else 0)
+    run_day = pd.Timestamp(when.date()) + pd.Timedelta(days=1 if when.hour >= 12 else 0)
     lake = Lake.from_settings(s)
     out = {}
     for st in _stations(params):
-        series = daily_series(load_tmax(st, s, offline))
+        tmax = load_tmax(st, s, offline)
+        day = run_day
+        last = pd.Timestamp(tmax["date"].max()) if len(tmax) else None
+        note = ""
+        if last is None or (day - last).days > MAX_TMAX_AGE_DAYS:
+            last_d = None if last is None else last.date()
+            policy = (params or {}).get("stale_inputs")  # per-run override of KALSHI_EDGE_STALE_INPUTS
+            if last is not None and offline and policy != "warn":
+                day = last + pd.Timedelta(days=1)
+                note = (f"offline: as of the sample's last date {last_d} (run date {run_day.date()}); "
+                        f"issuing for {day.date()}")
+            elif last is not None and (policy or s.stale_inputs) == "warn":
+                note = (f"stale inputs (KALSHI_EDGE_STALE_INPUTS=warn): weather_tmax {st} last date {last_d}, "
+                        f"{(day - last).days} days before {run_day.date()}")
+            else:
+                raise StaleInputError(f"weather_tmax {st}", last_d, run_day.date(), MAX_TMAX_AGE_DAYS,
+                                      hint="import newer TMAX (`kalshi-edge weather import --tmax FILE`) or "
+                                           "run with offline=true")
+            log.warning(note)
+        series = daily_series(tmax)
         series = series[series.index < day]  # what is known at the start of the day
+        if series.empty:
+            from kalshi_edge.errors import JobFailed
+
+            first = pd.Timestamp(tmax["date"].min()).date() if len(tmax) else None
+            raise JobFailed(f"weather_tmax {st}: no TMAX rows before {day.date()} (the data starts {first})")
         fc = issue_day_ahead(series, pd.DatetimeIndex([day]), model_config(s, st))
         rows = fc.to_rows(st)
         rows["kind"] = "day_ahead"
         lake.write(WEATHER_FORECASTS, rows, source=f"day_ahead {st} {day.date()}", mode="merge")
         out[st] = {"date": str(day.date()), "mean_f": round(float(fc.mean_f[0]), 2),
-                   "p_mode": float(rows["p"].max()), "rows": len(rows)}
+                   "p_mode": float(rows["p"].max()), "rows": len(rows), **({"note": note} if note else {})}
     return out
 
 
