@@ -69,7 +69,7 @@ def test_backtest_report_shows_sample_size_and_interval_next_to_each_figure(tmp_
 
 
 def test_risk_denials_render_as_a_table():
-    from kalshi_edge.trading.demo import _denials_table
+    from kalshi_edge.demos.trading import _denials_table
 
     out = _denials_table({"max_event_exposure": 3, "daily_loss_cap": 1})
     assert out.startswith("<table>") and "<td>max_event_exposure</td><td>3</td>" in out and "{" not in out
