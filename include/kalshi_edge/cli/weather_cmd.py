@@ -177,3 +177,91 @@ def register(app: typer.Typer) -> None:
             except CliParseError as exc:
                 raise UserError(str(exc)) from None
         out.print_json(json.dumps(report.to_dict()))
+
+    @grp.command("import-forecasts")
+    def import_forecasts_cmd(
+        csv: Path = typer.Option(..., "--csv", help="forecast CSV: issued_at,station,target_date,forecast_high_f,source,detail"),
+    ) -> None:
+        """Validate a forecast CSV and merge it into the `forecasts` dataset (bad rows to quarantine)."""
+        from kalshi_edge.config import get_settings
+        from kalshi_edge.families.weather.forecasts import import_forecasts
+        from kalshi_edge.lake import Lake
+        from kalshi_edge.lake.errors import LakeError
+
+        try:
+            res = import_forecasts(csv, Lake.from_settings(get_settings()))
+        except (ValueError, FileNotFoundError, LakeError) as exc:
+            raise UserError(str(exc)) from None
+        out.print(f"forecasts: {res.rows_written} rows written, {res.rows_quarantined} quarantined"
+                  + (f" ({res.quarantine_file})" if res.quarantine_file else ""))
+
+    @grp.command("vs-market")
+    def vs_market_cmd(
+        station: str = typer.Option("KNYC", "--station", help="settlement station (registry key), e.g. KNYC"),
+        candles: Path | None = typer.Option(None, "--candles", help="KXHIGH 5-minute trade candles CSV (last trade)"),
+        book: list[Path] | None = typer.Option(None, "--book", help="recorded top-of-book CSV(s) (mid)"),
+        forecasts: Path = typer.Option(..., "--forecasts", help="forecast CSV (documented layout)"),
+        actuals: Path = typer.Option(..., "--actuals", help="observed highs: TMAX layout or cli_actuals layout"),
+        at: str = typer.Option("11:00,16:00,19:00", "--at", help="decision times, local station time HH:MM,..."),
+        same_day: bool = typer.Option(False, "--same-day", help="decide on the climate day itself, not the day before"),
+        tmax: Path | None = typer.Option(None, "--tmax", help="TMAX history for the fallback model and climatology "
+                                                                "(default: the shipped sample of the station)"),
+        out_dir: Path = typer.Option(..., "--out", help="output directory: pmf.csv, scores.csv, report.html"),
+        more_books: list[Path] | None = typer.Argument(
+            None, help="more book files: `--book a.csv.gz b.csv.gz` works like `--book a --book b`"),
+    ) -> None:
+        """Model vs market vs fused on every event day and decision time: pmf.csv, scores.csv, report.html."""
+        import pandas as pd
+
+        from kalshi_edge.families.weather.evaluate import TmaxFileError, read_tmax_csv
+        from kalshi_edge.families.weather.forecasts import (
+            ForecastFileError,
+            read_actuals_csv,
+            read_forecasts_csv,
+        )
+        from kalshi_edge.families.weather.model import daily_series
+        from kalshi_edge.families.weather.stations import load_registry
+        from kalshi_edge.families.weather.tasks import sample_dir
+        from kalshi_edge.families.weather.vs_market import (
+            QuoteFileError,
+            parse_at,
+            read_books,
+            read_candles,
+            run_vs_market,
+            write_outputs,
+        )
+        from kalshi_edge.kalshi.top_of_book import BookFormatError
+
+        book = [*(book or []), *(more_books or [])]
+        if (candles is None) == (not book):
+            raise UserError("give exactly one of --candles CSV or --book FILES...")
+        try:
+            st = load_registry().get(station)
+        except KeyError as exc:
+            raise UserError(str(exc.args[0])) from None
+        try:
+            times = parse_at(at)
+            quotes = read_candles(candles) if candles is not None else read_books(book or [])
+            fc = read_forecasts_csv(forecasts)
+            act = read_actuals_csv(actuals, st.icao)
+            tpath = tmax or sample_dir() / f"tmax_{st.icao}.csv.gz"
+            tm = read_tmax_csv(tpath)
+            tm = daily_series(tm[tm["station"] == st.icao])
+            hist = pd.concat([tm.dropna(), act])
+            hist = hist[~hist.index.duplicated(keep="last")].sort_index().asfreq("D")
+            res = run_vs_market(quotes, fc, act, hist, station=st.icao, at=times, same_day=same_day, tz=st.tz,
+                                std_offset_hours=st.std_utc_offset_hours)
+        except (ForecastFileError, QuoteFileError, BookFormatError, TmaxFileError, FileNotFoundError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        paths = write_outputs(res, out_dir, title=f"{st.icao} ({st.series}) model vs market")
+        sc = res.scores[res.scores["clock"] != "all"]
+        print_table(
+            f"{st.icao} vs market: {res.rows['date'].nunique()} days ({'same day' if same_day else 'day before'})",
+            ["decision", "source", "days", "RPS [95% CI]", "RPS − market [95% CI]", "Brier/bracket", "log loss", "RMSE mean"],
+            [[r.clock, r.source, r.n_days, f"{r.rps:.3f} [{r.rps_lo:.3f}, {r.rps_hi:.3f}]",
+              "" if r.source == "market" else f"{r.d_rps_vs_market:+.3f} [{r.d_lo:+.3f}, {r.d_hi:+.3f}]",
+              f"{r.brier:.4f}", f"{r.log_loss:.3f}", f"{r.rmse_mean_f:.2f}"] for r in sc.itertuples()],
+        )
+        if res.skipped:
+            out.print(f"skipped {len(res.skipped)} decision(s); see {paths['report']}")
+        out.print(f"wrote {paths['pmf']}, {paths['scores']}, {paths['report']}")

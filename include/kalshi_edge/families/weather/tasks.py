@@ -272,3 +272,41 @@ def retrain(logical_date: Any, params: dict | None = None, settings: Any = None)
         write_json(d / f"{st}_latest.json", art)
         out[st] = {**res.summary(), "chosen": (tuning or {}).get("chosen", "existing")}
     return out
+
+
+def forecast_ingest(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
+    """Store NWS forecasts of the daily high in the ``forecasts`` dataset (merged on station,
+    target_date, issued_at, source; a rerun that sees the same NWS issuance writes nothing new).
+
+    Online: points → forecast periods (``nws_point``) and gridpoint ``maxTemperature``
+    (``nws_grid``) per station with a known NWS point. Offline: the shipped forecast log
+    ``data/sample/weather/forecasts_KNYC_*.csv`` rows issued before the end of the logical day
+    (so a backfill of past dates replays what was known then). Bad rows go to quarantine.
+    """
+    from kalshi_edge.families.weather.datasets import FORECASTS
+    from kalshi_edge.lake import Lake
+
+    s = _settings(settings)
+    lake = Lake.from_settings(s)
+    day_end = pd.Timestamp(_day(logical_date)).tz_localize("UTC") + pd.Timedelta(days=1)
+    out: dict[str, Any] = {}
+    if _offline(params, s):
+        from kalshi_edge.families.weather.forecasts import read_forecasts_raw
+
+        for path in sorted(sample_dir().glob("forecasts_*.csv")):
+            raw = read_forecasts_raw(path)
+            issued = pd.to_datetime(raw["issued_at"], utc=True, errors="coerce", format="ISO8601")
+            raw = raw[issued.isna() | (issued < day_end)]
+            res = lake.write(FORECASTS, raw, source=f"{path.name} (offline, issued < {day_end.date()})", mode="merge")
+            out[path.name] = {"rows_written": res.rows_written, "rows_quarantined": res.rows_quarantined}
+        return out
+    from kalshi_edge.sources.nws_forecast import STATION_POINTS, fetch_forecast_rows
+
+    for st in _stations(params):
+        if st not in STATION_POINTS:
+            out[st] = {"skipped": "no NWS point configured for this station"}
+            continue
+        rows = fetch_forecast_rows(st)
+        res = lake.write(FORECASTS, rows, source=f"api.weather.gov {st}", mode="merge")
+        out[st] = {"rows_written": res.rows_written, "rows_quarantined": res.rows_quarantined}
+    return out
