@@ -22,10 +22,18 @@ def register(app: typer.Typer) -> None:
         from_: str = typer.Option(..., "--from", help="first day to issue (YYYY-MM-DD)"),
         out_path: Path = typer.Option(..., "--out", help="output CSV: date,station,temp_f,p"),
         params: Path | None = typer.Option(None, "--params", help="model config JSON from `weather tune`"),
+        forecasts: Path | None = typer.Option(None, "--forecasts", help="forecast CSV: score the forecast-driven "
+                                              "model against today's model and climatology"),
+        actuals: Path | None = typer.Option(None, "--actuals", help="more observed highs (TMAX or cli_actuals "
+                                            "layout), e.g. the days the forecasts cover"),
     ) -> None:
         """Walk-forward day-ahead evaluation: issue each day's distribution from earlier rows only,
         write it, and print RPS and 2 °F-bracket Brier for the model and climatology."""
         import pandas as pd
+
+        if forecasts is not None:
+            _evaluate_forecasts(tmax, station, from_, out_path, params, forecasts, actuals)
+            return
 
         from kalshi_edge.families.weather.evaluate import (
             TmaxFileError,
@@ -265,3 +273,58 @@ def register(app: typer.Typer) -> None:
         if res.skipped:
             out.print(f"skipped {len(res.skipped)} decision(s); see {paths['report']}")
         out.print(f"wrote {paths['pmf']}, {paths['scores']}, {paths['report']}")
+
+
+def _evaluate_forecasts(tmax: Path, station: str, from_: str, out_path: Path, params: Path | None,
+                        forecasts: Path, actuals: Path | None) -> None:
+    """`weather evaluate --forecasts`: forecast model vs today's model vs climatology, same days."""
+    import pandas as pd
+
+    from kalshi_edge.families.weather.evaluate import (
+        TmaxFileError,
+        evaluate_with_forecasts,
+        read_tmax_csv,
+        write_rows,
+    )
+    from kalshi_edge.families.weather.forecasts import ForecastFileError, read_actuals_csv, read_forecasts_csv
+    from kalshi_edge.families.weather.model import daily_series
+    from kalshi_edge.families.weather.stations import load_registry
+    from kalshi_edge.families.weather.tuning import WeatherParamsError, load_config
+
+    start = parse_date(from_, "--from")
+    try:
+        cfg = load_config(params) if params else None
+        frame = read_tmax_csv(tmax)
+        hist = daily_series(frame[frame["station"] == station]).dropna()
+        if actuals is not None:
+            hist = pd.concat([hist, read_actuals_csv(actuals, station)])
+            hist = hist[~hist.index.duplicated(keep="last")].sort_index()
+        hist = hist.asfreq("D")
+        fc = read_forecasts_csv(forecasts)
+        try:
+            offset = load_registry().get(station).std_utc_offset_hours
+        except KeyError:
+            offset = -5
+        total = max((hist.index.max() - pd.Timestamp(start)).days + 1, 0)
+        with progress(f"{station} day-ahead", total) as advance:
+            res = evaluate_with_forecasts(hist, fc, station, start, std_offset_hours=offset, config=cfg,
+                                          progress=advance)
+    except (TmaxFileError, ForecastFileError, WeatherParamsError, FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    write_rows(res.rows, out_path)
+    per_day_path = out_path.with_name(out_path.stem + "_per_day.csv")
+    res.per_day.to_csv(per_day_path, index=False, float_format="%.6g")
+    used = res.per_day["used"].value_counts().to_dict()
+    s = res.summary
+    print_table(
+        f"{station} day-ahead at local standard midnight from {start} ({int(s['days'].iloc[0])} days scored; "
+        f"inputs {used})",
+        ["forecast", "RPS (°F) [95% CI]", "Brier 2°F", "RMSE of mean (°F)", "RPS / today's model"],
+        [[r.forecast, f"{r.rps:.4f} [{r.rps_lo:.4f}, {r.rps_hi:.4f}]", f"{r.brier2:.4f}", f"{r.rmse_mean_f:.2f}",
+          f"{r.ratio_vs_today:.4f}"] for r in s.itertuples()],
+    )
+    r0 = s.iloc[0]
+    verdict = "contains 0: no clear difference" if r0["d_lo"] <= 0 <= r0["d_hi"] else (
+        "below 0: the forecast model is better" if r0["d_hi"] < 0 else "above 0: today's model is better")
+    out.print(f"forecast − today's model RPS: {r0['d_vs_today']:+.4f} [{r0['d_lo']:+.4f}, {r0['d_hi']:+.4f}] ({verdict})")
+    out.print(f"wrote {len(res.rows)} rows to {out_path} and per-day scores to {per_day_path}")

@@ -168,3 +168,72 @@ def write_rows(rows: pd.DataFrame, out: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     rows.to_csv(out, index=False, float_format="%.12g")
     return out
+
+
+@dataclass(frozen=True)
+class ForecastEvaluation:
+    """The forecast-driven model vs today's history-only model vs climatology on the same days."""
+
+    station: str
+    per_day: pd.DataFrame  # date, observed_f, forecast_rps, today_rps, clim_rps, *_brier2, used
+    rows: pd.DataFrame  # the forecast model's pmf rows: date, station, temp_f, p
+    summary: pd.DataFrame  # forecast, days, rps, rps_lo, rps_hi, brier2, rmse_mean_f, ratio_vs_today
+
+
+def evaluate_with_forecasts(
+    history: pd.Series,
+    forecasts: pd.DataFrame,
+    station: str,
+    start: date,
+    *,
+    end: date | None = None,
+    std_offset_hours: int = -5,
+    config: ModelConfig | None = None,
+    bootstrap: int = 2000,
+    seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> ForecastEvaluation:
+    """Issue every day D from ``start`` at its local-standard midnight with both models and score them.
+
+    ``history``: observed highs by date (TMAX ∪ CLI actuals). Today's model reads rows dated before
+    D; the forecast model reads forecasts issued before D's start and outcomes two days before its
+    7-day block (falling back to today's model's distribution for days without a forecast).
+    """
+    from kalshi_edge.families.weather.forecast_model import forecast_model
+    from kalshi_edge.families.weather.vs_market import day_bootstrap
+
+    last = pd.Timestamp(end) if end is not None else history.dropna().index.max()
+    days = pd.date_range(pd.Timestamp(start), last, freq="D")
+    if len(days) == 0:
+        raise ValueError(f"no days to evaluate: --from {start} is after the last observed day {last.date()}")
+    today = issue_day_ahead(history, days, config, progress=progress)
+    clim = climatology_pmf(history, days)
+    starts = [(d - pd.Timedelta(hours=std_offset_hours)).tz_localize("UTC") for d in days]
+    targets = pd.DataFrame({"date": days, "decision_ts": starts})
+    pos = {d: i for i, d in enumerate(days)}
+    fm = forecast_model(targets, forecasts[forecasts["station"].str.upper() == station.upper()], history,
+                        fallback=lambda rows: today.pmf[[pos[pd.Timestamp(d)] for d in rows["date"]]])
+    observed = history.reindex(days).to_numpy(float)
+    ok = ~np.isnan(observed)
+    if not ok.any():
+        raise ValueError(f"no recorded highs for {station} between {days[0].date()} and {days[-1].date()}")
+    obs = observed[ok]
+    grid = np.arange(GRID_LO_F, GRID_LO_F + today.pmf.shape[1])
+    per_day = pd.DataFrame({"date": days[ok].strftime("%Y-%m-%d"), "observed_f": obs,
+                            "used": np.array(fm.used)[ok]})
+    for name, pmf in (("forecast", fm.pmf), ("today", today.pmf), ("clim", clim)):
+        per_day[f"{name}_rps"] = rps(pmf[ok], GRID_LO_F, obs)
+        per_day[f"{name}_brier2"] = bracket_brier(pmf[ok], GRID_LO_F, obs)
+        per_day[f"{name}_sqerr"] = (pmf[ok] @ grid - obs) ** 2
+    recs = []
+    for name, label in (("forecast", "forecast model (EMOS)"), ("today", "today's model (history only)"),
+                        ("clim", "climatology")):
+        lo, hi = day_bootstrap(per_day, f"{name}_rps", reps=bootstrap, seed=seed)
+        recs.append({"forecast": label, "days": len(per_day), "rps": float(per_day[f"{name}_rps"].mean()),
+                     "rps_lo": lo, "rps_hi": hi, "brier2": float(per_day[f"{name}_brier2"].mean()),
+                     "rmse_mean_f": float(np.sqrt(per_day[f"{name}_sqerr"].mean())),
+                     "ratio_vs_today": float(per_day[f"{name}_rps"].mean() / per_day["today_rps"].mean())})
+    per_day["d_forecast_today"] = per_day["forecast_rps"] - per_day["today_rps"]
+    lo, hi = day_bootstrap(per_day, "d_forecast_today", reps=bootstrap, seed=seed)
+    recs[0]["d_vs_today"], recs[0]["d_lo"], recs[0]["d_hi"] = float(per_day["d_forecast_today"].mean()), lo, hi
+    return ForecastEvaluation(station, per_day, pmf_rows(days, fm.pmf, station), pd.DataFrame(recs))
