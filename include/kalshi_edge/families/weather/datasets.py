@@ -88,12 +88,20 @@ FORECASTS = Dataset(
         Check.between("forecast_high_f", min_value=MIN_F, max_value=MAX_F),
         Check.matches("source", r"[a-z][a-z0-9_]*"),
         Check.not_null("source"),
+        Check.custom(
+            "target_date_is_a_day",
+            lambda df: df["target_date"].isna()
+            | pd.to_datetime(df["target_date"], format="%Y-%m-%d", errors="coerce").notna(),
+            "target_date is not a calendar date",
+        ),
         # a "forecast" issued two days after its target day began is a report, not a forecast
         Check.custom(
             "issued_before_target_end",
             lambda df: (pd.to_datetime(df["issued_at"], utc=True)
                         < pd.to_datetime(df["target_date"], format="%Y-%m-%d", errors="coerce").dt.tz_localize("UTC")
-                        + pd.Timedelta(days=2)) | df["issued_at"].isna() | df["target_date"].isna(),
+                        + pd.Timedelta(days=2))
+            | df["issued_at"].isna()
+            | pd.to_datetime(df["target_date"], format="%Y-%m-%d", errors="coerce").isna(),
             "issued_at more than a day after the target day",
         ),
     ),

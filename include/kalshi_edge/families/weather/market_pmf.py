@@ -59,9 +59,9 @@ def markets_from_tickers(tickers: Sequence[str]) -> list[Market]:
     for t in tickers:
         parts = parse_ticker(t)
         v = parts.suffix_value
-        if parts.suffix_kind == "bracket" and v is not None and v % 1 == half:
+        if parts.suffix_kind == "bracket" and v is not None and (v - half) == (v - half).to_integral_value():
             out.append(Market(ticker=t, strike_type="between", floor_strike=v - half, cap_strike=v + half))
-        elif parts.suffix_kind == "threshold" and v is not None and v % 1 == 0:
+        elif parts.suffix_kind == "threshold" and v is not None and v == v.to_integral_value():
             thresholds.append((v, t))
         else:
             raise SemanticsError(f"ticker {t}: not a KXHIGH B<x.5>/T<int> market")
