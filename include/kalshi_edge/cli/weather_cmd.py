@@ -26,13 +26,18 @@ def register(app: typer.Typer) -> None:
                                               "model against today's model and climatology"),
         actuals: Path | None = typer.Option(None, "--actuals", help="more observed highs (TMAX or cli_actuals "
                                             "layout), e.g. the days the forecasts cover"),
+        candles: Path | None = typer.Option(None, "--candles", help="with --forecasts: KXHIGH trade candles, to "
+                                            "score the market on the same days"),
+        book: list[Path] | None = typer.Option(None, "--book", help="with --forecasts: recorded top-of-book CSV(s)"),
+        report: Path | None = typer.Option(None, "--report", help="with --forecasts: HTML report (default: "
+                                           "<out>_report.html)"),
     ) -> None:
         """Walk-forward day-ahead evaluation: issue each day's distribution from earlier rows only,
         write it, and print RPS and 2 °F-bracket Brier for the model and climatology."""
         import pandas as pd
 
         if forecasts is not None:
-            _evaluate_forecasts(tmax, station, from_, out_path, params, forecasts, actuals)
+            _evaluate_forecasts(tmax, station, from_, out_path, params, forecasts, actuals, candles, book, report)
             return
 
         from kalshi_edge.families.weather.evaluate import (
@@ -276,7 +281,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _evaluate_forecasts(tmax: Path, station: str, from_: str, out_path: Path, params: Path | None,
-                        forecasts: Path, actuals: Path | None) -> None:
+                        forecasts: Path, actuals: Path | None, candles: Path | None = None,
+                        book: list[Path] | None = None, report: Path | None = None) -> None:
     """`weather evaluate --forecasts`: forecast model vs today's model vs climatology, same days."""
     import pandas as pd
 
@@ -284,6 +290,7 @@ def _evaluate_forecasts(tmax: Path, station: str, from_: str, out_path: Path, pa
         TmaxFileError,
         evaluate_with_forecasts,
         read_tmax_csv,
+        write_forecast_report,
         write_rows,
     )
     from kalshi_edge.families.weather.forecasts import ForecastFileError, read_actuals_csv, read_forecasts_csv
@@ -305,10 +312,15 @@ def _evaluate_forecasts(tmax: Path, station: str, from_: str, out_path: Path, pa
             offset = load_registry().get(station).std_utc_offset_hours
         except KeyError:
             offset = -5
+        quotes = None
+        if candles is not None or book:
+            from kalshi_edge.families.weather.vs_market import read_books, read_candles
+
+            quotes = read_candles(candles) if candles is not None else read_books(book or [])
         total = max((hist.index.max() - pd.Timestamp(start)).days + 1, 0)
         with progress(f"{station} day-ahead", total) as advance:
             res = evaluate_with_forecasts(hist, fc, station, start, std_offset_hours=offset, config=cfg,
-                                          progress=advance)
+                                          progress=advance, quotes=quotes)
     except (TmaxFileError, ForecastFileError, WeatherParamsError, FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None
     write_rows(res.rows, out_path)
@@ -327,4 +339,11 @@ def _evaluate_forecasts(tmax: Path, station: str, from_: str, out_path: Path, pa
     verdict = "contains 0: no clear difference" if r0["d_lo"] <= 0 <= r0["d_hi"] else (
         "below 0: the forecast model is better" if r0["d_hi"] < 0 else "above 0: today's model is better")
     out.print(f"forecast − today's model RPS: {r0['d_vs_today']:+.4f} [{r0['d_lo']:+.4f}, {r0['d_hi']:+.4f}] ({verdict})")
-    out.print(f"wrote {len(res.rows)} rows to {out_path} and per-day scores to {per_day_path}")
+    if res.market_summary is not None:
+        m = res.market_summary
+        print_table(f"{station}: the {int(m['days'].iloc[0])} days with market prices (same instant, same rows)",
+                    ["forecast", "RPS (°F) [95% CI]", "Brier 2°F", "RMSE of mean (°F)"],
+                    [[r.forecast, f"{r.rps:.4f} [{r.rps_lo:.4f}, {r.rps_hi:.4f}]", f"{r.brier2:.4f}",
+                      f"{r.rmse_mean_f:.2f}"] for r in m.itertuples()])
+    rep = write_forecast_report(res, report or out_path.with_name(out_path.stem + "_report.html"))
+    out.print(f"wrote {len(res.rows)} rows to {out_path}, per-day scores to {per_day_path}, report {rep}")

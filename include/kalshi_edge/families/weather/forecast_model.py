@@ -134,16 +134,16 @@ class ForecastDecisions:
     params: list[dict] = field(default_factory=list)
 
 
-def _pairs(days: Sequence[pd.Timestamp], forecasts: pd.DataFrame, actuals: pd.Series,
+def _pairs(days: Sequence[pd.Timestamp], by_day: dict[pd.Timestamp, pd.DataFrame], actuals: pd.Series,
            decision_ts: Callable[[pd.Timestamp], pd.Timestamp], cfg: EmosConfig) -> pd.DataFrame:
     rows = []
     for d in days:
         y = actuals.get(d)
-        if y is None or np.isnan(y):
+        if y is None or np.isnan(y) or d not in by_day:
             continue
         t = decision_ts(d)
         for src in cfg.sources:
-            fr = latest_before(forecasts, d, t, (src,))
+            fr = latest_before(by_day[d], d, t, (src,))
             if fr is not None:
                 rows.append((d, src, float(fr["forecast_high_f"]), lead_days(fr["issued_at"], d, cfg.tz), float(y)))
     return pd.DataFrame(rows, columns=["date", "source", "f", "lead", "y"])
@@ -193,7 +193,10 @@ def forecast_model(
         return ForecastDecisions(tg, pmf, mean, sig, used, fval, lead)
     first = pd.Timestamp(days[0])
     block_of = ((tg["date"] - first).dt.days // cfg.refit_days).to_numpy()
+    # training days: observed and forecast (one small frame per target day keeps the look-ups fast)
+    by_day = {pd.Timestamp(d): g for d, g in forecasts.groupby("target_date", sort=True)}
     acts = actuals.dropna()
+    acts = acts[acts.index.isin(list(by_day))]
     for blk in np.unique(block_of):
         idx = np.nonzero(block_of == blk)[0]
         b0 = first + pd.Timedelta(days=int(blk) * cfg.refit_days)
@@ -205,13 +208,13 @@ def forecast_model(
             r0 = grp.iloc[0]
             clock = clock_of(r0["date"], r0["decision_ts"])
             window = [d for d in acts.index if last_train - pd.Timedelta(days=cfg.train_days - 1) <= d <= last_train]
-            pairs = _pairs(window, forecasts, acts, clock, cfg)
+            pairs = _pairs(window, by_day, acts, clock, cfg)
             fitted: dict[str, EmosParams] = {}
             for src in cfg.sources:
                 ps = pairs[pairs["source"] == src]
                 if len(ps) < cfg.min_pairs:  # too few in the window: the whole past
                     older = [d for d in acts.index if d <= last_train]
-                    ps = _pairs(older, forecasts, acts, clock, cfg)
+                    ps = _pairs(older, by_day, acts, clock, cfg)
                     ps = ps[ps["source"] == src]
                 fitted[src] = (fit_emos(ps["f"], ps["y"], ps["lead"], cfg) if len(ps) >= cfg.min_pairs
                                else default_params(cfg))
@@ -220,7 +223,7 @@ def forecast_model(
                                       for k, v in fitted[src].__dict__.items()}})
             for i in grp.index:
                 d, t = tg.at[i, "date"], tg.at[i, "decision_ts"]
-                fr = latest_before(forecasts, d, t, cfg.sources)
+                fr = latest_before(by_day[d], d, t, cfg.sources) if d in by_day else None
                 if fr is None:
                     continue
                 prm = fitted[fr["source"]]

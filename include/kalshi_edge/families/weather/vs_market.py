@@ -109,6 +109,30 @@ def prices_at(quotes: pd.DataFrame, tickers: Sequence[str], t: pd.Timestamp) -> 
     return out
 
 
+def market_grid_pmfs(quotes: pd.DataFrame, decisions: pd.DataFrame, series: str = "KXHIGHNY") -> list[np.ndarray | None]:
+    """The market pmf on the model GRID for each row (``date``, ``decision_ts``) of ``decisions``:
+    the ``series`` event of that climate day, priced with quotes known at the decision (None when
+    the event is missing, its ladder unreadable or under half of it priced)."""
+    by_event: dict[str, list[str]] = {}
+    for tk in sorted(quotes["ticker"].unique()):
+        by_event.setdefault(tk.rsplit("-", 1)[0], []).append(tk)
+    out: list[np.ndarray | None] = []
+    for d, t in zip(decisions["date"], decisions["decision_ts"], strict=True):
+        ev = f"{series}-{pd.Timestamp(d).strftime('%y%b%d').upper()}"
+        tickers = by_event.get(ev)
+        if not tickers:
+            out.append(None)
+            continue
+        try:
+            ladder = ladder_of(tickers)
+        except SemanticsError:
+            out.append(None)
+            continue
+        mp = implied_pmf(ladder, prices_at(quotes, tickers, pd.Timestamp(t).tz_convert("UTC")))
+        out.append(None if mp is None else _grid(mp.lo, mp.p))
+    return out
+
+
 # ------------------------------------------------------------------------------------------
 # decisions
 
