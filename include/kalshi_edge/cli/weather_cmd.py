@@ -31,13 +31,15 @@ def register(app: typer.Typer) -> None:
         book: list[Path] | None = typer.Option(None, "--book", help="with --forecasts: recorded top-of-book CSV(s)"),
         report: Path | None = typer.Option(None, "--report", help="with --forecasts: HTML report (default: "
                                            "<out>_report.html)"),
+        more_books: list[Path] | None = typer.Argument(None, help="more book files after --book"),
     ) -> None:
         """Walk-forward day-ahead evaluation: issue each day's distribution from earlier rows only,
         write it, and print RPS and 2 °F-bracket Brier for the model and climatology."""
         import pandas as pd
 
         if forecasts is not None:
-            _evaluate_forecasts(tmax, station, from_, out_path, params, forecasts, actuals, candles, book, report)
+            _evaluate_forecasts(tmax, station, from_, out_path, params, forecasts, actuals, candles,
+                                [*(book or []), *(more_books or [])], report)
             return
 
         from kalshi_edge.families.weather.evaluate import (

@@ -49,6 +49,9 @@ class EmosConfig:
     refit_days: int = 7
     min_pairs: int = 10
     sources: tuple[str, ...] = ("nws_point", "accuweather")
+    #: "first": the first source in ``sources`` with a usable forecast; "mean": the mean of the
+    #: latest usable forecast of every source (a blend of public forecasts), its lead the oldest
+    combine: str = "first"
     slope_shrink: float = 20.0
     min_sigma_f: float = 1.0
     default_sigma_f: float = 2.5
@@ -134,6 +137,22 @@ class ForecastDecisions:
     params: list[dict] = field(default_factory=list)
 
 
+def _inputs(day_rows: pd.DataFrame | None, d: pd.Timestamp, t: pd.Timestamp,
+            cfg: EmosConfig) -> list[tuple[str, float, float]]:
+    """Model inputs ``(label, forecast_f, lead_days)`` usable at ``t`` for day ``d``: for a decision
+    the first one is used; for training every one is a pair of its label."""
+    if day_rows is None:
+        return []
+    latest = []
+    for src in cfg.sources:
+        fr = latest_before(day_rows, d, t, (src,))
+        if fr is not None:
+            latest.append((src, float(fr["forecast_high_f"]), lead_days(fr["issued_at"], d, cfg.tz)))
+    if cfg.combine == "mean" and latest:
+        return [("+".join(x[0] for x in latest), float(np.mean([x[1] for x in latest])), max(x[2] for x in latest))]
+    return latest
+
+
 def _pairs(days: Sequence[pd.Timestamp], by_day: dict[pd.Timestamp, pd.DataFrame], actuals: pd.Series,
            decision_ts: Callable[[pd.Timestamp], pd.Timestamp], cfg: EmosConfig) -> pd.DataFrame:
     rows = []
@@ -141,11 +160,8 @@ def _pairs(days: Sequence[pd.Timestamp], by_day: dict[pd.Timestamp, pd.DataFrame
         y = actuals.get(d)
         if y is None or np.isnan(y) or d not in by_day:
             continue
-        t = decision_ts(d)
-        for src in cfg.sources:
-            fr = latest_before(by_day[d], d, t, (src,))
-            if fr is not None:
-                rows.append((d, src, float(fr["forecast_high_f"]), lead_days(fr["issued_at"], d, cfg.tz), float(y)))
+        for label, f, ld in _inputs(by_day[d], d, decision_ts(d), cfg):
+            rows.append((d, label, f, ld, float(y)))
     return pd.DataFrame(rows, columns=["date", "source", "f", "lead", "y"])
 
 
@@ -209,29 +225,30 @@ def forecast_model(
             clock = clock_of(r0["date"], r0["decision_ts"])
             window = [d for d in acts.index if last_train - pd.Timedelta(days=cfg.train_days - 1) <= d <= last_train]
             pairs = _pairs(window, by_day, acts, clock, cfg)
+            inputs = {i: _inputs(by_day.get(tg.at[i, "date"]), tg.at[i, "date"], tg.at[i, "decision_ts"], cfg)
+                      for i in grp.index}
             fitted: dict[str, EmosParams] = {}
-            for src in cfg.sources:
-                ps = pairs[pairs["source"] == src]
+            older: pd.DataFrame | None = None
+            for label in sorted({got[0][0] for got in inputs.values() if got}):
+                ps = pairs[pairs["source"] == label]
                 if len(ps) < cfg.min_pairs:  # too few in the window: the whole past
-                    older = [d for d in acts.index if d <= last_train]
-                    ps = _pairs(older, by_day, acts, clock, cfg)
-                    ps = ps[ps["source"] == src]
-                fitted[src] = (fit_emos(ps["f"], ps["y"], ps["lead"], cfg) if len(ps) >= cfg.min_pairs
-                               else default_params(cfg))
-                params_log.append({"block_start": str(b0.date()), "clock": key, "source": src,
+                    if older is None:
+                        older = _pairs([d for d in acts.index if d <= last_train], by_day, acts, clock, cfg)
+                    ps = older[older["source"] == label]
+                fitted[label] = (fit_emos(ps["f"], ps["y"], ps["lead"], cfg) if len(ps) >= cfg.min_pairs
+                                 else default_params(cfg))
+                params_log.append({"block_start": str(b0.date()), "clock": key, "source": label,
                                    **{k: round(v, 4) if isinstance(v, float) else v
-                                      for k, v in fitted[src].__dict__.items()}})
-            for i in grp.index:
-                d, t = tg.at[i, "date"], tg.at[i, "decision_ts"]
-                fr = latest_before(by_day[d], d, t, cfg.sources) if d in by_day else None
-                if fr is None:
+                                      for k, v in fitted[label].__dict__.items()}})
+            for i, got in inputs.items():
+                if not got:
                     continue
-                prm = fitted[fr["source"]]
-                ld = lead_days(fr["issued_at"], d, cfg.tz)
-                mu, s = prm.mean(float(fr["forecast_high_f"])), prm.sigma(ld, cfg.min_sigma_f)
+                label, f, ld = got[0]
+                prm = fitted[label]
+                mu, s = prm.mean(f), prm.sigma(ld, cfg.min_sigma_f)
                 pmf[i] = normal_pmf(mu, s)
-                mean[i], sig[i], fval[i], lead[i] = mu, s, float(fr["forecast_high_f"]), ld
-                used[i] = str(fr["source"])
+                mean[i], sig[i], fval[i], lead[i] = mu, s, f, ld
+                used[i] = label
     need = [i for i in range(n) if used[i] == "fallback"]
     if need:
         if fallback is None:
