@@ -122,3 +122,12 @@ def test_offline_ingest_task_replays_only_rows_issued_by_the_logical_day(lake):
     n = len(rows)
     forecast_ingest("2025-07-05T05:30:00+00:00", {"offline": True})
     assert len(lake.read(FORECASTS)) == n
+
+
+def test_actuals_read_either_the_tmax_or_the_cli_layout():
+    from kalshi_edge.families.weather.forecasts import read_actuals_csv
+
+    cli = read_actuals_csv(SAMPLE.with_name("cli_actuals_KNYC_2025-07-02_2025-12-20.csv"), "KNYC")
+    assert len(cli) == 163 and cli[pd.Timestamp("2025-07-02")] == 84.0
+    tmax = read_actuals_csv(SAMPLE.with_name("tmax_KNYC.csv.gz"), "KNYC")
+    assert tmax.index.min() == pd.Timestamp("1997-01-01") and tmax.notna().all()

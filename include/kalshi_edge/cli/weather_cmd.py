@@ -264,7 +264,8 @@ def register(app: typer.Typer) -> None:
             tm = daily_series(tm[tm["station"] == st.icao])
             hist = pd.concat([tm.dropna(), act])
             hist = hist[~hist.index.duplicated(keep="last")].sort_index().asfreq("D")
-            res = run_vs_market(quotes, fc, act, hist, station=st.icao, at=times, same_day=same_day, tz=st.tz,
+            res = run_vs_market(quotes, fc, act, hist, station=st.icao, series=st.series, at=times,
+                                same_day=same_day, tz=st.tz,
                                 std_offset_hours=st.std_utc_offset_hours)
         except (ForecastFileError, QuoteFileError, BookFormatError, TmaxFileError, FileNotFoundError, ValueError) as exc:
             raise UserError(str(exc)) from None

@@ -205,6 +205,7 @@ def run_vs_market(
     history: pd.Series,
     *,
     station: str = "KNYC",
+    series: str | None = None,
     at: Sequence[str] = ("11:00", "16:00", "19:00"),
     same_day: bool = False,
     tz: str = "America/New_York",
@@ -215,12 +216,16 @@ def run_vs_market(
     seed: int = 0,
 ) -> VsMarketResult:
     """Build pmfs and scores (see module doc). ``history``: observed highs (TMAX ∪ actuals) for the
-    fallback model and climatology; ``actuals``: the scored highs."""
+    fallback model and climatology; ``actuals``: the scored highs. ``series`` (e.g. ``KXHIGHNY``)
+    keeps only that series' events."""
     fc = forecasts[forecasts["station"].str.upper() == station.upper()]
     skipped: list[str] = []
     events: dict[str, list[str]] = {}
     for tk in sorted(quotes["ticker"].unique()):
-        events.setdefault(tk.rsplit("-", 1)[0], []).append(tk)
+        if series is None or tk.upper().startswith(series.upper() + "-"):
+            events.setdefault(tk.rsplit("-", 1)[0], []).append(tk)
+    if not events:
+        raise ValueError(f"no {series or 'KXHIGH'} markets in the price file(s)")
     decisions = []  # (date, ts, ladder, market pmf)
     for ev, tickers in sorted(events.items()):
         try:
