@@ -100,6 +100,8 @@ def test_nws_points_forecast_and_gridpoint_parse_to_documented_rows():
     assert point["detail"].iloc[0].startswith("Sunny. High near 85")
     grid = rows[rows["source"] == "nws_grid"]
     assert list(grid["forecast_high_f"]) == [85.0, 85.0]  # 29.44 °C
+    hourly = rows[rows["source"] == "nws_grid_hourly"]  # only the climate day the grid fully covers
+    assert list(hourly["target_date"]) == ["2025-07-04"] and list(hourly["forecast_high_f"]) == [85.0]
     assert (rows["issued_at"] == pd.Timestamp("2025-07-03T22:30:00Z")).all()
 
 
@@ -131,3 +133,14 @@ def test_actuals_read_either_the_tmax_or_the_cli_layout():
     assert len(cli) == 163 and cli[pd.Timestamp("2025-07-02")] == 84.0
     tmax = read_actuals_csv(SAMPLE.with_name("tmax_KNYC.csv.gz"), "KNYC")
     assert tmax.index.min() == pd.Timestamp("1997-01-01") and tmax.notna().all()
+
+
+def test_climate_day_max_catches_a_high_just_after_local_standard_midnight():
+    from kalshi_edge.sources.nws_forecast import parse_grid_climate_day_max
+
+    # synthetic: 38 °F in the first hour of the climate day (00:00-01:00 EST), 30 °F afterwards
+    grid = {"properties": {"updateTime": "2025-12-07T18:00:00+00:00", "temperature": {"uom": "wmoUnit:degF", "values": [
+        {"validTime": "2025-12-08T05:00:00+00:00/PT1H", "value": 38},
+        {"validTime": "2025-12-08T06:00:00+00:00/PT23H", "value": 30}]}}}
+    rows = parse_grid_climate_day_max(grid, station="KNYC", std_utc_offset_hours=-5)
+    assert list(rows["target_date"]) == ["2025-12-08"] and list(rows["forecast_high_f"]) == [38.0]

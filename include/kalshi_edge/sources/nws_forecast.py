@@ -9,6 +9,8 @@ Two calls per station: ``GET /points/{lat},{lon}`` names the forecast office gri
 * ``nws_grid``: gridpoint ``maxTemperature`` values (``uom`` ``wmoUnit:degC`` → °F, rounded to 0.1),
   target day = local date of the start of each ``validTime`` interval (``2025-07-29T11:00:00+00:00/PT13H``);
   issued at the grid's ``updateTime``.
+* ``nws_grid_hourly``: the highest hourly gridpoint ``temperature`` over each whole climate day
+  (local standard midnight to midnight), which also covers highs set just after midnight.
 
 Rows come out in the documented forecast layout
 (:data:`~kalshi_edge.families.weather.forecasts.FORECAST_COLUMNS`). A payload missing what a row
@@ -112,8 +114,54 @@ def parse_grid_max_temperature(grid_payload: dict, *, station: str, tz: str) -> 
     return pd.DataFrame(rows, columns=["issued_at", "station", "target_date", "forecast_high_f", "source", "detail"])
 
 
+def _interval(valid_time: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``2025-07-28T13:00:00+00:00/PT2H`` (or ``/P1DT3H``) → (start, end) in UTC."""
+    start_s, _, dur = str(valid_time).partition("/")
+    start = pd.Timestamp(start_s).tz_convert("UTC")
+    return start, start + pd.Timedelta(dur or "PT1H")
+
+
+def parse_grid_climate_day_max(grid_payload: dict, *, station: str, std_utc_offset_hours: int) -> pd.DataFrame:
+    """``nws_grid_hourly`` rows: the highest hourly ``temperature`` of the gridpoint over each whole
+    **climate day** (local standard midnight to midnight, the CLI's day), so a high set just after
+    midnight (a warm night before a cold front) is covered, which the daytime ``maxTemperature``
+    and the daytime forecast period miss. Days the grid does not cover entirely are left out."""
+    p = _props(grid_payload, "gridpoint")
+    issued = _issued(p, "gridpoint")
+    layer = p.get("temperature")
+    if not isinstance(layer, dict) or not isinstance(layer.get("values"), list):
+        raise NwsPayloadError("gridpoint: field 'temperature.values' missing")
+    unit = str(layer.get("uom", "wmoUnit:degC"))
+    spans = []
+    for i, v in enumerate(layer["values"]):
+        try:
+            a, b = _interval(v["validTime"])
+            spans.append((a, b, _f(float(v["value"]), unit)))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NwsPayloadError(f"gridpoint: temperature.values[{i}] lacks validTime/value ({exc})") from None
+    if not spans:
+        return pd.DataFrame(columns=["issued_at", "station", "target_date", "forecast_high_f", "source", "detail"])
+    lst = pd.Timedelta(hours=std_utc_offset_hours)
+    first, last = min(a for a, _, _ in spans), max(b for _, b, _ in spans)
+    day = (first + lst).normalize().tz_localize(None)
+    rows = []
+    while True:
+        d0 = (day - lst).tz_localize("UTC")
+        d1 = d0 + pd.Timedelta(days=1)
+        if d1 > last:
+            break
+        if d0 >= first:
+            temps = [t for a, b, t in spans if a < d1 and b > d0]
+            rows.append({"issued_at": issued, "station": station, "target_date": day.strftime("%Y-%m-%d"),
+                         "forecast_high_f": max(temps), "source": "nws_grid_hourly",
+                         "detail": "max hourly temperature over the climate day (LST)"})
+        day = day + pd.Timedelta(days=1)
+    return pd.DataFrame(rows, columns=["issued_at", "station", "target_date", "forecast_high_f", "source", "detail"])
+
+
 def fetch_forecast_rows(station: str, *, lat: float | None = None, lon: float | None = None,
-                        session: Any = None, base_url: str = NWS_BASE, timeout: float = 30.0) -> pd.DataFrame:
+                        session: Any = None, base_url: str = NWS_BASE, timeout: float = 30.0,
+                        std_utc_offset_hours: int = -5) -> pd.DataFrame:
     """Points → forecast and gridpoint ``maxTemperature`` for ``station``: both sources' rows."""
     import requests
 
@@ -132,5 +180,10 @@ def fetch_forecast_rows(station: str, *, lat: float | None = None, lon: float | 
     urls = point_urls(get(f"{base_url}/points/{lat:.4f},{lon:.4f}"))
     tz = urls["timeZone"]
     fc = parse_forecast_periods(get(urls["forecast"]), station=station, tz=tz)
-    grid = parse_grid_max_temperature(get(urls["forecastGridData"]), station=station, tz=tz)
-    return pd.concat([fc, grid], ignore_index=True)
+    grid_payload = get(urls["forecastGridData"])
+    grid = parse_grid_max_temperature(grid_payload, station=station, tz=tz)
+    frames = [fc, grid]
+    if isinstance(grid_payload.get("properties", {}).get("temperature"), dict):
+        frames.append(parse_grid_climate_day_max(grid_payload, station=station,
+                                                 std_utc_offset_hours=std_utc_offset_hours))
+    return pd.concat([f for f in frames if len(f)], ignore_index=True)

@@ -377,7 +377,9 @@ def forecast_ingest(logical_date: Any, params: dict | None = None, settings: Any
         if st not in STATION_POINTS:
             out[st] = {"skipped": "no NWS point configured for this station"}
             continue
-        rows = fetch_forecast_rows(st)
+        from kalshi_edge.families.weather.stations import load_registry
+
+        rows = fetch_forecast_rows(st, std_utc_offset_hours=load_registry().get(st).std_utc_offset_hours)
         res = lake.write(FORECASTS, rows, source=f"api.weather.gov {st}", mode="merge")
         out[st] = {"rows_written": res.rows_written, "rows_quarantined": res.rows_quarantined}
     return out

@@ -71,9 +71,10 @@ def per_day_figure(rows: pd.DataFrame) -> str:
 
     piv = rows.pivot_table(index=["date", "clock"], columns="source", values="rps", aggfunc="mean")
     clocks = sorted(rows["clock"].unique())
+    dates = sorted(rows["date"].unique())  # one x position per day in every panel (gaps stay empty)
     fig, axes = plt.subplots(len(clocks), 1, figsize=(11, 2.4 * len(clocks)), dpi=90, squeeze=False, sharex=True)
     for ax, clock in zip(axes[:, 0], clocks, strict=True):
-        p = piv.xs(clock, level="clock")
+        p = piv.xs(clock, level="clock").reindex(dates)
         x = np.arange(len(p))
         ax.bar(x - 0.2, p["model"] - p["market"], width=0.4, label="model − market", color="#1f77b4")
         if "fused" in p.columns:
