@@ -144,3 +144,11 @@ def test_climate_day_max_catches_a_high_just_after_local_standard_midnight():
         {"validTime": "2025-12-08T06:00:00+00:00/PT23H", "value": 30}]}}}
     rows = parse_grid_climate_day_max(grid, station="KNYC", std_utc_offset_hours=-5)
     assert list(rows["target_date"]) == ["2025-12-08"] and list(rows["forecast_high_f"]) == [38.0]
+
+
+def test_import_forecasts_cli_on_the_documented_layout(capsys):
+    from kalshi_edge.cli.main import main
+
+    assert main(["weather", "import-forecasts", "--csv", str(SAMPLE)]) == 0
+    assert "forecasts: 1045 rows written, 0 quarantined" in capsys.readouterr().out
+    assert main(["weather", "import-forecasts", "--csv", str(SAMPLE.with_name("nope.csv"))]) == 2

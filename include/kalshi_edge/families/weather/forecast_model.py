@@ -52,6 +52,14 @@ class EmosConfig:
     #: "first": the first source in ``sources`` with a usable forecast; "mean": the mean of the
     #: latest usable forecast of every source (a blend of public forecasts), its lead the oldest
     combine: str = "first"
+
+    def __post_init__(self) -> None:
+        if self.combine not in ("first", "mean"):
+            raise ValueError(f"EmosConfig: combine = {self.combine!r} must be 'first' or 'mean'")
+        if self.train_days < 1 or self.refit_days < 1 or self.min_pairs < 3 or not self.sources:
+            raise ValueError("EmosConfig: train_days, refit_days >= 1, min_pairs >= 3 and sources are required")
+        if self.min_sigma_f <= 0 or self.default_sigma_f <= 0 or self.slope_shrink < 0:
+            raise ValueError("EmosConfig: sigmas must be > 0 and slope_shrink >= 0")
     slope_shrink: float = 20.0
     min_sigma_f: float = 1.0
     default_sigma_f: float = 2.5
