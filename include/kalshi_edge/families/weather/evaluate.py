@@ -289,8 +289,8 @@ def write_forecast_report(res: ForecastEvaluation, path: str | Path) -> Path:
     ax.plot(x, pd_["today_rps"].rolling(14, min_periods=1).mean(), label="today's model")
     ax.plot(x, pd_["clim_rps"].rolling(14, min_periods=1).mean(), label="climatology")
     if "market_rps" in pd_.columns:
-        ax.plot(x, pd_["market_rps"], "o", ms=3, label="market")
-    ax.set_ylabel("RPS (14-day mean)")
+        ax.plot(x, pd_["market_rps"], "o", ms=3, label="market (each day)")
+    ax.set_ylabel("RPS (models: 14-day mean)")
     ax.legend(fontsize=7)
     used = pd_["used"].value_counts().to_dict()
     sections = [{"title": "All days: forecast model vs baselines", "html":
