@@ -11,8 +11,9 @@ Figures (:func:`performance`):
 
 * ``pnl_net``, ``fees``, ``turnover``, ``contracts`` — exact Decimal sums;
 * ``pnl_per_contract`` = pnl_net / contracts and its **bootstrap interval** (95 %, resampling
-  days with replacement, ratio of sums, fixed seed), with ``interval_contains_zero`` and a plain
-  ``verdict`` sentence ("no evidence of edge: the interval contains 0" when it does);
+  days with replacement, ratio of sums, fixed seed; none with fewer than 5 traded days), with
+  ``interval_contains_zero`` and a plain ``verdict`` sentence ("no evidence of edge: the interval
+  contains 0" when it does);
 * ``daily_sharpe`` = mean / sd of daily PnL (days with a settled trade), ``annualized_sharpe`` ×√365;
 * ``hit_rate`` = share of traded markets with pnl_net > 0;
 * ``max_drawdown`` — largest peak-to-trough fall of the equity (or cumulative daily PnL), dollars.
@@ -59,8 +60,11 @@ def bootstrap_pnl_per_contract(pnl_by_day: np.ndarray, contracts_by_day: np.ndar
     return float(np.quantile(r, 0.025)), float(np.quantile(r, 0.975))
 
 
+MIN_DAYS_FOR_INTERVAL = 5
+
+
 def performance(markets: Iterable[Mapping[str, Any]], equity: pd.DataFrame | None = None, *, reps: int = 2000,
-                seed: int = 0) -> dict[str, Any]:
+                seed: int = 0, min_days: int = MIN_DAYS_FOR_INTERVAL) -> dict[str, Any]:
     """The figures of the module doc from per-market records (money exact; ratios as floats)."""
     recs = [dict(m) for m in markets]
     pnl = sum((_dec(m["pnl_net"]) for m in recs), ZERO)
@@ -86,10 +90,11 @@ def performance(markets: Iterable[Mapping[str, Any]], equity: pd.DataFrame | Non
             path.append(cum)
         dd = max_drawdown(path)
     per_contract = (pnl / contracts) if contracts > 0 else None
-    lo, hi = bootstrap_pnl_per_contract(daily, dcon, reps=reps, seed=seed)
+    lo, hi = (bootstrap_pnl_per_contract(daily, dcon, reps=reps, seed=seed) if len(days) >= min_days
+              else (float("nan"), float("nan")))
     contains_zero = bool(not math.isnan(lo) and lo <= 0 <= hi)
     if math.isnan(lo):
-        verdict = "too few days for an interval"
+        verdict = f"no interval: {len(days)} day(s) traded, fewer than {min_days}; no edge can be claimed"
     elif contains_zero:
         verdict = (f"no evidence of edge: the 95% interval of PnL per contract [{lo:+.4f}, {hi:+.4f}] $ "
                    "contains 0")
