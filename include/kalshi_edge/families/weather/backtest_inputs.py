@@ -84,7 +84,7 @@ def edge_after_fees(summary: dict, *, reps: int = 2000, seed: int = 0) -> dict[s
     out = {}
     for k, v in perf.items():
         if isinstance(v, tuple):
-            out[k] = [round(x, 6) for x in v]
+            out[k] = [None if np.isnan(x) else round(x, 6) for x in v]
         elif isinstance(v, float):
             out[k] = None if np.isnan(v) else round(v, 6)
         elif v is None or isinstance(v, (int, str, bool)):
