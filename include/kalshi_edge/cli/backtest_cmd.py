@@ -27,6 +27,8 @@ def register(app: typer.Typer) -> None:
         list_strategies: Annotated[bool, typer.Option("--list-strategies", help="List strategies and exit")] = False,
         gates: Annotated[str | None, typer.Option("--gates", help='Gate overrides as JSON, e.g. {"allow_maker": false, "min_edge_dollars": "0.03"}')] = None,
         inputs: Annotated[list[str] | None, typer.Option("--input", help="Extra strategy input KEY=PATH (repeatable), passed as params['inputs'][KEY]")] = None,
+        forecasts: Annotated[Path | None, typer.Option("--forecasts", help="weather_day_ahead: forecast CSV; each event day's day-ahead PMF is issued from it as the daily task would (D-1 14:00 UTC)")] = None,
+        actuals: Annotated[Path | None, typer.Option("--actuals", help="with --forecasts: observed highs (TMAX or cli_actuals layout) added to the shipped history")] = None,
     ) -> None:
         """Replay recorded books through the trading session (the live/paper loop) with a replayed
         market source, a simulated clock and the backtest broker; write trades.csv, equity.csv,
@@ -64,6 +66,10 @@ def register(app: typer.Typer) -> None:
             extra[key] = path
         if extra:
             p = {**p, "inputs": {**p.get("inputs", {}), **extra}}
+        issued = None
+        if forecasts is not None:
+            issued = _issue_from_forecasts(strategy, book, forecasts, actuals)
+            p = {**p, "forecasts": issued.drop(columns=["model", "issued_at"]), "obs": _no_obs()}
         try:
             strat = get_strategy(strategy, p)
         except KeyError as exc:
@@ -109,4 +115,67 @@ def register(app: typer.Typer) -> None:
         print_table(f"backtest {strategy}", ["metric", "value"],
                     [(k, s[k]) for k in ("updates", "decisions", "trades", "pnl_net", "fees", "turnover",
                                          "sharpe", "max_drawdown", "win_rate")])
+        if issued is not None:
+            _report_edge(result, paths, out_dir, issued)
         out.print(f"wrote {', '.join(str(v) for v in paths.values())}")
+
+
+def _no_obs():
+    import pandas as pd
+
+    # the recorded days carry no station observations: the pmf stays the day-ahead one all day
+    return pd.DataFrame(columns=["ts", "temp_f", "station", "climate_date"])
+
+
+def _issue_from_forecasts(strategy: str, book: list[Path], forecasts: Path, actuals: Path | None):
+    """`--forecasts`: the day-ahead PMF of every event day in the books, issued as at D-1 14:00 UTC."""
+    import pandas as pd
+
+    from kalshi_edge.backtest.data import BookFormatError, load_books
+    from kalshi_edge.families.weather.backtest_inputs import issued_day_ahead_frame
+    from kalshi_edge.families.weather.forecasts import ForecastFileError, read_actuals_csv, read_forecasts_csv
+    from kalshi_edge.families.weather.tasks import load_history
+
+    if strategy != "weather_day_ahead":
+        raise UserError("--forecasts: only for --strategy weather_day_ahead")
+    try:
+        fc = read_forecasts_csv(forecasts)
+        frame, _ = load_books(book)
+        stations = sorted(set(fc["station"].str.upper()))
+        history = None
+        if len(stations) == 1:
+            history = load_history(stations[0], None, True)
+            if actuals is not None:
+                history = pd.concat([history.dropna(), read_actuals_csv(actuals, stations[0])])
+                history = history[~history.index.duplicated(keep="last")].sort_index().asfreq("D")
+        issued = issued_day_ahead_frame(frame["ticker"].unique(), fc, history=history)
+    except (ForecastFileError, BookFormatError, FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    used = issued.drop_duplicates("date")["model"].value_counts().to_dict()
+    out.print(f"issued day-ahead PMFs for {issued['date'].nunique()} event day(s) from {forecasts.name}: {used}")
+    return issued
+
+
+def _report_edge(result, paths: dict, out_dir: Path, issued) -> None:
+    """Edge after fees (PnL net, daily Sharpe, hit rate, drawdown, turnover, bootstrap PnL/contract)."""
+    import html as _html
+
+    from kalshi_edge.families.weather.backtest_inputs import edge_after_fees
+
+    edge = edge_after_fees(result.summary)
+    path = out_dir / "edge.json"
+    path.write_text(json.dumps(edge, indent=2, sort_keys=True) + "\n")
+    issued.to_csv(out_dir / "issued_pmf.csv", index=False, float_format="%.12g")
+    paths["edge"] = path
+    rows = [(k, edge[k]) for k in ("markets", "days", "contracts", "pnl_net", "fees", "turnover", "pnl_per_contract",
+                                   "pnl_per_contract_ci", "daily_sharpe", "hit_rate", "max_drawdown")]
+    print_table("edge after fees (per traded market, bootstrap by day)", ["metric", "value"], rows)
+    out.print(edge["verdict"])
+    rep = paths.get("report")
+    if rep is not None and rep.exists():
+        body = "".join(f"<tr><td>{_html.escape(str(k))}</td><td>{_html.escape(str(v))}</td></tr>" for k, v in rows)
+        section = (f"<section><h2>Edge after fees</h2><p><b>{_html.escape(edge['verdict'])}</b></p>"
+                   f"<table>{body}</table><p class='meta'>day-ahead PMFs issued from forecasts as at D-1 14:00 UTC"
+                   "; bootstrap: days resampled with replacement, 2000 times, seed 0</p></section>")
+        text = rep.read_text()
+        rep.write_text(text.replace("</body>", section + "</body>") if "</body>" in text else text + section)

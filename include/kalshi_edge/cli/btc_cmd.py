@@ -202,5 +202,37 @@ def register(app: typer.Typer) -> None:
         console.print(f"recorded {len(rows)} ticker messages, wrote {n} rows to btc_ticks")
 
 
+    @grp.command("vs-market")
+    def vs_market_cmd(
+        snapshots: list[Path] = typer.Option(..., "--snapshots", help="15-minute market snapshots JSONL (.gz ok); repeatable"),
+        out_dir: Path = typer.Option(..., "--out", help="output directory: rows.csv, scores.csv, markets.csv, report.html"),
+    ) -> None:
+        """Score the model's P(up) against the market mid and the GBM baseline on KX*15M markets, by time to expiry."""
+        import pandas as pd
+
+        from kalshi_edge.families.btc.vs_market import (
+            SnapshotFileError,
+            read_snapshots,
+            run_btc_vs_market,
+            write_outputs,
+        )
+
+        try:
+            snaps = pd.concat([read_snapshots(p) for p in snapshots], ignore_index=True)
+            snaps = snaps.sort_values("ts", kind="stable").reset_index(drop=True)
+            res = run_btc_vs_market(snaps)
+        except (SnapshotFileError, FileNotFoundError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        paths = write_outputs(res, out_dir)
+        print_table(
+            f"15-minute markets: {res.rows['ticker'].nunique()} markets, {len(res.rows)} decisions",
+            ["time to expiry", "source", "rows", "Brier [95% CI]", "log loss [95% CI]"],
+            [[r.bucket, r.source, r.n_rows, f"{r.brier:.4f} [{r.brier_lo:.4f}, {r.brier_hi:.4f}]",
+              f"{r.log_loss:.4f} [{r.log_loss_lo:.4f}, {r.log_loss_hi:.4f}]"] for r in res.scores.itertuples()],
+        )
+        console.print(f"skipped: {res.skipped}")
+        console.print(f"wrote {paths['scores']}, {paths['report']}")
+
+
 def _f(v: object) -> str:
     return "" if v is None else f"{float(v):.5f}"  # type: ignore[arg-type]

@@ -22,10 +22,25 @@ def register(app: typer.Typer) -> None:
         from_: str = typer.Option(..., "--from", help="first day to issue (YYYY-MM-DD)"),
         out_path: Path = typer.Option(..., "--out", help="output CSV: date,station,temp_f,p"),
         params: Path | None = typer.Option(None, "--params", help="model config JSON from `weather tune`"),
+        forecasts: Path | None = typer.Option(None, "--forecasts", help="forecast CSV: score the forecast-driven "
+                                              "model against today's model and climatology"),
+        actuals: Path | None = typer.Option(None, "--actuals", help="more observed highs (TMAX or cli_actuals "
+                                            "layout), e.g. the days the forecasts cover"),
+        candles: Path | None = typer.Option(None, "--candles", help="with --forecasts: KXHIGH trade candles, to "
+                                            "score the market on the same days"),
+        book: list[Path] | None = typer.Option(None, "--book", help="with --forecasts: recorded top-of-book CSV(s)"),
+        report: Path | None = typer.Option(None, "--report", help="with --forecasts: HTML report (default: "
+                                           "<out>_report.html)"),
+        more_books: list[Path] | None = typer.Argument(None, help="more book files after --book"),
     ) -> None:
         """Walk-forward day-ahead evaluation: issue each day's distribution from earlier rows only,
         write it, and print RPS and 2 °F-bracket Brier for the model and climatology."""
         import pandas as pd
+
+        if forecasts is not None:
+            _evaluate_forecasts(tmax, station, from_, out_path, params, forecasts, actuals, candles,
+                                [*(book or []), *(more_books or [])], report)
+            return
 
         from kalshi_edge.families.weather.evaluate import (
             TmaxFileError,
@@ -178,3 +193,161 @@ def register(app: typer.Typer) -> None:
             except CliParseError as exc:
                 raise UserError(str(exc)) from None
         out.print_json(json.dumps(report.to_dict()))
+
+    @grp.command("import-forecasts")
+    def import_forecasts_cmd(
+        csv: Path = typer.Option(..., "--csv", help="forecast CSV: issued_at,station,target_date,forecast_high_f,source,detail"),
+    ) -> None:
+        """Validate a forecast CSV and merge it into the `forecasts` dataset (bad rows to quarantine)."""
+        from kalshi_edge.config import get_settings
+        from kalshi_edge.families.weather.forecasts import import_forecasts
+        from kalshi_edge.lake import Lake
+        from kalshi_edge.lake.errors import LakeError
+
+        try:
+            res = import_forecasts(csv, Lake.from_settings(get_settings()))
+        except (ValueError, FileNotFoundError, LakeError) as exc:
+            raise UserError(str(exc)) from None
+        out.print(f"forecasts: {res.rows_written} rows written, {res.rows_quarantined} quarantined"
+                  + (f" ({res.quarantine_file})" if res.quarantine_file else ""))
+
+    @grp.command("vs-market")
+    def vs_market_cmd(
+        station: str = typer.Option("KNYC", "--station", help="settlement station (registry key), e.g. KNYC"),
+        candles: Path | None = typer.Option(None, "--candles", help="KXHIGH 5-minute trade candles CSV (last trade)"),
+        book: list[Path] | None = typer.Option(None, "--book", help="recorded top-of-book CSV(s) (mid)"),
+        forecasts: Path = typer.Option(..., "--forecasts", help="forecast CSV (documented layout)"),
+        actuals: Path = typer.Option(..., "--actuals", help="observed highs: TMAX layout or cli_actuals layout"),
+        at: str = typer.Option("11:00,16:00,19:00", "--at", help="decision times, local station time HH:MM,..."),
+        same_day: bool = typer.Option(False, "--same-day", help="decide on the climate day itself, not the day before"),
+        tmax: Path | None = typer.Option(None, "--tmax", help="TMAX history for the fallback model and climatology "
+                                                                "(default: the shipped sample of the station)"),
+        out_dir: Path = typer.Option(..., "--out", help="output directory: pmf.csv, scores.csv, report.html"),
+        more_books: list[Path] | None = typer.Argument(
+            None, help="more book files: `--book a.csv.gz b.csv.gz` works like `--book a --book b`"),
+    ) -> None:
+        """Model vs market vs fused on every event day and decision time: pmf.csv, scores.csv, report.html."""
+        import pandas as pd
+
+        from kalshi_edge.families.weather.evaluate import TmaxFileError, read_tmax_csv
+        from kalshi_edge.families.weather.forecasts import (
+            ForecastFileError,
+            read_actuals_csv,
+            read_forecasts_csv,
+        )
+        from kalshi_edge.families.weather.model import daily_series
+        from kalshi_edge.families.weather.stations import load_registry
+        from kalshi_edge.families.weather.tasks import sample_dir
+        from kalshi_edge.families.weather.vs_market import (
+            QuoteFileError,
+            parse_at,
+            read_books,
+            read_candles,
+            run_vs_market,
+            write_outputs,
+        )
+        from kalshi_edge.kalshi.top_of_book import BookFormatError
+
+        book = [*(book or []), *(more_books or [])]
+        if (candles is None) == (not book):
+            raise UserError("give exactly one of --candles CSV or --book FILES...")
+        try:
+            st = load_registry().get(station)
+        except KeyError as exc:
+            raise UserError(str(exc.args[0])) from None
+        try:
+            times = parse_at(at)
+            quotes = read_candles(candles) if candles is not None else read_books(book or [])
+            fc = read_forecasts_csv(forecasts)
+            act = read_actuals_csv(actuals, st.icao)
+            tpath = tmax or sample_dir() / f"tmax_{st.icao}.csv.gz"
+            tm = read_tmax_csv(tpath)
+            tm = daily_series(tm[tm["station"] == st.icao])
+            hist = pd.concat([tm.dropna(), act])
+            hist = hist[~hist.index.duplicated(keep="last")].sort_index().asfreq("D")
+            res = run_vs_market(quotes, fc, act, hist, station=st.icao, series=st.series, at=times,
+                                same_day=same_day, tz=st.tz,
+                                std_offset_hours=st.std_utc_offset_hours)
+        except (ForecastFileError, QuoteFileError, BookFormatError, TmaxFileError, FileNotFoundError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        paths = write_outputs(res, out_dir, title=f"{st.icao} ({st.series}) model vs market")
+        sc = res.scores[res.scores["clock"] != "all"]
+        print_table(
+            f"{st.icao} vs market: {res.rows['date'].nunique()} days ({'same day' if same_day else 'day before'})",
+            ["decision", "source", "days", "RPS [95% CI]", "RPS − market [95% CI]", "Brier/bracket", "log loss", "RMSE mean"],
+            [[r.clock, r.source, r.n_days, f"{r.rps:.3f} [{r.rps_lo:.3f}, {r.rps_hi:.3f}]",
+              "" if r.source == "market" else f"{r.d_rps_vs_market:+.3f} [{r.d_lo:+.3f}, {r.d_hi:+.3f}]",
+              f"{r.brier:.4f}", f"{r.log_loss:.3f}", f"{r.rmse_mean_f:.2f}"] for r in sc.itertuples()],
+        )
+        if res.skipped:
+            out.print(f"skipped {len(res.skipped)} decision(s); see {paths['report']}")
+        out.print(f"wrote {paths['pmf']}, {paths['scores']}, {paths['report']}")
+
+
+def _evaluate_forecasts(tmax: Path, station: str, from_: str, out_path: Path, params: Path | None,
+                        forecasts: Path, actuals: Path | None, candles: Path | None = None,
+                        book: list[Path] | None = None, report: Path | None = None) -> None:
+    """`weather evaluate --forecasts`: forecast model vs today's model vs climatology, same days."""
+    import pandas as pd
+
+    from kalshi_edge.families.weather.evaluate import (
+        TmaxFileError,
+        evaluate_with_forecasts,
+        read_tmax_csv,
+        write_forecast_report,
+        write_rows,
+    )
+    from kalshi_edge.families.weather.forecasts import ForecastFileError, read_actuals_csv, read_forecasts_csv
+    from kalshi_edge.families.weather.model import daily_series
+    from kalshi_edge.families.weather.stations import load_registry
+    from kalshi_edge.families.weather.tuning import WeatherParamsError, load_config
+
+    start = parse_date(from_, "--from")
+    try:
+        cfg = load_config(params) if params else None
+        frame = read_tmax_csv(tmax)
+        hist = daily_series(frame[frame["station"] == station]).dropna()
+        if actuals is not None:
+            hist = pd.concat([hist, read_actuals_csv(actuals, station)])
+            hist = hist[~hist.index.duplicated(keep="last")].sort_index()
+        hist = hist.asfreq("D")
+        fc = read_forecasts_csv(forecasts)
+        try:
+            offset = load_registry().get(station).std_utc_offset_hours
+        except KeyError:
+            offset = -5
+        quotes = None
+        if candles is not None or book:
+            from kalshi_edge.families.weather.vs_market import read_books, read_candles
+
+            quotes = read_candles(candles) if candles is not None else read_books(book or [])
+        total = max((hist.index.max() - pd.Timestamp(start)).days + 1, 0)
+        with progress(f"{station} day-ahead", total) as advance:
+            res = evaluate_with_forecasts(hist, fc, station, start, std_offset_hours=offset, config=cfg,
+                                          progress=advance, quotes=quotes)
+    except (TmaxFileError, ForecastFileError, WeatherParamsError, FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    write_rows(res.rows, out_path)
+    per_day_path = out_path.with_name(out_path.stem + "_per_day.csv")
+    res.per_day.to_csv(per_day_path, index=False, float_format="%.6g")
+    used = res.per_day["used"].value_counts().to_dict()
+    s = res.summary
+    print_table(
+        f"{station} day-ahead at local standard midnight from {start} ({int(s['days'].iloc[0])} days scored; "
+        f"inputs {used})",
+        ["forecast", "RPS (°F) [95% CI]", "Brier 2°F", "RMSE of mean (°F)", "RPS / today's model"],
+        [[r.forecast, f"{r.rps:.4f} [{r.rps_lo:.4f}, {r.rps_hi:.4f}]", f"{r.brier2:.4f}", f"{r.rmse_mean_f:.2f}",
+          f"{r.ratio_vs_today:.4f}"] for r in s.itertuples()],
+    )
+    r0 = s.iloc[0]
+    verdict = "contains 0: no clear difference" if r0["d_lo"] <= 0 <= r0["d_hi"] else (
+        "below 0: the forecast model is better" if r0["d_hi"] < 0 else "above 0: today's model is better")
+    out.print(f"forecast − today's model RPS: {r0['d_vs_today']:+.4f} [{r0['d_lo']:+.4f}, {r0['d_hi']:+.4f}] ({verdict})")
+    if res.market_summary is not None:
+        m = res.market_summary
+        print_table(f"{station}: the {int(m['days'].iloc[0])} days with market prices (same instant, same rows)",
+                    ["forecast", "RPS (°F) [95% CI]", "Brier 2°F", "RMSE of mean (°F)"],
+                    [[r.forecast, f"{r.rps:.4f} [{r.rps_lo:.4f}, {r.rps_hi:.4f}]", f"{r.brier2:.4f}",
+                      f"{r.rmse_mean_f:.2f}"] for r in m.itertuples()])
+    rep = write_forecast_report(res, report or out_path.with_name(out_path.stem + "_report.html"))
+    out.print(f"wrote {len(res.rows)} rows to {out_path}, per-day scores to {per_day_path}, report {rep}")

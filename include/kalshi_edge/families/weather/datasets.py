@@ -6,11 +6,15 @@
   (station, ts, source), partitioned by station and climate day (local standard time).
 * ``weather_cli``: parsed NWS daily climate reports (final and intermediate).
 * ``weather_forecasts``: issued day-ahead distributions ``station, date, temp_f, p``.
+* ``forecasts``: point forecasts of the high (``issued_at, station, target_date, forecast_high_f,
+  source, detail``; the documented forecast CSV layout), keyed on (station, target_date, issued_at,
+  source), partitioned by station. A forecast is usable at time t only when ``issued_at < t``.
 Validation: impossible temperatures (outside -80..135 °F) and duplicate keys are quarantined.
 """
 
 from __future__ import annotations
 
+import pandas as pd
 import pyarrow as pa
 
 from kalshi_edge.lake import Check, Dataset
@@ -67,4 +71,40 @@ WEATHER_FORECASTS = Dataset(
     checks=(Check.between("p", min_value=0, max_value=1, strict_min=True),
             Check.in_set("kind", ["day_ahead", "intraday"])),
     description="Issued distributions of the daily high (p per integer °F)",
+)
+
+FORECASTS = Dataset(
+    name="forecasts",
+    schema=pa.schema([("issued_at", TS), ("station", pa.string()), ("target_date", pa.string()),
+                      ("forecast_high_f", pa.float64()), ("source", pa.string()), ("detail", pa.string())]),
+    partition_by=("station",),
+    key=("station", "target_date", "issued_at", "source"),
+    checks=(
+        Check.not_null("issued_at"),
+        Check.not_null("station"),
+        Check.matches("target_date", r"\d{4}-\d{2}-\d{2}"),
+        Check.not_null("target_date"),
+        Check.not_null("forecast_high_f"),
+        Check.between("forecast_high_f", min_value=MIN_F, max_value=MAX_F),
+        Check.matches("source", r"[a-z][a-z0-9_]*"),
+        Check.not_null("source"),
+        Check.custom(
+            "target_date_is_a_day",
+            lambda df: df["target_date"].isna()
+            | pd.to_datetime(df["target_date"], format="%Y-%m-%d", errors="coerce").notna(),
+            "target_date is not a calendar date",
+        ),
+        # a "forecast" issued two days after its target day began is a report, not a forecast
+        Check.custom(
+            "issued_before_target_end",
+            lambda df: (pd.to_datetime(df["issued_at"], utc=True)
+                        < pd.to_datetime(df["target_date"], format="%Y-%m-%d", errors="coerce").dt.tz_localize("UTC")
+                        + pd.Timedelta(days=2))
+            | df["issued_at"].isna()
+            | pd.to_datetime(df["target_date"], format="%Y-%m-%d", errors="coerce").isna(),
+            "issued_at more than a day after the target day",
+        ),
+    ),
+    description="Point forecasts of the daily high (°F) per station, target day, issue time and source "
+                "(NWS point forecast, NWS gridpoint maxTemperature, AccuWeather); usable at t only if issued_at < t",
 )

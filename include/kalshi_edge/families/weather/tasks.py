@@ -128,14 +128,88 @@ def obs_ingest(logical_date: Any, params: dict | None = None, settings: Any = No
             for st in _stations(params)}
 
 
+def load_forecasts(station: str, settings: Any, offline: bool) -> pd.DataFrame:
+    """Point forecasts of ``station`` (``issued_at`` UTC, ``target_date`` day, ``forecast_high_f``,
+    ``source``): the lake's ``forecasts`` dataset, or the shipped forecast logs offline/if empty."""
+    from kalshi_edge.families.weather.forecasts import read_forecasts_csv
+
+    if not offline:
+        from kalshi_edge.families.weather.datasets import FORECASTS
+        from kalshi_edge.lake import Lake
+
+        lake = Lake.from_settings(settings)
+        if lake.files(FORECASTS):
+            df = lake.read(FORECASTS, where=f"station = '{station}'")
+            if len(df):
+                df["issued_at"] = pd.to_datetime(df["issued_at"], utc=True)
+                df["target_date"] = pd.to_datetime(df["target_date"])
+                return df.sort_values("issued_at", kind="stable").reset_index(drop=True)
+    frames = [read_forecasts_csv(p) for p in sorted(sample_dir().glob("forecasts_*.csv"))]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["issued_at", "station", "target_date", "forecast_high_f", "source", "detail"])
+    return df[df["station"].str.upper() == station.upper()].reset_index(drop=True)
+
+
+def load_history(station: str, settings: Any, offline: bool) -> pd.Series:
+    """Observed daily highs of ``station``: TMAX (lake or sample) plus the shipped CLI actuals
+    (which win on shared days), as a calendar-complete series."""
+    from kalshi_edge.families.weather.forecasts import read_actuals_csv
+    from kalshi_edge.families.weather.model import daily_series
+
+    hist = daily_series(load_tmax(station, settings, offline)).dropna()
+    for path in sorted(sample_dir().glob(f"cli_actuals_{station}_*.csv")):
+        hist = pd.concat([hist, read_actuals_csv(path, station)])
+    hist = hist[~hist.index.duplicated(keep="last")].sort_index()
+    return hist.asfreq("D")
+
+
+def day_ahead_pmf(station: str, day: Any, as_of: Any, *, settings: Any = None, offline: bool | None = None,
+                  history: pd.Series | None = None, forecasts: pd.DataFrame | None = None) -> tuple[np.ndarray, dict]:
+    """The day-ahead distribution of ``station``'s high on climate day ``day`` as known at ``as_of``.
+
+    The forecast-driven model (:mod:`~kalshi_edge.families.weather.forecast_model`) when a forecast
+    of ``day`` was issued before ``as_of``; else today's history-only model. Only highs of climate
+    days that ended before ``as_of`` (local standard time) and forecasts issued before it are read.
+    Returns (pmf on ``model.GRID``, info: ``used``, ``mean_f``, ``sigma_f``, ``forecast_f``).
+    This is what a strategy calls (the weather strategy lives with the trading loop).
+    """
+    from kalshi_edge.families.weather.forecast_model import forecast_model
+    from kalshi_edge.families.weather.model import GRID, issue_day_ahead
+    from kalshi_edge.families.weather.stations import load_registry
+
+    s = _settings(settings)
+    off = _offline({"offline": offline} if offline is not None else None, s)
+    st = load_registry().get(station)
+    t = pd.Timestamp(as_of)
+    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    d = pd.Timestamp(pd.Timestamp(day).date())
+    cut = pd.Timestamp(st.climate_day_of(t.to_pydatetime()))
+    hist = history if history is not None else load_history(st.icao, s, off)
+    hist = hist[hist.index < cut]
+    today = issue_day_ahead(hist, pd.DatetimeIndex([d]), model_config(s, st.icao))
+    fc = forecasts if forecasts is not None else load_forecasts(st.icao, s, off)
+    res = forecast_model(pd.DataFrame({"date": [d], "decision_ts": [t]}), fc, hist,
+                         fallback=lambda rows: today.pmf[[0] * len(rows)])
+    pmf = res.pmf[0]
+    used = res.used[0]
+    return pmf, {"used": "history_model" if used == "fallback" else used, "mean_f": float(pmf @ GRID),
+                 "sigma_f": None if np.isnan(res.sigma_f[0]) else float(res.sigma_f[0]),
+                 "forecast_f": None if np.isnan(res.forecast_f[0]) else float(res.forecast_f[0])}
+
+
 def day_ahead(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
-    """Issue the distribution of climate day ``logical_date`` (from rows dated before it) per station
-    and write it to ``weather_forecasts`` (kind ``day_ahead``; a rerun replaces the same rows)."""
+    """Issue the distribution of the target climate day per station as known at ``logical_date`` and
+    write it to ``weather_forecasts`` (kind ``day_ahead``; a rerun replaces the same rows).
+
+    Uses the forecast-driven model when a forecast of the day was issued before the run, else the
+    history-only model (:func:`day_ahead_pmf`). Observed highs older than ``MAX_TMAX_AGE_DAYS`` fail
+    the run naming the dataset and its last date; offline, the run is "as of the sample's last
+    date" instead (said in the log and the result); ``stale_inputs=warn`` issues anyway with a note."""
     import logging
 
     from kalshi_edge.errors import StaleInputError
     from kalshi_edge.families.weather.datasets import WEATHER_FORECASTS
-    from kalshi_edge.families.weather.model import daily_series, issue_day_ahead
+    from kalshi_edge.families.weather.model import pmf_rows
     from kalshi_edge.lake import Lake
 
     log = logging.getLogger(__name__)
@@ -146,19 +220,22 @@ def day_ahead(logical_date: Any, params: dict | None = None, settings: Any = Non
     # runs from 12:00 UTC on issue for the next climate day (market open is 10:00 ET the day before);
     # earlier runs (just after local standard midnight) issue for the day itself
     when = pd.Timestamp(logical_date)
+    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
     run_day = pd.Timestamp(when.date()) + pd.Timedelta(days=1 if when.hour >= 12 else 0)
     lake = Lake.from_settings(s)
     out = {}
     for st in _stations(params):
-        tmax = load_tmax(st, s, offline)
-        day = run_day
-        last = pd.Timestamp(tmax["date"].max()) if len(tmax) else None
+        history = load_history(st, s, offline)
+        known = history.dropna()
+        day, as_of = run_day, when
+        last = pd.Timestamp(known.index.max()) if len(known) else None
         note = ""
         if last is None or (day - last).days > MAX_TMAX_AGE_DAYS:
             last_d = None if last is None else last.date()
             policy = (params or {}).get("stale_inputs")  # per-run override of KALSHI_EDGE_STALE_INPUTS
             if last is not None and offline and policy != "warn":
                 day = last + pd.Timedelta(days=1)
+                as_of = when + (day - run_day)  # the same issue time, relative to the shifted day
                 note = (f"offline: as of the sample's last date {last_d} (run date {run_day.date()}); "
                         f"issuing for {day.date()}")
             elif last is not None and (policy or s.stale_inputs) == "warn":
@@ -169,18 +246,16 @@ def day_ahead(logical_date: Any, params: dict | None = None, settings: Any = Non
                                       hint="import newer TMAX (`kalshi-edge weather import --tmax FILE`) or "
                                            "run with offline=true")
             log.warning(note)
-        series = daily_series(tmax)
-        series = series[series.index < day]  # what is known at the start of the day
-        if series.empty:
+        if not len(known[known.index < day]):
             from kalshi_edge.errors import JobFailed
 
-            first = pd.Timestamp(tmax["date"].min()).date() if len(tmax) else None
+            first = known.index.min().date() if len(known) else None
             raise JobFailed(f"weather_tmax {st}: no TMAX rows before {day.date()} (the data starts {first})")
-        fc = issue_day_ahead(series, pd.DatetimeIndex([day]), model_config(s, st))
-        rows = fc.to_rows(st)
+        pmf, info = day_ahead_pmf(st, day, as_of, settings=s, offline=offline, history=history)
+        rows = pmf_rows(pd.DatetimeIndex([day]), pmf[None, :], st)
         rows["kind"] = "day_ahead"
         lake.write(WEATHER_FORECASTS, rows, source=f"day_ahead {st} {day.date()}", mode="merge")
-        out[st] = {"date": str(day.date()), "mean_f": round(float(fc.mean_f[0]), 2),
+        out[st] = {"date": str(day.date()), "mean_f": round(info["mean_f"], 2), "model": info["used"],
                    "p_mode": float(rows["p"].max()), "rows": len(rows), **({"note": note} if note else {})}
     return out
 
@@ -319,4 +394,44 @@ def retrain(logical_date: Any, params: dict | None = None, settings: Any = None)
         write_json(d / f"{st}_{day}.json", art)
         write_json(d / f"{st}_latest.json", art)
         out[st] = {**res.summary(), "chosen": (tuning or {}).get("chosen", "existing")}
+    return out
+
+
+def forecast_ingest(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
+    """Store NWS forecasts of the daily high in the ``forecasts`` dataset (merged on station,
+    target_date, issued_at, source; a rerun that sees the same NWS issuance writes nothing new).
+
+    Online: points → forecast periods (``nws_point``) and gridpoint ``maxTemperature``
+    (``nws_grid``) per station with a known NWS point. Offline: the shipped forecast log
+    ``data/sample/weather/forecasts_KNYC_*.csv`` rows issued before the end of the logical day
+    (so a backfill of past dates replays what was known then). Bad rows go to quarantine.
+    """
+    from kalshi_edge.families.weather.datasets import FORECASTS
+    from kalshi_edge.lake import Lake
+
+    s = _settings(settings)
+    lake = Lake.from_settings(s)
+    day_end = pd.Timestamp(_day(logical_date)).tz_localize("UTC") + pd.Timedelta(days=1)
+    out: dict[str, Any] = {}
+    if _offline(params, s):
+        from kalshi_edge.families.weather.forecasts import read_forecasts_raw
+
+        for path in sorted(sample_dir().glob("forecasts_*.csv")):
+            raw = read_forecasts_raw(path)
+            issued = pd.to_datetime(raw["issued_at"], utc=True, errors="coerce", format="ISO8601")
+            raw = raw[issued.isna() | (issued < day_end)]
+            res = lake.write(FORECASTS, raw, source=f"{path.name} (offline, issued < {day_end.date()})", mode="merge")
+            out[path.name] = {"rows_written": res.rows_written, "rows_quarantined": res.rows_quarantined}
+        return out
+    from kalshi_edge.sources.nws_forecast import STATION_POINTS, fetch_forecast_rows
+
+    for st in _stations(params):
+        if st not in STATION_POINTS:
+            out[st] = {"skipped": "no NWS point configured for this station"}
+            continue
+        from kalshi_edge.families.weather.stations import load_registry
+
+        rows = fetch_forecast_rows(st, std_utc_offset_hours=load_registry().get(st).std_utc_offset_hours)
+        res = lake.write(FORECASTS, rows, source=f"api.weather.gov {st}", mode="merge")
+        out[st] = {"rows_written": res.rows_written, "rows_quarantined": res.rows_quarantined}
     return out
