@@ -81,7 +81,10 @@ def test_weather_day_ahead_is_green_offline_and_without_a_logical_date(dagbag, o
     run = dag.test(logical_date=None)  # a manual REST trigger in Airflow 3 has no logical date
     assert run.state == "success", _task_states(run)
     fc = Lake.from_settings(on_demo_lake).read("weather_forecasts")
-    assert set(fc["date"].astype(str).str[:10]) == {"2025-01-01"}  # the day after the sample's last TMAX row
+    issued = {st: set(g["date"].astype(str).str[:10]) for st, g in fc.groupby("station")}
+    # each station is issued for the day after its last observed high in the sample: Miami's TMAX ends
+    # 2024-12-31; Central Park also has the shipped climate-report highs, which end 2025-12-20
+    assert issued == {"KMIA": {"2025-01-01"}, "KNYC": {"2025-12-21"}}
 
 
 @pytest.fixture(scope="module")
