@@ -155,12 +155,13 @@ def events_from_journal(path: Path | str) -> Iterator[BookEvent]:
 
 
 async def record_ws_journal(url: str, tickers: Sequence[str], path: Path | str, *,
-                            until: Callable[[], object], timeout: float = 30.0) -> int:
+                            until: Callable[[object], object], timeout: float = 30.0) -> int:
     """Record the ``orderbook_delta`` channel of ``tickers`` from ``url`` into a journal at ``path``.
 
     The project's own client does the work (:class:`~kalshi_edge.kalshi.ws.KalshiWsClient` with a
-    :class:`~kalshi_edge.kalshi.journal.Journal`). ``until`` is awaited once subscribed (it drives
-    whatever should happen on the exchange meanwhile); returns the frames written.
+    :class:`~kalshi_edge.kalshi.journal.Journal`). ``until(client)`` is called (and awaited if it
+    returns a coroutine) once every book has its snapshot: it drives whatever should happen on the
+    exchange meanwhile. Returns the frames written.
     """
     import asyncio
 
@@ -176,7 +177,7 @@ async def record_ws_journal(url: str, tickers: Sequence[str], path: Path | str, 
             sub = await ws.subscribe(["orderbook_delta"], list(tickers))
             if not await ws.wait_for(lambda: all(t in ws.books for t in tickers), timeout=timeout):
                 raise TimeoutError(f"websocket {url}: no snapshot for {list(tickers)} after {timeout}s")
-            r = until()
+            r = until(ws)
             if asyncio.iscoroutine(r):
                 await r
             # barrier: the reply to list_subscriptions comes after everything queued before it
