@@ -61,4 +61,25 @@ def register(app: typer.Typer) -> None:
                     [[r[c] for c in cols] for r in scores])  # type: ignore[union-attr,index]
         out.print(f"wrote {out_dir / 'scores.csv'}, {out_dir / 'predictions.csv'}, {out_dir / 'report.html'}")
 
+    @mom.command("backtest-report")
+    def backtest_report_cmd(
+        run_dir: Annotated[Path, typer.Argument(help="The --out directory of a `kalshi-edge backtest` run")],
+        more_books: Annotated[list[Path] | None, typer.Argument(
+            help="More book files: `--book a.csv.gz b.csv.gz` works like `--book a --book b`")] = None,
+        book: Annotated[list[Path] | None, typer.Option(
+            "--book", help="The books the run replayed (days without a trade then count as zero PnL)")] = None,
+    ) -> None:
+        """PnL net of fees with a bootstrap interval (event days resampled), hit rate, max drawdown,
+        maker share and fees paid of a backtest run; writes momentum_report.json beside it."""
+        from kalshi_edge.families.weather.momentum.backtest_report import backtest_report
+
+        if not (run_dir / "summary.json").is_file():
+            raise UserError(f"{run_dir}: no summary.json (run `kalshi-edge backtest --out {run_dir}` first)")
+        r = backtest_report(run_dir, books=[*(book or []), *(more_books or [])])
+        print_table(f"backtest report {r['strategy']}", ["metric", "value"],
+                    [(k, r[k]) for k in ("pnl_net", "pnl_ci_low", "pnl_ci_high", "interval_contains_zero",
+                                         "bootstrap", "trades", "hit_rate", "max_drawdown", "maker_share",
+                                         "fees_paid")])
+        out.print(r["verdict"])
+
     app.add_typer(mom, name="momentum")

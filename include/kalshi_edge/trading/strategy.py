@@ -209,6 +209,7 @@ _REGISTRY: dict[str, type[Strategy]] = {}
 STRATEGY_MODULES: tuple[str, ...] = (
     "kalshi_edge.trading.builtin_strategies",
     "kalshi_edge.families.weather.strategy",
+    "kalshi_edge.families.weather.momentum.strategy",
 )
 _loaded = False
 

@@ -201,8 +201,8 @@ class Gbm:
         return np.asarray(g, dtype=float)
 
 
-def platt(s_cal: np.ndarray, y_cal: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """Platt scaling on the score's logit (2 parameters, fitted by maximum likelihood)."""
+def platt_params(s_cal: np.ndarray, y_cal: np.ndarray) -> tuple[float, float]:
+    """Platt scaling on the score's logit: ``p = sigmoid(a·logit(s) + b)``, fitted by maximum likelihood."""
     from scipy.optimize import minimize
 
     z = _logit(s_cal)
@@ -212,7 +212,17 @@ def platt(s_cal: np.ndarray, y_cal: np.ndarray) -> Callable[[np.ndarray], np.nda
         return float(np.mean(np.logaddexp(0, s) - y_cal * s))
 
     a, b = minimize(f, np.array([1.0, 0.0]), method="L-BFGS-B").x
-    return lambda s: np.clip(1 / (1 + np.exp(-(a * _logit(s) + b))), EPS, 1 - EPS)
+    return float(a), float(b)
+
+
+def apply_platt(s: np.ndarray, a: float, b: float) -> np.ndarray:
+    return np.clip(1 / (1 + np.exp(-(a * _logit(s) + b))), EPS, 1 - EPS)
+
+
+def platt(s_cal: np.ndarray, y_cal: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Platt scaling as a function (see :func:`platt_params`)."""
+    a, b = platt_params(s_cal, y_cal)
+    return lambda s: apply_platt(s, a, b)
 
 
 def isotonic(s_cal: np.ndarray, y_cal: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
@@ -279,6 +289,44 @@ def walk_forward(day_frames: Sequence[pd.DataFrame], horizons: Sequence[int] = D
             if progress:
                 progress(f"  day {out[-1].day} horizon {h}s: {len(te)} test rows")
     return out
+
+
+def fit_logit_payload(day_frames: Sequence[pd.DataFrame], horizons: Sequence[int] = DEFAULT_HORIZONS
+                      ) -> dict[str, object]:
+    """The primary model fitted for use after the last day given: fitted on all days but the last,
+    Platt-calibrated on the last (the same recipe as each walk-forward fold). JSON-ready."""
+    if len(day_frames) < 2:
+        raise ValueError(f"need at least 2 days of books to fit and calibrate, got {len(day_frames)}")
+    out: dict[str, object] = {"features": list(FEATURES), "horizons": {}}
+    x_all = [f[list(FEATURES)].to_numpy(dtype=float) for f in day_frames]
+    for h in horizons:
+        col = f"y_{h}"
+        ms = [f[col].notna().to_numpy() for f in day_frames]
+        x_fit = np.vstack([x_all[i][ms[i]] for i in range(len(day_frames) - 1)])
+        y_fit = np.concatenate([day_frames[i][col].to_numpy()[ms[i]] for i in range(len(day_frames) - 1)])
+        x_cal, y_cal = x_all[-1][ms[-1]], day_frames[-1][col].to_numpy()[ms[-1]]
+        if len(np.unique(y_fit)) < 2 or len(np.unique(y_cal)) < 2:
+            continue
+        m = RidgeLogit().fit(x_fit, y_fit)
+        a, b = platt_params(m.score(x_cal), y_cal)
+        p_cal = apply_platt(m.score(x_cal), a, b)
+        base = float(np.concatenate([y_fit, y_cal]).mean())
+        out["horizons"][str(h)] = {  # type: ignore[index]
+            "cols": m.prep.cols, "mean": m.prep.mean.tolist(), "std": m.prep.std.tolist(),  # type: ignore[union-attr]
+            "w": m.w.tolist(), "platt": [a, b], "base_rate": base, "rows": int(y_fit.size),  # type: ignore[union-attr]
+            "cal_rows": int(y_cal.size),
+            "cal_log_loss": float(np.mean(_ll_terms(p_cal, y_cal))),
+            "cal_baseline_log_loss": float(np.mean(_ll_terms(np.full(y_cal.size, base), y_cal))),
+        }
+    return out
+
+
+def predict_logit_payload(h: dict, x: np.ndarray) -> np.ndarray:
+    """Calibrated p_up from one horizon of :func:`fit_logit_payload` for feature rows ``x``."""
+    prep = _Prep(list(h["cols"]), np.asarray(h["mean"]), np.asarray(h["std"]))
+    z = np.hstack([prep(np.atleast_2d(x)), np.ones((np.atleast_2d(x).shape[0], 1))])
+    s = 1 / (1 + np.exp(-(z @ np.asarray(h["w"]))))
+    return apply_platt(s, *h["platt"])
 
 
 def bootstrap_gain(per_day: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], *, n: int = 1000,
