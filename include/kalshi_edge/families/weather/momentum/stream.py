@@ -35,7 +35,7 @@ from kalshi_edge.kalshi.top_of_book import BookFormatError, read_top_of_book
 
 __all__ = [
     "BookEvent", "BookFormatError", "events_from_books", "events_from_crypto_snapshots", "events_from_frame",
-    "events_from_journal", "events_from_top_of_book", "record_ws_journal",
+    "events_from_journal", "events_from_journal_entries", "events_from_top_of_book", "record_ws_journal",
 ]
 
 
@@ -114,21 +114,28 @@ def _cents(price: Decimal, where: str) -> int:
 
 
 def events_from_journal(path: Path | str) -> Iterator[BookEvent]:
-    """Events after every order-book message of a WebSocket journal (receive time, UTC).
+    """Events after every order-book message of a WebSocket journal file (receive time, UTC).
 
     Uses the client's BookKeeper, so a ``seq`` gap drops a market until its next snapshot. An
     event is emitted whenever the touch price **or size** or the depth changed (a size-only
     change is exactly what order-flow imbalance needs).
     """
     from kalshi_edge.kalshi.journal import replay
-    from kalshi_edge.kalshi.ws import BookKeeper
 
     p = Path(path)
+    yield from events_from_journal_entries(((e.recv_ts_ms, e.frame) for e in replay(p)), str(p))
+
+
+def events_from_journal_entries(entries: Iterable[tuple[int, str]], where: str = "journal") -> Iterator[BookEvent]:
+    """The same from ``(recv_ts_ms, raw frame)`` pairs of one session in frame order (received
+    frames only), e.g. the lake's ``kalshi_ws_journal`` rows."""
+    from kalshi_edge.kalshi.ws import BookKeeper
+
     keeper = BookKeeper()
     last: dict[str, tuple] = {}
-    for i, entry in enumerate(replay(p), start=1):
+    for i, (recv_ts_ms, frame) in enumerate(entries, start=1):
         try:
-            msg = json.loads(entry.frame)
+            msg = json.loads(frame)
         except ValueError:
             continue  # a malformed frame: the keeper never saw it either
         if not isinstance(msg, dict):
@@ -140,10 +147,10 @@ def events_from_journal(path: Path | str) -> Iterator[BookEvent]:
         book = keeper.books.get(ticker) if ticker else None
         if book is None:
             continue
-        where = f"{p}: frame {i} ({ticker})"
+        at = f"{where}: frame {i} ({ticker})"
         yb, nb = book.best_yes_bid, book.best_no_bid
-        bid = _cents(yb, where) if yb is not None else 0
-        ask = 100 - _cents(nb, where) if nb is not None else 100
+        bid = _cents(yb, at) if yb is not None else 0
+        ask = 100 - _cents(nb, at) if nb is not None else 100
         bsz = float(book.yes[yb]) if yb is not None else 0.0
         asz = float(book.no[nb]) if nb is not None else 0.0
         yd, nd = float(sum(book.yes.values())), float(sum(book.no.values()))
@@ -151,7 +158,7 @@ def events_from_journal(path: Path | str) -> Iterator[BookEvent]:
         if last.get(ticker) == key:
             continue
         last[ticker] = key
-        yield BookEvent(entry.recv_ts_ms * 1_000_000, ticker, bid, ask, bsz, asz, yd, nd)
+        yield BookEvent(int(recv_ts_ms) * 1_000_000, ticker, bid, ask, bsz, asz, yd, nd)
 
 
 async def record_ws_journal(url: str, tickers: Sequence[str], path: Path | str, *,
