@@ -16,7 +16,8 @@ tail ``T30`` ("<30") → 28.5, the upper tail ``T37`` (">37") → 38.5: the tail
 2 °F bracket, a stated convention). The PMF is the mids renormalised to sum to 1. The sums are
 kept in integers (``Σ(bid+ask)``, ``Σ(bid+ask)·2c``), updated by subtracting the old and adding
 the new contribution, so μ never drifts and the PMF is exactly normalised. μ̇, μ̈ come from the
-same two-EMA kinematics on μ.
+same two-EMA kinematics on μ, restarted whenever a bracket joins the ladder (its mass arriving is
+not a move).
 
 Leader detection: the bracket whose mid velocity is the largest in its ladder, positive, and
 above both neighbours' (``is_leader``); ``lead_margin`` is its velocity minus the larger
@@ -216,6 +217,9 @@ class FeatureEngine:
                 lad.sum_wc2 += b.w * (c2 - b.center2)
                 b.center2 = c2
         lad.brackets.sort(key=lambda b: b.center2)
+        # a new bracket changes what μ means (its mass was not counted before): restart μ's
+        # kinematics at the next update instead of reading the jump as motion
+        lad.mu = Kinematics(self.tau1, self.tau2)
         self._b[ticker] = br
         self._ladder_of[ticker] = lad
         return br

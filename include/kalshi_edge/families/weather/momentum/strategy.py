@@ -24,11 +24,13 @@ is the shared path of :mod:`kalshi_edge.trading.intents` and the risk engine):
    ``hazard_cutoff_hour_et`` (Eastern) the day's high has usually printed, so signals that push
    mass *up* the ladder are refused (``hazard_throttle``); the intraday observation model's hazard
    is not available to a book-only replay (stated, not faked).
-6. **Price range**: only markets with a mid in [``min_mid``, ``max_mid``] (a rising longshot is
+6. **Warm-up**: a market is traded only after ``min_history_s`` of quotes (the kinematics need
+   history; a first burst of quotes is not motion).
+7. **Price range**: only markets with a mid in [``min_mid``, ``max_mid``] (a rising longshot is
    mostly the favourite–longshot bias, not momentum).
-7. **Inventory / rate**: at most ``max_signals_per_market`` probabilities per market (a signal
+8. **Inventory / rate**: at most ``max_signals_per_market`` probabilities per market (a signal
    budget); contracts per market and dollars per event are capped by the shared risk engine.
-8. **Shadow mode** (``shadow=true``): signals are computed and logged (logger + ``shadow_log``
+9. **Shadow mode** (``shadow=true``): signals are computed and logged (logger + ``shadow_log``
    JSONL when given) and no probability is returned, so no order can follow.
 
 Maker-first: the drift the signals predict is a few cents, smaller than a taker's fee plus the
@@ -84,14 +86,14 @@ class WeatherMomentum(Strategy):
                  drift_gain: float = 1.0, max_shift_c: float = 4.0, min_mu_vel: float = 0.02,
                  coherence_tol: float = 0.15, hazard_cutoff_hour_et: float = 17.0, p_up_min: float = 0.0,
                  min_markets: int = 3, max_signals_per_market: int = 30, confidence: float = 0.7,
-                 min_mid: float = 0.10, max_mid: float = 0.90,
+                 min_mid: float = 0.10, max_mid: float = 0.90, min_history_s: float = 300.0,
                  shadow: bool = False, shadow_log: str | None = None, use_model: str = "auto",
                  models_dir: str | None = None, **params: Any) -> None:
         super().__init__(horizon_s=horizon_s, min_vel=min_vel, min_acc=min_acc, drift_gain=drift_gain,
                          max_shift_c=max_shift_c, min_mu_vel=min_mu_vel, coherence_tol=coherence_tol,
                          hazard_cutoff_hour_et=hazard_cutoff_hour_et, p_up_min=p_up_min, min_markets=min_markets,
                          max_signals_per_market=max_signals_per_market, confidence=confidence,
-                         min_mid=min_mid, max_mid=max_mid, shadow=shadow,
+                         min_mid=min_mid, max_mid=max_mid, min_history_s=min_history_s, shadow=shadow,
                          shadow_log=shadow_log, use_model=use_model, models_dir=models_dir, **params)
         if use_model not in ("auto", "always", "never"):
             raise ValueError(f"weather_momentum: use_model {use_model!r} must be auto|always|never")
@@ -106,6 +108,8 @@ class WeatherMomentum(Strategy):
         self.p_up_min, self.min_markets = float(p_up_min), int(min_markets)
         self.max_signals, self.confidence = int(max_signals_per_market), float(confidence)
         self.min_mid, self.max_mid = float(min_mid), float(max_mid)
+        self.min_history_s = float(min_history_s)
+        self._first_seen: dict[str, float] = {}
         self.shadow = bool(shadow)
         self.shadow_log = Path(shadow_log) if shadow_log else None
         self.signals: list[dict[str, Any]] = []  # shadow-mode record (also the last call's signals)
@@ -157,6 +161,7 @@ class WeatherMomentum(Strategy):
             if self._last.get(m.ticker) == key:
                 continue
             self._last[m.ticker] = key
+            self._first_seen.setdefault(m.ticker, m.quote_ts.timestamp())
             bsz = float(m.yes_bid_size) if m.yes_bid_size is not None else None
             asz = float(m.yes_ask_size) if m.yes_ask_size is not None else None
             if bsz is None or asz is None:
@@ -196,6 +201,8 @@ class WeatherMomentum(Strategy):
                 a = adj.get(m.ticker)
                 if a is None or abs(a["shift_c"]) < 0.5:
                     continue
+                if t - self._first_seen.get(m.ticker, t) < self.min_history_s:
+                    continue  # warm-up: not enough history for the kinematics
                 if not self.min_mid <= float(m.mid) <= self.max_mid:  # type: ignore[arg-type]
                     continue  # the longshot zone: a few cents of drift there is mostly the longshot bias
                 upward = a["shift_c"] * a["side_of_mu"] > 0
