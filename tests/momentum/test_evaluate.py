@@ -13,6 +13,8 @@ import pytest
 from kalshi_edge.cli.main import main
 from kalshi_edge.families.weather.momentum.stream import events_from_top_of_book
 
+pytestmark = pytest.mark.slow  # one walk-forward fit on three days (~5 s)
+
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "momentum"
 DAYS = sorted(FIX.glob("market_data_KXHIGHNY-*.csv.gz"))
 

@@ -84,3 +84,14 @@ def test_incoherent_ladder_is_refused_with_the_shared_reason():
     assert s.probabilities(snaps, t0 + timedelta(seconds=1)) == []
     assert {r.reason for r in s.refusals} == {SkipReason.INCOHERENT_LADDER.value}
     assert len(s.refusals) == 4
+
+
+def test_hazard_throttle_uses_the_intraday_hazard_of_the_event_day():
+    from kalshi_edge.families.weather.momentum.strategy import _hazard
+
+    ev = "KXHIGHNY-25DEC05"
+    day_before = datetime(2025, 12, 4, 20, tzinfo=UTC).timestamp()  # the market opens the day before
+    late = datetime(2025, 12, 6, 3, tzinfo=UTC).timestamp()  # 22:00 EST on the event day
+    noon = datetime(2025, 12, 5, 17, tzinfo=UTC).timestamp()
+    assert _hazard(ev, day_before) == 1.0
+    assert _hazard(ev, late) < 0.1 < _hazard(ev, noon) < 1.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from kalshi_edge.config import Settings
 from kalshi_edge.families.weather.momentum.tasks import retrain
 from kalshi_edge.modeling.artifacts import ArtifactStore
@@ -14,6 +16,7 @@ FIX = Path(__file__).resolve().parents[1] / "fixtures" / "momentum"
 DAYS = [str(p) for p in sorted(FIX.glob("market_data_KXHIGHNY-*.csv.gz"))]
 
 
+@pytest.mark.slow
 def test_retrain_writes_one_versioned_artifact_and_reruns_identically(tmp_path):
     s = Settings(data_dir=tmp_path / "data", models_dir=tmp_path / "models")
     a = retrain("2025-12-08T12:00:00Z", {"books": DAYS}, s)

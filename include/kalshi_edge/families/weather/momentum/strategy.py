@@ -20,10 +20,12 @@ is the shared path of :mod:`kalshi_edge.trading.intents` and the risk engine):
 4. **Migration**: when μ̇ and μ̈ agree in sign and ``|μ̇| > min_mu_vel``, the whole PMF is
    translated by the predicted Δμ over the horizon (a fraction of the 2 °F bracket width, capped
    at ½): ``p'_j = (1 − s)·p_j + s·p_{j∓1}`` — a mass-preserving shift, so coherent by construction.
-5. **Hazard throttle**: a proxy for the hazard that a new high prints — after
-   ``hazard_cutoff_hour_et`` (Eastern) the day's high has usually printed, so signals that push
-   mass *up* the ladder are refused (``hazard_throttle``); the intraday observation model's hazard
-   is not available to a book-only replay (stated, not faked).
+5. **Hazard throttle**: the share of the day's chance of a new high still ahead, from the
+   intraday model's hazard curve (:func:`kalshi_edge.families.weather.intraday.hazard_remaining`,
+   in local standard time of the event's date; 1 before the day starts). Signals that push mass
+   *up* the ladder are refused (``hazard_throttle``) when it is below ``min_hazard``. A book-only
+   replay has no observations, so the curve's trend and running-high-gap inputs are 0 (stated,
+   not faked); live, the same gate would take them from the intraday job.
 6. **Warm-up**: a market is traded only after ``min_history_s`` of quotes (the kinematics need
    history; a first burst of quotes is not motion).
 7. **Price range**: only markets with a mid in [``min_mid``, ``max_mid``] (a rising longshot is
@@ -45,7 +47,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,22 @@ RULES_VERSION = "rules-v1"
 BRACKET_WIDTH_F = 2.0
 
 
+def _hazard(event: str, t: float) -> float:
+    """New-high hazard remaining at epoch ``t`` for ``event`` (KXHIGH…-YYMONDD), no observations."""
+    from kalshi_edge.families.weather.intraday import hazard_remaining
+    from kalshi_edge.kalshi.semantics import SemanticsError, parse_ticker
+
+    try:
+        d = parse_ticker(event).event_time_et
+    except SemanticsError:
+        return 1.0
+    if d is None:
+        return 1.0
+    # local standard midnight of the event date (UTC-5 for the Eastern stations, all year)
+    lst_midnight = datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() + 5 * 3600
+    return hazard_remaining((t - lst_midnight) / 3600.0)
+
+
 def _cents(d: Decimal | None, empty: int) -> int:
     return empty if d is None else int(d * 100)
 
@@ -84,14 +102,14 @@ class WeatherMomentum(Strategy):
 
     def __init__(self, *, horizon_s: float = 300.0, min_vel: float = 0.5, min_acc: float = 0.0,
                  drift_gain: float = 1.0, max_shift_c: float = 4.0, min_mu_vel: float = 0.02,
-                 coherence_tol: float = 0.15, hazard_cutoff_hour_et: float = 17.0, p_up_min: float = 0.0,
+                 coherence_tol: float = 0.15, min_hazard: float = 0.1, p_up_min: float = 0.0,
                  min_markets: int = 3, max_signals_per_market: int = 30, confidence: float = 0.7,
                  min_mid: float = 0.10, max_mid: float = 0.90, min_history_s: float = 300.0,
                  shadow: bool = False, shadow_log: str | None = None, use_model: str = "auto",
                  models_dir: str | None = None, **params: Any) -> None:
         super().__init__(horizon_s=horizon_s, min_vel=min_vel, min_acc=min_acc, drift_gain=drift_gain,
                          max_shift_c=max_shift_c, min_mu_vel=min_mu_vel, coherence_tol=coherence_tol,
-                         hazard_cutoff_hour_et=hazard_cutoff_hour_et, p_up_min=p_up_min, min_markets=min_markets,
+                         min_hazard=min_hazard, p_up_min=p_up_min, min_markets=min_markets,
                          max_signals_per_market=max_signals_per_market, confidence=confidence,
                          min_mid=min_mid, max_mid=max_mid, min_history_s=min_history_s, shadow=shadow,
                          shadow_log=shadow_log, use_model=use_model, models_dir=models_dir, **params)
@@ -104,7 +122,7 @@ class WeatherMomentum(Strategy):
         self.min_vel, self.min_acc = float(min_vel), float(min_acc)
         self.drift_gain, self.max_shift_c = float(drift_gain), float(max_shift_c)
         self.min_mu_vel, self.coherence_tol = float(min_mu_vel), float(coherence_tol)
-        self.hazard_cutoff = float(hazard_cutoff_hour_et)
+        self.min_hazard = float(min_hazard)
         self.p_up_min, self.min_markets = float(p_up_min), int(min_markets)
         self.max_signals, self.confidence = int(max_signals_per_market), float(confidence)
         self.min_mid, self.max_mid = float(min_mid), float(max_mid)
@@ -206,9 +224,11 @@ class WeatherMomentum(Strategy):
                 if not self.min_mid <= float(m.mid) <= self.max_mid:  # type: ignore[arg-type]
                     continue  # the longshot zone: a few cents of drift there is mostly the longshot bias
                 upward = a["shift_c"] * a["side_of_mu"] > 0
-                if upward and a["hour_et"] >= self.hazard_cutoff:
+                hz = _hazard(event, t)
+                a["hazard"] = hz
+                if upward and hz < self.min_hazard:
                     self.refusals.append(Refusal(m.ticker, SkipReason.HAZARD_THROTTLE.value,
-                                                 f"upward signal after {self.hazard_cutoff:g}h ET"))
+                                                 f"upward signal with new-high hazard {hz:.3f} < {self.min_hazard}"))
                     continue
                 if self._sent[m.ticker] >= self.max_signals:
                     self.refusals.append(Refusal(m.ticker, SkipReason.SIGNAL_BUDGET.value,
