@@ -6,19 +6,27 @@ charts are real (tests/fixtures/billboard/, data/sample/billboard/).
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from kalshi_edge.families.billboard.edge import compute_edges, match_markets, match_score
+from kalshi_edge.families.billboard.edge import match_markets, match_score
 from kalshi_edge.families.billboard.model import OTHER, ModelConfig, predict_for_week
-from kalshi_edge.families.billboard.pipeline import run_settlement, run_weekly_prediction, target_chart_date
+from kalshi_edge.families.billboard.pipeline import (
+    edge_rows,
+    run_settlement,
+    run_weekly_prediction,
+    target_chart_date,
+)
 from kalshi_edge.kalshi.fees import order_fee
 from kalshi_edge.kalshi.models import Market
+from kalshi_edge.trading.intents import GateConfig
 
+AT = datetime(2023, 12, 31, 17, 0, tzinfo=UTC)
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "billboard"
 CHARTS = FIX / "hot100_2021_2023.csv.gz"
 SMALL = ModelConfig(num_trees=40)
@@ -53,15 +61,19 @@ def test_match_scores_and_low_confidence_never_traded(pred_2024_01_06):
     assert m.loc["KXTOPSONG-24JAN06-LOV", "song"] == "Lovin On Me" and m.loc["KXTOPSONG-24JAN06-LOV", "trusted"]
     assert not m.loc["KXTOPSONG-24JAN06-ZZZ", "trusted"]
     assert "low match confidence" in m.loc["KXTOPSONG-24JAN06-ZZZ", "reason"]
-    edges = compute_edges(m.reset_index(), chart_date="2024-01-06", min_edge=Decimal("0"))
+    edges = edge_rows(m.reset_index(), markets, chart_date=date(2024, 1, 6), at=AT,
+                      gates=GateConfig(min_edge_dollars=Decimal("0")))
     zzz = edges.set_index("market_ticker").loc["KXTOPSONG-24JAN06-ZZZ"]
-    assert zzz["side"] == "none" and not zzz["tradable"]
+    assert zzz["side"] == "none" and not zzz["tradable"] and zzz["reason"] == "low_match_confidence"
     assert match_score("Lovin On Me", "", "Lovin On Me", "Jack Harlow") == 100.0
 
 
 def test_edge_uses_the_fee_function_exactly(pred_2024_01_06):
-    m = match_markets([_market("KXTOPSONG-24JAN06-LOM", "Lovin On Me", "Jack Harlow", "0.30", "0.72")], pred_2024_01_06)
-    e = compute_edges(m, chart_date="2024-01-06", min_edge=Decimal("0.02"), count=Decimal("10")).iloc[0]
+    mk = [_market("KXTOPSONG-24JAN06-LOM", "Lovin On Me", "Jack Harlow", "0.30", "0.72")]
+    m = match_markets(mk, pred_2024_01_06)
+    e = edge_rows(m, mk, chart_date=date(2024, 1, 6), at=AT,
+                  gates=GateConfig(min_edge_dollars=Decimal("0.02"), max_count=Decimal("10"), allow_maker=False,
+                                   max_spread=Decimal("0.5"))).iloc[0]
     p = Decimal(f"{m.iloc[0]['p_model']:.6f}")
     fee_yes = order_fee(price=Decimal("0.30"), count=Decimal("10")) / 10
     fee_no = order_fee(price=Decimal("0.72"), count=Decimal("10")) / 10
@@ -72,10 +84,22 @@ def test_edge_uses_the_fee_function_exactly(pred_2024_01_06):
     assert e["side"] == (best[1] if best[0] >= Decimal("0.02") else "none")
 
 
-def test_weekly_prediction_against_the_simulator(settings, lake):
-    from kalshi_edge.exchange.simulator import run_simulator_in_thread
+def test_a_prediction_is_never_priced_against_another_chart_date(pred_2024_01_06):
+    # The 2024-01-06 prediction against the built-in simulator's KXTOPSONG-26JUL18 (the demo bug).
+    mk = [replace(_market("KXTOPSONG-26JUL18-LOV", "Lovin On Me", "Jack Harlow", "0.30", "0.72"),
+                  event_ticker="KXTOPSONG-26JUL18")]
+    e = edge_rows(match_markets(mk, pred_2024_01_06), mk, chart_date=date(2024, 1, 6), at=AT,
+                  gates=GateConfig()).iloc[0]
+    assert e["reason"] == "event_date_mismatch" and not e["tradable"] and e["edge_yes"] is None
 
-    with run_simulator_in_thread() as sim:
+
+def test_weekly_prediction_against_the_simulator(settings, lake):
+    from kalshi_edge.demos.scenarios import billboard_week_scenario
+    from kalshi_edge.exchange.simulator import run_simulator_in_thread
+    from kalshi_edge.exchange.state import ManualClock
+
+    sc = billboard_week_scenario(date(2024, 1, 6))
+    with run_simulator_in_thread(scenario=sc, clock=ManualClock(sc.clock_start)) as sim:
         res = run_weekly_prediction(settings, as_of=date(2023, 12, 31), charts_csv=CHARTS,
                                     kalshi_base_url=sim.base_url, lake=lake, cfg=SMALL)
     assert res["chart_date"] == "2024-01-06"
@@ -95,6 +119,12 @@ def test_weekly_prediction_against_the_simulator(settings, lake):
     booster = lgb.Booster(model_file=res["model_artifact"])
     assert booster.num_trees() == SMALL.num_trees
     assert Path(res["model_artifact"]).with_suffix(".json").exists()
+    # the prediction and its market match are the strategy's artifact
+    from kalshi_edge.families.billboard.train import load_weekly_prediction
+
+    art = load_weekly_prediction(settings)
+    assert art.version == res["prediction_version"] and art.payload["chart_date"] == "2024-01-06"
+    assert len(art.payload["matches"]) == 8 and all(m["trusted"] for m in art.payload["matches"])
 
 
 def test_weekly_prediction_without_prices_says_so(settings, lake):

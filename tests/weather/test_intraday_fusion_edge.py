@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kalshi_edge.families.weather.edge import EdgeConfig, bracket_edges
 from kalshi_edge.families.weather.fusion import BracketQuote, fuse
 from kalshi_edge.families.weather.intraday import (
     bracket_probabilities,
@@ -116,14 +115,25 @@ def test_recorded_markets_map_and_overlaps_are_refused(fixtures_dir):
 
 
 def test_edge_rows_and_skip_reasons(fixtures_dir):
+    # The weather family computes no edge of its own: its rows come from the one edge path.
+    from kalshi_edge.trading.intents import GateConfig, SkipReason, evaluate_edges
+    from kalshi_edge.trading.strategy import MarketSnapshot, ModelProbability
+
     markets = parse_markets(json.loads((fixtures_dir / "kxhighny_open_trimmed.json").read_text()))
     probs = {"KXHIGHNY-26JUL12-T82": 0.40, "KXHIGHNY-26JUL12-B88.5": 0.03, "KXHIGHNY-26JUL12-T89": 0.001}
     as_of = datetime(2026, 7, 12, 15, 0, tzinfo=UTC)
-    df = bracket_edges(probs, markets, as_of=as_of, config=EdgeConfig(min_edge_dollars=Decimal("0.02"))).set_index("ticker")
-    t82 = df.loc["KXHIGHNY-26JUL12-T82"]
+    cfg = GateConfig(min_edge_dollars=Decimal("0.02"), max_count=Decimal("1"), allow_maker=False)
+
+    def rows(at):
+        snaps = [MarketSnapshot.from_market(m, quote_ts=at) for m in markets]
+        ps = [ModelProbability(t, p, at) for t, p in probs.items()]
+        return {r.ticker: r for r in evaluate_edges(ps, snaps, strategy="weather_day_ahead", now=at, cfg=cfg)}
+
+    df = rows(as_of)
+    t82 = df["KXHIGHNY-26JUL12-T82"]
     # buy YES at 0.19: fee ceil(0.07*0.19*0.81 = 0.010773) = 0.02; EV = 0.40 - 0.19 - 0.02
-    assert t82["fee_yes"] == Decimal("0.02") and t82["ev_yes"] == Decimal("0.190000")
-    assert t82["skip_reason"] == ""
-    assert df.loc["KXHIGHNY-26JUL12-B88.5", "skip_reason"] == "edge below min"
-    late = bracket_edges(probs, markets, as_of=datetime(2026, 7, 13, 5, 0, tzinfo=UTC))
-    assert set(late["skip_reason"]) == {"closed"}
+    assert t82.fee_yes_taker == Decimal("0.02") and t82.ev_yes_taker == Decimal("0.190000")
+    assert t82.selected and t82.skip_reason is None
+    assert df["KXHIGHNY-26JUL12-B88.5"].skip_reason is SkipReason.EDGE_TOO_SMALL
+    late = rows(datetime(2026, 7, 13, 5, 0, tzinfo=UTC))
+    assert {r.skip_reason for r in late.values()} == {SkipReason.TOO_CLOSE_TO_CLOSE}

@@ -31,7 +31,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -88,6 +88,9 @@ class MarketSnapshot:
     yes_ask_size: Decimal | None = None
     fee_schedule: FeeSchedule = field(default_factory=FeeSchedule)
     tick: Decimal = Decimal("0.01")
+    #: The market's contract terms when the source has them (a ``kalshi.models.Market``: strikes,
+    #: subtitles, rules); None for replayed books, which carry the ticker only.
+    terms: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.event_ticker:
@@ -96,6 +99,20 @@ class MarketSnapshot:
             object.__setattr__(self, "family", family_of(self.ticker))
         if self.quote_ts.tzinfo is None:
             raise ValueError(f"{self.ticker}: quote_ts must be timezone-aware (UTC)")
+
+    @classmethod
+    def from_market(cls, market: Any, *, quote_ts: datetime | None, fee_schedule: FeeSchedule | None = None
+                    ) -> MarketSnapshot:
+        """A ``kalshi.models.Market`` (REST shape) as a snapshot carrying its terms. An empty side
+        (0 bid / 1.00 ask) is None; an unknown quote time is the epoch (so the quote is stale)."""
+        yes_ask = market.yes_ask if market.yes_ask is not None and market.yes_ask < ONE else None
+        return cls(
+            ticker=market.ticker, yes_bid=market.yes_bid if market.yes_bid else None, yes_ask=yes_ask,
+            quote_ts=quote_ts or datetime(1970, 1, 1, tzinfo=UTC), close_time=market.close_time,
+            event_ticker=market.event_ticker or "", status=market.status or "active",
+            yes_bid_size=market.yes_bid_size, yes_ask_size=market.yes_ask_size,
+            fee_schedule=fee_schedule or FeeSchedule(), terms=market,
+        )
 
     @property
     def no_bid(self) -> Decimal | None:
@@ -208,7 +225,9 @@ _REGISTRY: dict[str, type[Strategy]] = {}
 #: Modules that register strategies when imported (one line per module; add yours here).
 STRATEGY_MODULES: tuple[str, ...] = (
     "kalshi_edge.trading.builtin_strategies",
+    "kalshi_edge.families.btc.strategy",
     "kalshi_edge.families.weather.strategy",
+    "kalshi_edge.families.billboard.strategy",
     "kalshi_edge.families.weather.momentum.strategy",
 )
 _loaded = False

@@ -1,4 +1,7 @@
-"""KXTOPSONG markets ↔ contenders (fuzzy matching) and edge after fees.
+"""KXTOPSONG markets ↔ contenders (fuzzy matching) and the event date ↔ chart date check.
+
+No edge math lives here (families/README.md): edge after fees, gates and skip reasons are
+:func:`kalshi_edge.trading.intents.evaluate_edges` (:func:`kalshi_edge.families.billboard.pipeline.edge_rows`).
 
 A KXTOPSONG market names its song in ``yes_sub_title`` (and song + artist in ``rules_primary``).
 Matching uses rapidfuzz on the normalized titles (and the primary artist when the rules name it):
@@ -9,15 +12,15 @@ Matching uses rapidfuzz on the normalized titles (and the primary artist when th
 * a market whose song is not a contender belongs to the ``__OTHER__`` remainder, which is shared by
   many songs: it gets no probability of its own and is never traded.
 
-Edge per contract (Decimal dollars), buying at the ask as a taker, fee from :func:`order_fee` for an
-order of ``count`` contracts divided by ``count``:
-``edge_yes = p − yes_ask − fee(yes_ask)/count``, ``edge_no = (1 − p) − no_ask − fee(no_ask)/count``.
+A market is priced only against the prediction for **its own chart date**: the event ticker names
+the chart (``KXTOPSONG-24JAN06`` resolves on the chart dated 2024-01-06, :func:`event_chart_date`);
+a prediction for another chart is refused ``event_date_mismatch``, never priced against it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -25,12 +28,10 @@ from rapidfuzz import fuzz
 
 from kalshi_edge.families.billboard.identity import normalize_title, primary_artist
 from kalshi_edge.families.billboard.model import OTHER
-from kalshi_edge.kalshi.fees import FeeSchedule, order_fee
-from kalshi_edge.kalshi.money import to_decimal
+from kalshi_edge.trading.intents import SkipReason
 
 MIN_SCORE = 90.0
 MIN_MARGIN = 5.0
-PROB_QUANTUM = Decimal("0.000001")
 
 
 def _market_fields(m: Any) -> dict[str, Any]:
@@ -86,40 +87,26 @@ def match_markets(markets: Iterable[Any], contenders: pd.DataFrame, *, min_score
     return pd.DataFrame(out)
 
 
-def _edge(p: Decimal, ask: Decimal | None, count: Decimal, schedule: FeeSchedule, at: Any) -> Decimal | None:
-    if ask is None or ask <= 0 or ask >= 1:
+def event_chart_date(ticker: str) -> date | None:
+    """The chart date a KXTOPSONG market or event resolves on (from its ticker), or None."""
+    from kalshi_edge.kalshi.errors import SemanticsError
+    from kalshi_edge.kalshi.semantics import parse_ticker
+
+    try:
+        parts = parse_ticker(ticker)
+    except SemanticsError:
         return None
-    fee = order_fee(price=ask, count=count, schedule=schedule, at=at) / count
-    return p - ask - fee
+    if parts.event_time_et is None or not parts.has_day:
+        return None
+    return parts.event_time_et.date()
 
 
-def compute_edges(matched: pd.DataFrame, *, chart_date: str, min_edge: Decimal = Decimal("0.02"),
-                  count: Decimal = Decimal("10"), schedule: FeeSchedule | None = None, at: Any = None) -> pd.DataFrame:
-    """Edge per contract for buying YES or NO of every matched market; the suggested side (or none).
-
-    Money columns are Decimal. A side is suggested only for trusted matches with edge ≥ ``min_edge``.
-    """
-    sched = schedule or FeeSchedule()
-    rows = []
-    for r in matched.to_dict("records"):
-        p = None if r.get("p_model") is None or pd.isna(r.get("p_model")) else to_decimal(f"{r['p_model']:.6f}", "p_model")
-        yes_ask = None if r.get("yes_ask") is None else to_decimal(r["yes_ask"], "yes_ask")
-        no_ask = None if r.get("no_ask") is None else to_decimal(r["no_ask"], "no_ask")
-        e_yes = _edge(p, yes_ask, count, sched, at) if p is not None else None
-        e_no = _edge(Decimal(1) - p, no_ask, count, sched, at) if p is not None else None
-        side, reason = "none", r.get("reason") or ""
-        if r.get("trusted"):
-            best = max(((e, s) for e, s in ((e_yes, "yes"), (e_no, "no")) if e is not None), default=None)
-            if best is None:
-                reason = "no ask to buy"
-            elif best[0] >= min_edge:
-                side = best[1]
-            else:
-                reason = f"edge {best[0]:.4f} below {min_edge}"
-        rows.append({
-            "chart_date": chart_date, "market_ticker": r["ticker"], "market_title": r.get("market_song") or "",
-            "song_id": r.get("song_id"), "song": r.get("song"), "match_score": float(r.get("match_score") or 0.0),
-            "p_model": None if p is None else float(p), "yes_ask": yes_ask, "no_ask": no_ask,
-            "edge_yes": e_yes, "edge_no": e_no, "side": side, "tradable": side != "none", "reason": reason,
-        })
-    return pd.DataFrame(rows)
+def match_skip_reason(row: dict[str, Any]) -> SkipReason | None:
+    """The :class:`SkipReason` of an untrusted match row (None when trusted)."""
+    if row.get("trusted"):
+        return None
+    if row.get("song_id") is None:
+        return SkipReason.UNMATCHED_MARKET
+    if float(row.get("match_score") or 0.0) < MIN_SCORE:
+        return SkipReason.LOW_MATCH_CONFIDENCE
+    return SkipReason.AMBIGUOUS_MATCH

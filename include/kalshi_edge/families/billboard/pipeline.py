@@ -13,15 +13,16 @@ Every function takes the week it works on (Airflow's logical date), never "now".
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from kalshi_edge.families.billboard.datasets import BILLBOARD_EDGES, BILLBOARD_PREDICTIONS
-from kalshi_edge.families.billboard.edge import compute_edges, match_markets
+from kalshi_edge.families.billboard.edge import event_chart_date, match_markets, match_skip_reason
 from kalshi_edge.families.billboard.features import FEATURES
 from kalshi_edge.families.billboard.ingest import read_lake_charts
 from kalshi_edge.families.billboard.model import (
@@ -33,6 +34,8 @@ from kalshi_edge.families.billboard.model import (
 )
 from kalshi_edge.lake import Lake
 from kalshi_edge.sources.charts import SignalUnavailable
+from kalshi_edge.trading.intents import GateConfig, SkipReason, evaluate_edges
+from kalshi_edge.trading.strategy import MarketSnapshot, ModelProbability, Refusal
 
 if TYPE_CHECKING:
     from kalshi_edge.config import Settings
@@ -69,10 +72,54 @@ def fetch_kxtopsong_markets(settings: Settings, *, base_url: str | None = None, 
     except (requests.RequestException, KalshiError, OSError) as exc:
         raise SignalUnavailable("kalshi", f"KXTOPSONG markets unavailable: {exc}") from None
     if chart_date is not None:
-        tag = chart_date.strftime("%y%b%d").upper()
-        same_week = [m for m in markets if m.event_ticker.endswith(tag)]
-        markets = same_week or markets
+        # Only the event resolving on this chart: another week's markets are never priced
+        # against this week's prediction (they would be refused ``event_date_mismatch`` anyway).
+        markets = [m for m in markets if event_chart_date(m.event_ticker or m.ticker) == chart_date]
     return markets
+
+
+def edge_rows(matched: pd.DataFrame, markets: list[Any], *, chart_date: date, at: datetime, gates: GateConfig,
+              version: str = "") -> pd.DataFrame:
+    """``billboard_edges`` rows through the ONE edge path (:func:`evaluate_edges`).
+
+    Untrusted matches and markets of another chart date are refused with their :class:`SkipReason`
+    (``reason``); ``side`` is the gates' choice when selected, else ``none``; ``edge_yes``/``edge_no``
+    are the taker EVs after fees per contract of ``gates.max_count`` contracts.
+    """
+    snaps = {m.ticker: MarketSnapshot.from_market(m, quote_ts=at) for m in markets}
+    probs: list[ModelProbability] = []
+    refusals: list[Refusal] = []
+    info = {r["ticker"]: r for r in matched.to_dict("records")}
+    for t, r in info.items():
+        ev_date = event_chart_date(t)
+        if ev_date != chart_date:
+            refusals.append(Refusal(t, SkipReason.EVENT_DATE_MISMATCH,
+                                    f"prediction for chart {chart_date} but {t} resolves on {ev_date}"))
+            continue
+        reason = match_skip_reason(r)
+        if reason is not None:
+            refusals.append(Refusal(t, reason, r.get("reason") or ""))
+            continue
+        probs.append(ModelProbability(t, float(r["p_model"]), at, confidence=1.0, model_version=version))
+    rows = {e.ticker: e for e in evaluate_edges(probs, list(snaps.values()), strategy="billboard_weekly", now=at,
+                                                cfg=gates, refusals=refusals)}
+    out = []
+    for t, r in info.items():
+        e = rows[t]
+        out.append({
+            "chart_date": chart_date.isoformat(), "market_ticker": t, "market_title": r.get("market_song") or "",
+            "song_id": r.get("song_id"), "song": r.get("song"), "match_score": float(r.get("match_score") or 0.0),
+            "p_model": None if r.get("p_model") is None or pd.isna(r.get("p_model")) else float(r["p_model"]),
+            "yes_ask": snaps[t].yes_ask, "no_ask": snaps[t].no_ask, "edge_yes": e.ev_yes_taker, "edge_no": e.ev_no_taker,
+            "side": e.best_side if e.selected else "none", "tradable": e.selected,
+            "reason": "" if e.skip_reason is None else e.skip_reason.value,
+        })
+    return pd.DataFrame(out, columns=BILLBOARD_EDGES.schema.names)
+
+
+def decision_time(as_of: date) -> datetime:
+    """When the weekly job's edges are evaluated: noon New York time of its logical day."""
+    return datetime.combine(as_of, time(12, 0), tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
 
 
 def _report_html(pred: pd.DataFrame, edges: pd.DataFrame | None, week: date, notes: list[str]) -> str:
@@ -115,15 +162,16 @@ def _report_html(pred: pd.DataFrame, edges: pd.DataFrame | None, week: date, not
     return "\n".join(parts)
 
 
-def predict_and_price(charts: pd.DataFrame, week: date, *, markets: list[Any] | None, min_edge: Decimal,
-                      cfg: ModelConfig | None = None, keep: dict[str, Any] | None = None
-                      ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Prediction for ``week`` from charts before it, and edges against ``markets`` (None = no prices)."""
+def predict_and_price(charts: pd.DataFrame, week: date, *, markets: list[Any] | None, gates: GateConfig,
+                      at: datetime, cfg: ModelConfig | None = None, keep: dict[str, Any] | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """Prediction for ``week`` from charts before it, the market match and the edges against
+    ``markets`` (None = no prices)."""
     pred = predict_for_week(charts, week, cfg, keep)
     if markets is None:
-        return pred, None
+        return pred, None, None
     matched = match_markets(markets, pred)
-    return pred, compute_edges(matched, chart_date=week.isoformat(), min_edge=min_edge)
+    return pred, matched, edge_rows(matched, markets, chart_date=week, at=at, gates=gates)
 
 
 def run_weekly_prediction(settings: Settings, *, as_of: date, charts_csv: str | Path | None = None,
@@ -146,9 +194,13 @@ def run_weekly_prediction(settings: Settings, *, as_of: date, charts_csv: str | 
         markets = None
         notes.append(f"running without market prices: {exc}")
     keep: dict[str, Any] = {}
-    pred, edges = predict_and_price(charts, week, markets=markets, min_edge=settings.min_edge_dollars, cfg=cfg,
-                                    keep=keep)
+    pred, matched, edges = predict_and_price(charts, week, markets=markets, gates=GateConfig.from_settings(settings),
+                                             at=decision_time(as_of), cfg=cfg, keep=keep)
     artifact = _save_artifacts(settings, week, keep, cfg or ModelConfig())
+    from kalshi_edge.families.billboard.train import save_weekly_prediction
+
+    version = save_weekly_prediction(settings, week=week, as_of=as_of, pred=pred, matched=matched,
+                                     train_weeks=keep.get("train_weeks"), cfg=cfg or ModelConfig())
     pred_rows = pred.assign(model=MODEL_NAME).drop(columns=["label"])
     lake.write(BILLBOARD_PREDICTIONS, pred_rows, source=f"billboard weekly prediction {week.isoformat()}")
     if edges is not None and len(edges):
@@ -169,6 +221,7 @@ def run_weekly_prediction(settings: Settings, *, as_of: date, charts_csv: str | 
         "suggested_trades": 0 if edges is None else int(edges["tradable"].sum()),
         "report": str(report),
         "model_artifact": artifact,
+        "prediction_version": version,
         "notes": notes,
         "_pred": pred,
         "_edges": edges,

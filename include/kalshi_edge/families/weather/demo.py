@@ -48,8 +48,9 @@ def _plot(per_day: pd.DataFrame, station: str) -> str:
     return f'<img alt="{station} RPS" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>'
 
 
-def _simulator_event() -> dict:
-    """Fetch KXHIGHNY markets from the simulator, price, fuse and compute edges."""
+def _simulator_event(settings: Any) -> dict:
+    """Fetch KXHIGHNY markets from the simulator; the ``weather_day_ahead`` strategy prices them from
+    the issued day-ahead forecast (fused with the quotes) and the one edge path decides."""
     try:
         from kalshi_edge.exchange.scenario import BUILTIN_CLOCK, builtin_scenario
         from kalshi_edge.exchange.simulator import run_simulator_in_thread
@@ -59,12 +60,10 @@ def _simulator_event() -> dict:
     import json
     import urllib.request
 
-    from kalshi_edge.families.weather.edge import bracket_edges
-    from kalshi_edge.families.weather.fusion import BracketQuote, fuse
-    from kalshi_edge.families.weather.intraday import bracket_probabilities
-    from kalshi_edge.families.weather.model import daily_series, issue_day_ahead
-    from kalshi_edge.families.weather.tasks import load_tmax
+    from kalshi_edge.families.weather.tasks import day_ahead
     from kalshi_edge.kalshi.models import parse_markets
+    from kalshi_edge.trading.intents import GateConfig, evaluate_edges
+    from kalshi_edge.trading.strategy import MarketSnapshot, get_strategy
 
     with run_simulator_in_thread(scenario=builtin_scenario(), clock=ManualClock(BUILTIN_CLOCK)) as h:
         url = f"{h.base_url.rstrip('/')}/markets?series_ticker=KXHIGHNY&status=open&limit=100"
@@ -72,31 +71,19 @@ def _simulator_event() -> dict:
             markets = parse_markets(json.loads(resp.read().decode()))
     if not markets:
         return {"rows": [], "detail": "no KXHIGHNY markets in the simulator"}
-    event_day = pd.Timestamp("2026-07-12")
-    series = daily_series(load_tmax("KNYC", None, True))
-    pmf = issue_day_ahead(series, pd.DatetimeIndex([event_day])).pmf[0]
-    try:
-        probs = bracket_probabilities(pmf, markets)
-    except ValueError as exc:
-        return {"rows": [], "detail": f"ladder refused: {exc}"}
-    quotes = [BracketQuote(float(m.yes_bid) if m.yes_bid is not None else None,
-                           float(m.yes_ask) if m.yes_ask is not None else None,
-                           float(m.yes_ask_size or 0)) for m in markets]
-    model = [probs[m.ticker] for m in markets]
-    covered = sum(model)
-    # fusion needs a partition: add the uncovered remainder as its own (unquoted) bracket
-    if 1 - covered > 1e-9:
-        fused = fuse([*model, 1 - covered], [*quotes, BracketQuote(None, None)])[:-1]
-    else:
-        fused = fuse(model, quotes)
-    fused_probs = {m.ticker: float(f) for m, f in zip(markets, fused, strict=True)}
-    edges = bracket_edges(fused_probs, markets, as_of=BUILTIN_CLOCK)
-    rows = []
-    for m, r in zip(markets, edges.itertuples(), strict=True):
-        rows.append({"market": m.ticker, "yes_sub_title": m.yes_sub_title, "p_model": f"{probs[m.ticker]:.3f}",
-                     "p_fused": f"{fused_probs[m.ticker]:.3f}", "yes_bid": str(m.yes_bid), "yes_ask": str(m.yes_ask),
-                     "ev_yes": str(r.ev_yes), "ev_no": str(r.ev_no), "skip": r.skip_reason or "-"})
-    return {"rows": rows, "detail": f"{len(markets)} markets, model covers {covered:.3f} of the mass"}
+    # the day-ahead task issues the event day's distribution (logical time 06:00 UTC of that day)
+    day_ahead(pd.Timestamp("2026-07-12T06:00Z"), {"offline": True, "stations": ["KNYC"]}, settings)
+    snaps = [MarketSnapshot.from_market(m, quote_ts=BUILTIN_CLOCK) for m in markets]
+    strat = get_strategy("weather_day_ahead", {"settings": settings, "obs": pd.DataFrame()})
+    probs = strat.probabilities(snaps, BUILTIN_CLOCK)
+    edges = evaluate_edges(probs, snaps, strategy=strat.name, now=BUILTIN_CLOCK, cfg=GateConfig.from_settings(settings),
+                           refusals=strat.refusals)
+    rows = [{"market": r.ticker, "p_fused": "-" if r.p_yes is None else f"{r.p_yes:.3f}",
+             "p_market": "-" if r.market_p is None else f"{r.market_p:.3f}", "yes_bid": str(r.yes_bid),
+             "yes_ask": str(r.yes_ask), "ev_yes": str(r.ev_yes_taker), "ev_no": str(r.ev_no_taker),
+             "selected": r.selected, "skip": r.skip_reason.value if r.skip_reason else "-"} for r in edges]
+    version = probs[0].model_version if probs else "-"
+    return {"rows": rows, "detail": f"{len(markets)} markets, model version {version}"}
 
 
 def run_demo(settings: Any) -> dict:
@@ -111,7 +98,7 @@ def run_demo(settings: Any) -> dict:
     da = day_ahead(date(2025, 1, 1), offline, settings)
     day_ahead(date(2026, 7, 8), offline, settings)  # so settlement has an issued distribution to score
     st = settlement(date(2026, 7, 8), {**offline, "stations": ["KNYC", "KMIA"]}, settings)
-    sim = _simulator_event()
+    sim = _simulator_event(settings)
 
     summary = [
         {"step": "TMAX rows imported", "value": sum(v["rows_written"] for v in imported.values()),

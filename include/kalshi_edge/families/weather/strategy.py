@@ -1,16 +1,23 @@
-"""The weather family's strategy adapter: P(YES) of every KXHIGH bracket from the day-ahead model,
-fused with the event's quotes.
+"""The weather family's strategy adapter ``weather_day_ahead``: P(YES) of every KXHIGH bracket from
+the issued day-ahead distribution, updated intraday with the running high, fused with the quotes.
 
-Payout intervals: when ``params["markets"]`` maps tickers to full :class:`Market` objects (strike
-fields + subtitles), :func:`payout_interval` decides (fail-closed). A bare snapshot has only its
-ticker, so the ladder is read the way KXHIGH events are built (KALSHI_API.md: two tails and 2 °F
-bins): ``B<x.5>`` pays x-0.5..x+0.5; of exactly two ``T`` markets the lower is "below" (≤ T-1)
-and the upper "above" (≥ T+1). The event is skipped unless the intervals then tile the integers
-without gap or overlap — a ladder we cannot read is not traded.
+It never fits. Per event (station, climate day) it reads
 
-History: TMAX rows dated before the climate day AND before ``now`` (no look-ahead), from the lake
-or the shipped samples (``params["offline"]``). ``confidence`` is 0.8 with yesterday's high known,
-0.65 within a week, else 0.5 (history far behind: the model is then trend-adjusted climatology).
+1. the **day-ahead PMF** the ``weather_day_ahead`` task issued into the lake (``weather_forecasts``,
+   kind ``day_ahead``) with the station's retrained config ``models/weather/<STATION>_params.json``
+   (the ``weather/<STATION>_params`` artifact; its version is every probability's
+   ``model_version``). No issued forecast for that day: the event is refused ``no_model``;
+2. the **observations** of that climate day stamped at or before ``now`` (``weather_obs``), when
+   there are any: the running high and last hour's trend update the PMF
+   (:func:`~kalshi_edge.families.weather.intraday.intraday_pmf`, fixed hazard parameters);
+   ``inputs_age_s`` is then the age of the last observation, else 0 (the forecast is valid all day);
+3. the event's quotes: logistic-normal **fusion** of model and market
+   (:func:`~kalshi_edge.families.weather.fusion.fuse`).
+
+Payout intervals come from :mod:`kalshi_edge.families.weather.edge` (fail-closed: an unreadable
+ladder is refused ``unreadable_contract``). Tests and backtests may pass ``params["forecasts"]``
+(a frame ``date, station, temp_f, p``) and ``params["obs"]`` (``ts, temp_f, station, climate_date``)
+instead of the lake.
 """
 
 from __future__ import annotations
@@ -18,102 +25,147 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kalshi_edge.kalshi.errors import SemanticsError
-from kalshi_edge.kalshi.semantics import IntInterval, parse_ticker, payout_interval
-from kalshi_edge.trading.strategy import MarketSnapshot, ModelProbability, Strategy, register_strategy
-
-
-def ladder_intervals(tickers: Sequence[str]) -> dict[str, IntInterval] | None:
-    """Integer payout intervals of a KXHIGH ladder read from tickers (see module doc), or None."""
-    out: dict[str, IntInterval] = {}
-    thresholds: list[tuple[float, str]] = []
-    for t in tickers:
-        parts = parse_ticker(t)
-        v = parts.suffix_value
-        half = Decimal("0.5")
-        if parts.suffix_kind == "bracket" and v is not None and v % 1 == half:
-            out[t] = IntInterval(int(v - half), int(v + half))
-        elif parts.suffix_kind == "threshold" and v is not None and v % 1 == 0:
-            thresholds.append((float(v), t))
-        else:
-            return None
-    if len(thresholds) != 2:
-        return None
-    (lo_v, lo_t), (hi_v, hi_t) = sorted(thresholds)
-    out[lo_t] = IntInterval(None, int(lo_v) - 1)
-    out[hi_t] = IntInterval(int(hi_v) + 1, None)
-    ivs = sorted(out.values(), key=lambda iv: -10**9 if iv.lo is None else iv.lo)
-    for a, b in zip(ivs, ivs[1:], strict=False):
-        if a.hi is None or b.lo is None or b.lo != a.hi + 1:
-            return None
-    return out
+from kalshi_edge.kalshi.semantics import parse_ticker
+from kalshi_edge.trading.intents import SkipReason
+from kalshi_edge.trading.strategy import (
+    MarketSnapshot,
+    ModelProbability,
+    Refusal,
+    Strategy,
+    register_strategy,
+)
 
 
 @register_strategy
 class WeatherDayAhead(Strategy):
-    """Day-ahead TMAX distribution → bracket probabilities, fused with the event's mid prices."""
+    """Issued day-ahead PMF + intraday running-high update + market fusion, per KXHIGH event."""
 
     name = "weather_day_ahead"
     family = "weather"
-    description = "walk-forward TMAX model per settlement station, logistic-normal fusion with quotes"
+    description = "issued day-ahead TMAX PMF (retrained params) + intraday update + fusion with quotes"
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        self._history: dict[str, pd.Series] = {}
+        self._pmf: dict[tuple[str, str], np.ndarray | None] = {}
+        self._versions: dict[str, str] = {}
+        self._obs: dict[tuple[str, str], pd.DataFrame] = {}
 
-    def _series(self, station: str) -> pd.Series:
-        if station not in self._history:
-            from kalshi_edge.families.weather.model import daily_series
-            from kalshi_edge.families.weather.tasks import load_tmax
+    def _settings(self) -> Any:
+        s = self.params.get("settings")
+        if s is None:
+            from kalshi_edge.config import get_settings
 
-            frame = self.params.get("tmax_frames", {}).get(station)
-            if frame is None:
-                frame = load_tmax(station, self.params.get("settings"), bool(self.params.get("offline", False)))
-            self._history[station] = daily_series(frame)
-        return self._history[station]
+            s = get_settings()
+        return s
 
+    # ------------------------------------------------------------------ artifacts
+    def day_ahead_pmf(self, station: str, day: str) -> np.ndarray | None:
+        """The issued day-ahead PMF on the model grid, or None (read once per station and day)."""
+        key = (station, day)
+        if key not in self._pmf:
+            from kalshi_edge.families.weather.model import GRID, GRID_LO_F
+
+            fc = self.params.get("forecasts")
+            if fc is None:
+                from kalshi_edge.families.weather.datasets import WEATHER_FORECASTS
+                from kalshi_edge.lake import Lake
+
+                lake = Lake.from_settings(self._settings())
+                fc = lake.read(WEATHER_FORECASTS, where=f"station = '{station}' AND kind = 'day_ahead' "
+                                                        f"AND date = '{day}'") if lake.files(WEATHER_FORECASTS) \
+                    else pd.DataFrame()
+            else:
+                fc = fc[(fc["station"] == station) & (fc["date"].astype(str) == day)]
+            if fc.empty:
+                self._pmf[key] = None
+            else:
+                pmf = np.zeros(GRID.size)
+                pmf[fc["temp_f"].to_numpy(int) - GRID_LO_F] = fc["p"].to_numpy(float)
+                self._pmf[key] = pmf / pmf.sum()
+        return self._pmf[key]
+
+    def version(self, station: str) -> str:
+        if station not in self._versions:
+            from kalshi_edge.families.weather.train import params_version
+
+            self._versions[station] = f"weather-{station}-{params_version(self._settings(), station)}"
+        return self._versions[station]
+
+    def _observations(self, icao: str, day: str, now: datetime) -> pd.DataFrame:
+        obs = self.params.get("obs")
+        if obs is None:
+            key = (icao, day)
+            if key not in self._obs or self.params.get("reload_obs", True):
+                from kalshi_edge.families.weather.datasets import WEATHER_OBS
+                from kalshi_edge.lake import Lake
+
+                lake = Lake.from_settings(self._settings())
+                self._obs[key] = lake.read(WEATHER_OBS, where=f"station = '{icao}' AND climate_date = '{day}'") \
+                    if lake.files(WEATHER_OBS) else pd.DataFrame(columns=["ts", "temp_f"])
+            obs = self._obs[key]
+        elif len(obs):
+            obs = obs[(obs["station"] == icao) & (obs["climate_date"].astype(str) == day)]
+        if obs.empty:
+            return obs
+        ts = pd.to_datetime(obs["ts"], utc=True)
+        return obs[ts <= pd.Timestamp(now)].assign(ts=ts[ts <= pd.Timestamp(now)]).sort_values("ts")
+
+    # ------------------------------------------------------------------ protocol
     def probabilities(self, markets: Sequence[MarketSnapshot], now: datetime) -> list[ModelProbability]:
+        from kalshi_edge.families.weather.edge import event_intervals
         from kalshi_edge.families.weather.fusion import BracketQuote, fuse
-        from kalshi_edge.families.weather.intraday import interval_mass
-        from kalshi_edge.families.weather.model import issue_day_ahead
+        from kalshi_edge.families.weather.intraday import interval_mass, intraday_pmf
         from kalshi_edge.families.weather.stations import load_registry
 
         registry = load_registry()
-        full = self.params.get("markets") or {}
         by_event: dict[str, list[MarketSnapshot]] = defaultdict(list)
         for m in markets:
             if self.wants(m):
                 by_event[m.event_ticker].append(m)
         out: list[ModelProbability] = []
         for event, ms in by_event.items():
+            def refuse(reason: SkipReason, detail: str, ms: list[MarketSnapshot] = ms) -> None:
+                self.refusals.extend(Refusal(m.ticker, reason, detail) for m in ms)
+
             try:
                 parts = parse_ticker(event)
                 station = registry.get(parts.series)
-                if parts.event_time_et is None:
-                    continue
-                if all(m.ticker in full for m in ms):
-                    ivs = {m.ticker: payout_interval(full[m.ticker]) for m in ms}
-                else:
-                    ivs = ladder_intervals([m.ticker for m in ms])
-            except (KeyError, SemanticsError):
+            except (KeyError, SemanticsError) as exc:
+                refuse(SkipReason.UNREADABLE_CONTRACT, f"{event}: {exc}")
                 continue
+            if parts.event_time_et is None:
+                refuse(SkipReason.UNREADABLE_CONTRACT, f"{event}: no event date")
+                continue
+            ivs = event_intervals(ms)
             if not ivs:
+                refuse(SkipReason.UNREADABLE_CONTRACT, f"{event}: the ladder does not tile the integers")
                 continue
-            day = pd.Timestamp(parts.event_time_et.date())
-            series = self._series(station.icao)
-            cutoff = min(day, pd.Timestamp(now.date()))
-            known = series[series.index < cutoff]
-            try:
-                fc = issue_day_ahead(known, pd.DatetimeIndex([day]))
-            except ValueError:
+            day = parts.event_time_et.date().isoformat()
+            pmf = self.day_ahead_pmf(station.icao, day)
+            if pmf is None:
+                refuse(SkipReason.NO_MODEL, f"no day-ahead forecast for {station.icao} {day} in weather_forecasts "
+                                            "(run the weather_day_ahead task)")
                 continue
-            model = np.array([interval_mass(fc.pmf[0], ivs[m.ticker]) for m in ms])
+            inputs_age = 0.0
+            obs = self._observations(station.icao, day, now)
+            if len(obs):
+                from kalshi_edge.families.weather.model import GRID_LO_F
+
+                start, _ = station.climate_day_bounds(parts.event_time_et.date())
+                last_hour = obs[obs["ts"] >= obs["ts"].iloc[-1] - pd.Timedelta(hours=1)]
+                trend = float(last_hour["temp_f"].iloc[-1] - last_hour["temp_f"].iloc[0])
+                high = int(np.round(obs["temp_f"].max()))
+                hour = (pd.Timestamp(now) - pd.Timestamp(start)).total_seconds() / 3600
+                if high - GRID_LO_F < pmf.size:
+                    pmf = intraday_pmf(pmf, high, hour, trend, float(obs["temp_f"].iloc[-1]))
+                inputs_age = max((pd.Timestamp(now) - obs["ts"].iloc[-1]).total_seconds(), 0.0)
+            model = np.array([interval_mass(pmf, ivs[m.ticker]) for m in ms])
             quotes = [BracketQuote(float(m.yes_bid) if m.two_sided() else None,
                                    float(m.yes_ask) if m.two_sided() else None,
                                    float(min(m.yes_bid_size or 0, m.yes_ask_size or 0) or 1)) for m in ms]
@@ -122,10 +174,9 @@ class WeatherDayAhead(Strategy):
                 fused = fuse([*model, rest], [*quotes, BracketQuote(None, None)])[:-1]
             else:
                 fused = fuse(model, quotes)
-            last = known.dropna().index.max()
-            stale_days = (day - last).days if pd.notna(last) else 999
-            # stale history degrades the model to trend-adjusted climatology: calibrated, not sharp
-            confidence = 0.8 if stale_days <= 1 else (0.65 if stale_days <= 7 else 0.5)
+            version = self.version(station.icao)
+            confidence = float(self.params.get("confidence", 0.7))
             for m, p in zip(ms, fused, strict=True):
-                out.append(ModelProbability(m.ticker, float(np.clip(p, 0.0, 1.0)), now, confidence=confidence))
+                out.append(ModelProbability(m.ticker, float(np.clip(p, 0.0, 1.0)), now, inputs_age_s=inputs_age,
+                                            confidence=confidence, model_version=version))
         return out

@@ -250,7 +250,8 @@ def retrain(logical_date: Any, params: dict | None = None, settings: Any = None)
 
     from kalshi_edge.families.weather.evaluate import evaluate_station
     from kalshi_edge.families.weather.model import daily_series, issue_day_ahead
-    from kalshi_edge.families.weather.tuning import config_dict, save_config, tune, write_json
+    from kalshi_edge.families.weather.train import save_params
+    from kalshi_edge.families.weather.tuning import config_dict, tune, write_json
 
     s = _settings(settings)
     offline = _offline(params, s)
@@ -267,7 +268,9 @@ def retrain(logical_date: Any, params: dict | None = None, settings: Any = None)
         if trials > 0:
             cfg, tuning = tune(tmax, st, day, trials=trials,
                                val_days=int((params or {}).get("tune_val_days", 365)))
-            save_config(cfg, params_path(s, st), tuning)
+            save_params(s, st, cfg, tuning, as_of=str(day),
+                        training_window=(str(pd.Timestamp(tmax["date"].min()).date()),
+                                         str(pd.Timestamp(tmax["date"].max()).date())))
         else:
             cfg = model_config(s, st)
         fc = issue_day_ahead(daily_series(tmax), pd.DatetimeIndex([pd.Timestamp(day)]), cfg)
