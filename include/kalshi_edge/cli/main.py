@@ -29,6 +29,9 @@ app = typer.Typer(
 
 for module in (doctor_cmd, lake_cmd, kalshi_cmd, simulator_cmd, btc_cmd, weather_cmd, billboard_cmd, trade_cmd, backtest_cmd):
     module.register(app)
+from kalshi_edge.cli import momentum_cmd  # noqa: E402  (weather momentum, issue 15)
+
+momentum_cmd.register(app)
 
 from kalshi_edge.cli import airflow_cmd  # noqa: E402 - issue 13: `kalshi-edge airflow ...` wrapper
 

@@ -76,6 +76,10 @@ class SkipReason(StrEnum):
     AMBIGUOUS_MATCH = "ambiguous_match"  # runner-up too close to the best match
     EVENT_DATE_MISMATCH = "event_date_mismatch"  # prediction is for another event date
     STRATEGY_ERROR = "strategy_error"  # the strategy raised (logged; other families go on)
+    INCOHERENT_LADDER = "incoherent_ladder"  # the event's mids do not sum to ~1 (weather_momentum)
+    HAZARD_THROTTLE = "hazard_throttle"  # signal against the new-high hazard (weather_momentum)
+    SIGNAL_BUDGET = "signal_budget"  # the strategy's per-market signal budget is spent
+    SHADOW_MODE = "shadow_mode"  # shadow mode: the signal is logged, no probability is returned
 
 
 #: EVs are stored to 1e-6 dollars.

@@ -228,6 +228,7 @@ STRATEGY_MODULES: tuple[str, ...] = (
     "kalshi_edge.families.btc.strategy",
     "kalshi_edge.families.weather.strategy",
     "kalshi_edge.families.billboard.strategy",
+    "kalshi_edge.families.weather.momentum.strategy",
 )
 _loaded = False
 

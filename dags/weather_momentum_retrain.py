@@ -1,0 +1,54 @@
+"""
+### Weather momentum: daily refit from the lake's recorded books (`weather/momentum`)
+
+Daily at 01:30 UTC, after `kalshi_ws_journal_ingest` (00:30) has landed the WebSocket journals
+in the lake. For the day of the logical date (America/New_York), it replays the
+`kalshi_ws_journal` frames of the `window_days` days before that day per session through the
+client's BookKeeper, builds the incremental momentum features, fits the short-horizon up-move
+model (ridge logistic, Platt-calibrated on the last day), the Hawkes parameters (MLE) and the
+maker-fill table, and stores them as the artifact `weather/momentum` through the one artifact
+store (atomic, versioned; a rerun of the same logical date on the same data writes the same
+version). The `weather_momentum` strategy reads it. Fewer than two recorded KXHIGH ladders in the
+window: the run fails (red) without retrying, naming what is missing.
+Backfill: `airflow dags test weather_momentum_retrain <date>`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from kalshi_edge.dag_defaults import DEFAULT_ARGS
+
+
+@dag(
+    dag_id="weather_momentum_retrain",
+    schedule="30 1 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["weather", "model", "momentum"],
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    params={
+        "window_days": Param(14, type="integer", minimum=2, description="days of recorded books before the day"),
+        "horizons": Param([30, 300], type="array", description="horizons in seconds"),
+        "books": Param([], type="array", description="recorded book files instead of the lake (offline)"),
+    },
+)
+def weather_momentum_retrain():
+    @task
+    def refit(params=None, logical_date=None) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from kalshi_edge.families.weather.momentum.tasks import NotEnoughBooks, retrain
+
+        try:
+            return retrain(logical_date, params)
+        except NotEnoughBooks as exc:  # nothing to fit: permanent for this logical date, not retried
+            raise AirflowFailException(str(exc)) from exc
+
+    refit()
+
+
+weather_momentum_retrain()
