@@ -19,3 +19,9 @@ DEFAULT_ARGS: dict = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=20),
 }
+
+# Every task failure alerts (SMTP / webhook, see kalshi_edge.ops.alerts); a plain callable, so
+# this module still imports no Airflow.
+from kalshi_edge.ops.alerts import on_task_failure  # noqa: E402
+
+DEFAULT_ARGS["on_failure_callback"] = on_task_failure

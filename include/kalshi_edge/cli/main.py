@@ -13,6 +13,7 @@ from kalshi_edge.cli import (
     doctor_cmd,
     kalshi_cmd,
     lake_cmd,
+    readiness_cmd,
     simulator_cmd,
     trade_cmd,
     weather_cmd,
@@ -29,6 +30,7 @@ app = typer.Typer(
 
 for module in (doctor_cmd, lake_cmd, kalshi_cmd, simulator_cmd, btc_cmd, weather_cmd, billboard_cmd, trade_cmd, backtest_cmd):
     module.register(app)
+readiness_cmd.register(app)
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:

@@ -56,6 +56,7 @@ def register(app: typer.Typer) -> None:
         strategy: Annotated[list[str] | None, typer.Option("--strategy", help="Trade with these strategies only (repeatable; default: each family's own)")] = None,
         keep_orders: Annotated[bool, typer.Option("--keep-orders", help="Do not cancel resting orders on exit")] = False,
         reset_kill_switch: Annotated[bool, typer.Option("--reset-kill-switch", help="Clear a tripped kill switch and exit")] = False,
+        override_readiness: Annotated[str | None, typer.Option("--override-readiness", metavar="REASON", help="Trade live although the readiness gate fails (the reason is recorded in the ledger)")] = None,
     ) -> None:
         """Trade the configured families: strategies → gates → risk → ledger → broker."""
         from kalshi_edge.config import get_settings
@@ -89,7 +90,7 @@ def register(app: typer.Typer) -> None:
             chosen = strategies_for(fams, names=strategy) if strategy else None
             handle = open_session(settings, mode="live" if live else "paper", live_flag=live, families=fams,
                                   base_url=base_url, ledger_path=ledger, cancel_on_shutdown=not keep_orders,
-                                  market_data=market_data, strategies=chosen)
+                                  market_data=market_data, strategies=chosen, override_readiness=override_readiness)
         except (LiveNotAllowed, SessionError) as exc:
             raise UserError(str(exc)) from None
         sess = handle.session

@@ -33,6 +33,9 @@ from kalshi_edge.trading.intents import OrderIntent
 log = logging.getLogger(__name__)
 
 TERMINAL = frozenset({"filled", "cancelled", "rejected"})
+#: Events that record an operator decision and touch no order (``readiness_override``: live
+#: trading started although the readiness gate failed; its ``reason`` and ``failing`` criteria).
+NOTES = ("readiness_override",)
 STATES = ("intent", "sent", "acknowledged", "partially_filled", "filled", "cancelled", "rejected", "unknown")
 
 
@@ -162,7 +165,7 @@ class OrderLedger:
     # ------------------------------------------------------------------ writing
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         """Durably append one event (fsync) and apply it to the in-memory index."""
-        if event not in (*STATES, "fill", "settled", "reconciled"):
+        if event not in (*STATES, "fill", "settled", "reconciled", *NOTES):
             raise ValueError(f"unknown ledger event {event!r}")
         with self._lock:
             self._seq += 1
@@ -214,7 +217,7 @@ class OrderLedger:
         if kind == "settled":
             self._settle(ev)
             return
-        if kind == "reconciled":
+        if kind == "reconciled" or kind in NOTES:
             return
         coid = ev.get("client_order_id", "")
         if kind == "intent":

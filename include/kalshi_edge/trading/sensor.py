@@ -30,6 +30,14 @@ def _scan(families: Sequence[str], base_url: str | None, strategy_params: dict |
                         strategy_names=strategies)
 
 
+def _heartbeat(status: str, n_intents: int) -> None:
+    """Every sensor run leaves a heartbeat (the readiness uptime criterion counts them)."""
+    from kalshi_edge.config import get_settings
+    from kalshi_edge.ops.heartbeat import record_heartbeat
+
+    record_heartbeat(get_settings(), status="ok", detail=f"{status}; {n_intents} intents")
+
+
 class EdgeTrigger(BaseTrigger):
     """Poll the markets every ``poll_seconds`` until an intent passes the gates or ``timeout_seconds``."""
 
@@ -103,9 +111,11 @@ class EdgeSensor(BaseSensorOperator):
 
     def poke(self, context: Any) -> PokeReturnValue:
         intents = _scan(self.families, self.base_url, self.strategy_params)
+        _heartbeat("poked", len(intents))
         return PokeReturnValue(is_done=bool(intents), xcom_value=intents or None)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        _heartbeat((event or {}).get("status", "no_event"), len((event or {}).get("intents") or []))
         if not event or event.get("status") != "fired":
             raise AirflowSkipException("no intent passed the gates before the sensor timed out")
         return list(event["intents"])
