@@ -80,3 +80,81 @@ def paper_lake(tmp_path, monkeypatch) -> Seeded:
         yield Seeded(settings=s, ledger_path=ledger_path, settled=results, open_positions=open_pos,
                      exchange_marks=marks, exchange_cash_change=cash_change, sim=sim)
     get_settings.cache_clear()
+
+
+# ----------------------------------------------------------------------------- alert sinks (loopback)
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_sink():
+    """A JSON webhook receiver on 127.0.0.1 (a free port); yields (url, list of received bodies)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            received.append(json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):  # keep test output quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/alerts", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; yields (host, port, list of received messages)."""
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+
+    received: list = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            received.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+            return "250 OK"
+
+    port = _free_port()
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        yield "127.0.0.1", port, received
+    finally:
+        ctl.stop()
+
+
+@pytest.fixture
+def alert_env(monkeypatch, http_sink, smtp_sink):
+    """Both alert channels pointed at the loopback sinks; yields (webhook bodies, mails)."""
+    from kalshi_edge.config import get_settings
+
+    url, hooks = http_sink
+    host, port, mails = smtp_sink
+    monkeypatch.setenv("KALSHI_EDGE_ALERT_WEBHOOK_URL", url)
+    monkeypatch.setenv("KALSHI_EDGE_ALERT_SMTP_HOST", host)
+    monkeypatch.setenv("KALSHI_EDGE_ALERT_SMTP_PORT", str(port))
+    monkeypatch.setenv("KALSHI_EDGE_ALERT_EMAIL_TO", "ops@example.test")
+    get_settings.cache_clear()
+    yield hooks, mails
+    get_settings.cache_clear()

@@ -38,7 +38,12 @@ def register(app: typer.Typer) -> None:
         for c in rep.criteria:
             table.add_row(c.family, c.series, c.criterion, c.shown_value, c.threshold,
                           "[green]PASS[/green]" if c.passed else "[red]FAIL[/red]", c.detail)
-        out.print(table)
+        if out.is_terminal:
+            out.print(table)
+        else:  # piped or captured: wide enough that no column is truncated
+            from rich.console import Console
+
+            Console(width=220).print(table)
         for f in rep.families():
             failing = rep.failing(f)
             verdict = "READY" if not failing else f"NOT READY ({len(failing)} failing)"

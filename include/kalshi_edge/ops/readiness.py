@@ -317,16 +317,20 @@ def evaluate_readiness(settings: Any, *, families: Sequence[str] | None = None, 
     return out
 
 
-def previous_readiness(lake: Any, before: date) -> dict[str, bool]:
-    """Family → ready, from the newest ``ops_readiness`` partition before ``before`` (for change alerts)."""
+def stored_readiness(lake: Any, day: date) -> tuple[dict[str, bool], dict[str, bool]]:
+    """(family → ready in the newest ``ops_readiness`` partition before ``day``, the same in
+    ``day``'s own partition if one was written already), for change alerts that a rerun of the
+    same logical date does not repeat."""
     df = lake.read("ops_readiness", columns=["date", "family", "family_ready"])
     if df.empty:
-        return {}
-    df = df[df["date"].astype(str) < before.isoformat()]
-    if df.empty:
-        return {}
-    last = df[df["date"] == df["date"].max()]
-    return {str(r.family): bool(r.family_ready) for r in last.itertuples()}
+        return {}, {}
+    dates = df["date"].astype(str)
+    same = {str(r.family): bool(r.family_ready) for r in df[dates == day.isoformat()].itertuples()}
+    older = df[dates < day.isoformat()]
+    if older.empty:
+        return {}, same
+    last = older[older["date"] == older["date"].max()]
+    return {str(r.family): bool(r.family_ready) for r in last.itertuples()}, same
 
 
 def run_daily_readiness(settings: Any, *, as_of: datetime | None, lake: Any = None) -> dict[str, Any]:
@@ -340,12 +344,12 @@ def run_daily_readiness(settings: Any, *, as_of: datetime | None, lake: Any = No
     lake = lake or Lake.from_settings(settings)
     as_of = as_of or datetime.now(UTC)  # a manual run has no logical date
     rep = evaluate_readiness(settings, as_of=as_of, lake=lake)
-    before = previous_readiness(lake, as_of.date())
+    before, already = stored_readiness(lake, as_of.date())
     res = lake.write("ops_readiness", pd.DataFrame(rep.rows()), source=f"readiness {as_of.isoformat()}")
     changes = {}
     for fam in rep.families():
         now_ready = rep.ready(fam)
-        if fam in before and before[fam] != now_ready:
+        if fam in before and before[fam] != now_ready and already.get(fam) != now_ready:
             changes[fam] = now_ready
             failing = ", ".join(f"{c.series}:{c.criterion}" for c in rep.failing(fam)) or "none"
             send_alert(settings, "readiness_change",
