@@ -195,7 +195,7 @@ def intent_rows(ledger: OrderLedger, family: str, marks: dict[str, tuple[Decimal
         # the latest mark, when the lake has one, is shown beside it.
         yes_price = r.price if r.side == "yes" else 1 - r.price
         out.append({
-            "ticker": t, "source": "ledger", "as_of": r.decided_at, "p_model": round(r.p_yes, 6),
+            "ticker": t, "source": "ledger", "as_of": r.decided_at, "p_model": r.p_yes,
             "p_market": float(yes_price), "p_market_now": float(marks[t][0]) if t in marks else None,
             "edge": None, "side": r.side, "decision": "trade", "skip_reason": "", "strategy": r.strategy,
             "order_state": r.state,
