@@ -9,17 +9,11 @@ invented: every number comes from the session, the exchange and the project's ow
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-FAST = {"backoff_base": 0.001, "backoff_max": 0.005, "rate_limit": False}
-BOOK_ONLY = ["ladder_consensus", "longshot_fade"]
-PARAMS = {"longshot_fade": {"shrink": 0.3}}
-AS_OF = datetime(2026, 7, 13, 15, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -30,55 +24,37 @@ class Seeded:
     open_positions: dict[str, Decimal]  # exchange's view of what is still held
     exchange_marks: dict[str, Decimal]  # YES mid per open market, from the exchange's book
     exchange_cash_change: Decimal
-    sim: Any
+    resting_orders: int  # at the exchange, after the session's shutdown
+
+
+@pytest.fixture(scope="session")
+def _seeded_once(tmp_path_factory):
+    """Seed once per test process (the session takes ~2 s); each test gets its own copy."""
+    from kalshi_edge.config import load_settings
+    from kalshi_edge.dashboard.demo import seed_paper_lake
+
+    base = tmp_path_factory.mktemp("paper-lake")
+    s = load_settings(data_dir=base / "data", models_dir=base / "models", kalshi_env="local", min_edge_dollars="0.01")
+    out = seed_paper_lake(s)
+    assert len(out["open_positions"]) >= 1 and out["settled"], out
+    return base / "data", out
 
 
 @pytest.fixture
-def paper_lake(tmp_path, monkeypatch) -> Seeded:
-    from kalshi_edge.config import get_settings
-    from kalshi_edge.exchange.scenario import BUILTIN_CLOCK
-    from kalshi_edge.exchange.simulator import run_simulator_in_thread
-    from kalshi_edge.exchange.state import ManualClock
-    from kalshi_edge.kalshi.tasks import run_market_snapshots
-    from kalshi_edge.trading.runner import open_session, strategies_for
-    from kalshi_edge.trading.settlement import run_settlement
+def paper_lake(_seeded_once, tmp_path, monkeypatch) -> Seeded:
+    import shutil
 
-    monkeypatch.setenv("KALSHI_EDGE_DATA_DIR", str(tmp_path / "data"))
+    from kalshi_edge.config import get_settings
+
+    template, out = _seeded_once
+    data = tmp_path / "data"
+    shutil.copytree(template, data)
+    monkeypatch.setenv("KALSHI_EDGE_DATA_DIR", str(data))
     monkeypatch.setenv("KALSHI_EDGE_MIN_EDGE_DOLLARS", "0.01")
     get_settings.cache_clear()
-    s = get_settings()
-    ledger_path = tmp_path / "data" / "ledger" / "orders_paper.jsonl"
-    clk = ManualClock(BUILTIN_CLOCK)
-    with run_simulator_in_thread(seed=2, clock=clk) as sim:
-        h = open_session(s, base_url=sim.base_url, client_kwargs=FAST, ledger_path=ledger_path,
-                         strategies=strategies_for([], PARAMS, names=BOOK_ONLY))
-        for _ in range(4):
-            h.session.step()
-            clk.advance(10)
-        h.session.shutdown()
-        held = dict(h.session.ledger.net_positions())
-        h.close()
-        assert len(held) >= 2, held
-        settle = sorted(held)[: len(held) // 2]
-        results = {t: ("yes" if i == 0 else "no") for i, t in enumerate(settle)}
-        for t, r in results.items():
-            sim.settle(t, r)
-        run_settlement(s, as_of=AS_OF, base_url=sim.base_url, ledger_path=ledger_path, client_kwargs=FAST)
-        run_market_snapshots(s, as_of=AS_OF, base_url=sim.base_url, series=("KXHIGHNY", "KXBTCD", "KXBTC", "KXTOPSONG"),
-                             max_books_per_series=1)
-        acct = sim.exchange.account("default")
-        open_pos = {t: p.position for t, p in acct.positions.items() if p.position != 0}
-        from kalshi_edge.kalshi.rest import KalshiRestClient
-
-        marks = {}
-
-        with KalshiRestClient.from_settings(s, base_url=sim.base_url, **FAST) as c:
-            for m in c.iter_markets(status="open"):
-                if m.ticker in open_pos and m.yes_bid is not None and m.yes_ask is not None:
-                    marks[m.ticker] = (m.yes_bid + m.yes_ask) / 2
-        cash_change = acct.cash - sim.exchange.starting_cash
-        yield Seeded(settings=s, ledger_path=ledger_path, settled=results, open_positions=open_pos,
-                     exchange_marks=marks, exchange_cash_change=cash_change, sim=sim)
+    yield Seeded(settings=get_settings(), ledger_path=data / "ledger" / out["ledger_path"].name,
+                 settled=out["settled"], open_positions=out["open_positions"], exchange_marks=out["marks"],
+                 exchange_cash_change=out["cash_change"], resting_orders=out["resting_orders"])
     get_settings.cache_clear()
 
 

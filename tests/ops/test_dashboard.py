@@ -47,7 +47,7 @@ def test_summary_numbers_match_the_exchange_and_the_ledger(paper_lake, client):
         if f["equity_curve"]:
             assert Decimal(f["equity_curve"][-1]["pnl_net"]) == Decimal(f["pnl"]["realized_net"])
         assert f["open_orders"] == []  # the session cancelled its resting orders on shutdown
-    assert not [o for o in paper_lake.sim.exchange.orders.values() if o.state.status == "resting"]
+    assert paper_lake.resting_orders == 0
 
 
 def test_predictions_events_freshness_and_readiness_per_family(paper_lake, client):
