@@ -47,6 +47,17 @@ lint: $(STAMP) ## ruff (with the Airflow AIR rules)
 airflow: $(STAMP) ## Airflow 3 standalone on http://127.0.0.1:8080 (SQLite under .airflow/)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/airflow_standalone.sh
 
+.PHONY: test-browser
+# Root installs directly; anyone else through sudo (Debian's packages, never a downloaded browser).
+APT_SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+
+test-browser: $(STAMP) ## headless Chromium logs into Airflow and checks the dashboard (not part of make test)
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing Debian's chromium + chromium-driver"; \
+		$(APT_SUDO) apt-get update -qq && $(APT_SUDO) apt-get install -y -qq chromium chromium-driver; \
+	fi
+	$(PY) -m pytest tests_browser -q
+
 bench: $(STAMP) ## run every benchmark, write data/bench/results.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m benchmarks.run
 

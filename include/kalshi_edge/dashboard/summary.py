@@ -322,8 +322,11 @@ def build_summary(settings: Any, *, now: datetime | None = None, ledger_path: Pa
             rec = led.orders.get(ev.get("client_order_id", ""))
             if (rec is not None and rec.family == fam) or ev.get("ticker") in tickers or (
                     ev.get("event") == "readiness_override" and fam in (ev.get("families") or [])):
-                fam_events.append({k: ev.get(k) for k in ("seq", "at", "event", "client_order_id", "ticker", "side",
-                                                         "price", "count", "fee", "reason", "result") if k in ev})
+                shown = {k: ev.get(k) for k in ("seq", "at", "event", "client_order_id", "ticker", "side",
+                                                "price", "count", "fee", "reason", "result") if k in ev}
+                if rec is not None:  # sent/acknowledged/fill events name their order, not the market
+                    shown.setdefault("ticker", rec.ticker)
+                fam_events.append(shown)
                 if len(fam_events) >= LEDGER_EVENTS_SHOWN:
                     break
         series = FAMILY_SERIES.get(fam, ())
