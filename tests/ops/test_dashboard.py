@@ -65,7 +65,7 @@ def test_predictions_events_freshness_and_readiness_per_family(paper_lake, clien
             assert preds[t]["p_model"] == pytest.approx(r.p_yes) and preds[t]["decision"] == "trade"
             assert Decimal(preds[t]["edge"]) > 0 and preds[t]["side"] == r.side
         seqs = [e["seq"] for e in f["ledger_events"]]
-        assert seqs == sorted(seqs, reverse=True) and len(seqs) <= 25  # newest first
+        assert seqs == sorted(seqs, reverse=True) and len(seqs) <= 15  # newest first
         fresh = {d["dataset"]: d for d in f["freshness"]}
         assert fresh["kalshi_markets"]["last_partition"].endswith("date=2026-07-13")
         assert fresh["kalshi_markets"]["quarantined_rows"] == 0 and fresh["trading_pnl"]["rows"] == len(paper_lake.settled)

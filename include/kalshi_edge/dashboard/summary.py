@@ -33,7 +33,7 @@ FAMILY_DATASETS: dict[str, tuple[str, ...]] = {
 }
 SHARED_DATASETS = ("kalshi_markets", "kalshi_orderbook_snapshots", "trading_pnl", "trading_prediction_scores",
                    "ops_readiness")
-LEDGER_EVENTS_SHOWN = 25
+LEDGER_EVENTS_SHOWN = 15
 
 
 def _s(x: Decimal | None) -> str | None:
