@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kalshi_edge.families.billboard import metrics as M
 from kalshi_edge.families.billboard.model import (
     OTHER,
     BillboardModelError,
@@ -17,6 +16,7 @@ from kalshi_edge.families.billboard.model import (
     predict_for_week,
     run_backtest,
 )
+from kalshi_edge.modeling import metrics as M
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "billboard"
 CHARTS = FIX / "hot100_2021_2023.csv.gz"
@@ -103,13 +103,13 @@ def test_metrics_known_values():
     y = np.array([1, 0, 0, 0, 1, 0])
     p = np.array([0.7, 0.2, 0.1, 0.3, 0.4, 0.35])
     wk = np.array([1, 1, 1, 2, 2, 2])
-    assert M.brier(y, p) == pytest.approx(np.mean((p - y) ** 2))
-    assert M.auc(y, p) == pytest.approx(1.0)
-    assert M.auc(np.array([1, 0]), np.array([0.2, 0.8])) == pytest.approx(0.0)
-    assert M.top1_accuracy(y, p, wk) == pytest.approx(1.0)
-    assert M.top1_accuracy(y, np.array([0.1, 0.7, 0.1, 0.5, 0.4, 0.1]), wk) == pytest.approx(0.0)
-    assert M.f1(y, p) == pytest.approx(2 / 3)  # one TP (0.7), one FN (0.4)
-    assert M.log_loss(np.array([1]), np.array([0.5])) == pytest.approx(np.log(2))
+    assert M.brier(p, y) == pytest.approx(np.mean((p - y) ** 2))
+    assert M.auc(p, y) == pytest.approx(1.0)
+    assert M.auc(np.array([0.2, 0.8]), np.array([1, 0])) == pytest.approx(0.0)
+    assert M.top1_accuracy(p, y, wk) == pytest.approx(1.0)
+    assert M.top1_accuracy(np.array([0.1, 0.7, 0.1, 0.5, 0.4, 0.1]), y, wk) == pytest.approx(0.0)
+    assert M.f1(p, y) == pytest.approx(2 / 3)  # one TP (0.7), one FN (0.4)
+    assert M.log_loss(np.array([0.5]), np.array([1])) == pytest.approx(np.log(2))
 
 
 def test_cli_bad_input_is_one_line_error(tmp_path, cli):

@@ -63,6 +63,7 @@ def register(app: typer.Typer) -> None:
         from kalshi_edge.trading.brokers import LiveNotAllowed
         from kalshi_edge.trading.risk import KillSwitch
         from kalshi_edge.trading.runner import SessionError, open_session, parse_families
+        from kalshi_edge.trading.strategy import StrategyImportError, list_strategies
 
         settings = get_settings()
         if reset_kill_switch:
@@ -75,6 +76,10 @@ def register(app: typer.Typer) -> None:
             return
         if paper and live:
             raise UserError("--paper and --live are exclusive")
+        try:
+            list_strategies()  # every registered strategy module must import, before anything opens
+        except StrategyImportError as exc:
+            raise UserError(str(exc)) from None
         try:
             fams = parse_families(family)
         except ValueError as exc:

@@ -1,8 +1,10 @@
-"""Probability-forecast metrics shared by every family: Brier, log loss, ECE, calibration table.
+"""The project's only probability-forecast metrics: Brier, log loss, ECE, calibration table, AUC,
+F1, top-1 accuracy per group.
 
-All functions take ``p`` (forecast probabilities of the event, floats in [0, 1]) and ``y``
-(outcomes, 0/1 or bool) as array-likes of the same length and return plain floats / DataFrames.
-Probabilities are floats by design (they are not money).
+Every function takes ``(p, y)`` in that order: ``p`` the forecast probabilities of the event
+(floats in [0, 1]) and ``y`` the outcomes (0/1 or bool), array-likes of the same length; they
+return plain floats / DataFrames. Probabilities are floats by design (they are not money).
+Families import from here; none keeps its own copy (families/README.md).
 """
 
 from __future__ import annotations
@@ -85,6 +87,43 @@ def ece(p: object, y: object, bins: int = 10) -> float:
     n = t["count"].sum()
     nz = t[t["count"] > 0]
     return float((nz["count"] * (nz["freq"] - nz["mean_p"]).abs()).sum() / n)
+
+
+def auc(p: object, y: object) -> float:
+    """ROC AUC via the Mann-Whitney statistic (ties get half credit); NaN with a single class."""
+    from scipy.stats import rankdata
+
+    pa_, ya = _as_arrays(p, y)
+    n_pos = float(ya.sum())
+    n_neg = float(len(ya) - n_pos)
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(pa_)
+    return float((ranks[ya == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def f1(p: object, y: object, threshold: float = 0.5) -> float:
+    """F1 score of the rule "predict the event when p >= threshold"."""
+    pa_, ya = _as_arrays(p, y)
+    yb = ya.astype(bool)
+    pred = pa_ >= threshold
+    tp = float((pred & yb).sum())
+    fp = float((pred & ~yb).sum())
+    fn = float((~pred & yb).sum())
+    return 0.0 if tp == 0 else float(2 * tp / (2 * tp + fp + fn))
+
+
+def top1_accuracy(p: object, y: object, groups: object) -> float:
+    """Share of groups (e.g. chart weeks) whose highest-probability row (first on ties) has y = 1."""
+    pa_, ya = _as_arrays(p, y)
+    g = np.asarray(groups).ravel()
+    if g.shape != pa_.shape:
+        raise ValueError(f"groups and p differ in length: {g.size} vs {pa_.size}")
+    order = np.lexsort((-pa_, g))  # by group, then p descending; lexsort is stable
+    g_sorted = g[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = g_sorted[1:] != g_sorted[:-1]
+    return float(ya[order][first].mean())
 
 
 def score_all(p: object, y: object, bins: int = 10) -> dict[str, float]:

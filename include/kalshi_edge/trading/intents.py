@@ -1,17 +1,27 @@
-"""The shared intent layer: model probabilities + the book → order intents (or reasons why not).
+"""The ONE edge path: model probabilities + the book → edge after fees → gates → order intents.
 
-For every (probability, market) pair it
+Nowhere else in the project is edge after fees computed: the session, the backtester, the
+sensor's trigger, the families' lake edge snapshots and the CLI tables all call
+:func:`evaluate_edges` (or :func:`build_intents`, which is built on it), and every reason a market
+is not traded is a :class:`SkipReason`.
 
-1. applies the gates, in this order, each with its own reason code: market status, quote
+For every (probability, market) pair :func:`evaluate_edges`
+
+1. applies the gates, in this order, each with its own :class:`SkipReason`: market status, quote
    freshness (``stale_quote``), model input freshness (``stale_inputs``), time-to-close window,
    model confidence, spread;
 2. prices both sides (buy YES at the YES ask, buy NO at the NO ask = 1 − YES bid) as taker and as
    maker (resting at that side's bid), with the expected value per contract **after fees from
-   the one fee function** :func:`kalshi_edge.kalshi.fees.order_fee`;
+   the one fee function** :func:`kalshi_edge.kalshi.fees.order_fee` (:func:`edge_after_fees`);
 3. chooses maker or taker by expected value: resting earns ``fill_prob × edge_maker`` (maker
    fee, usually zero, but the order may never fill), crossing earns ``edge_taker`` for sure;
 4. gates on the minimum edge after fees per contract (``edge_too_small``);
-5. emits an :class:`OrderIntent` with a deterministic ``client_order_id``.
+5. marks the row ``selected``; :func:`build_intents` turns selected rows into
+   :class:`OrderIntent` with a deterministic ``client_order_id``.
+
+A row's ``selected`` is True exactly when its ``skip_reason`` is None, and the detail of an
+``edge_too_small`` skip quotes the row's own ``best_edge`` (the figure shown in the table).
+The gate defaults are the :class:`~kalshi_edge.config.Settings` defaults (one set of defaults).
 
 Size here is only a *proposal* (``GateConfig.max_count``); the risk engine decides the real size.
 """
@@ -24,7 +34,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from enum import StrEnum
+from typing import Any, Literal
 
 from kalshi_edge.kalshi.fees import order_fee
 from kalshi_edge.kalshi.money import ONE, ZERO
@@ -35,17 +46,66 @@ Action = Literal["buy", "sell"]
 Liquidity = Literal["maker", "taker"]
 
 
+class SkipReason(StrEnum):
+    """Why a market was not traded: the ONE vocabulary (edge snapshots, CLI tables, reports).
+
+    The first group comes from the shared gates (:func:`evaluate_edges`); the second from a
+    strategy declining a market (:class:`~kalshi_edge.trading.strategy.Refusal`); the values are
+    stable strings stored in the lake.
+    """
+
+    # -- shared gates, in the order they are applied
+    NO_MARKET = "no_market"
+    MARKET_NOT_ACTIVE = "market_not_active"
+    STALE_QUOTE = "stale_quote"
+    STALE_INPUTS = "stale_inputs"
+    TOO_CLOSE_TO_CLOSE = "too_close_to_close"
+    TOO_FAR_FROM_CLOSE = "too_far_from_close"
+    LOW_CONFIDENCE = "low_confidence"
+    ONE_SIDED_BOOK = "one_sided_book"
+    SPREAD_TOO_WIDE = "spread_too_wide"
+    NO_PRICE = "no_price"
+    THIN_DEPTH = "thin_depth"
+    EDGE_TOO_SMALL = "edge_too_small"
+    # -- a strategy's refusals (no probability for the market)
+    NO_MODEL = "no_model"  # no fitted artifact / no forecast for this market
+    UNREADABLE_CONTRACT = "unreadable_contract"  # payout terms could not be read (fail closed)
+    FAR_FROM_SPOT = "far_from_spot"  # BTC strike too many sigmas from spot: the model's tail
+    UNMATCHED_MARKET = "unmatched_market"  # no contender matches the market (or the remainder)
+    LOW_MATCH_CONFIDENCE = "low_match_confidence"  # best match below the confidence gate
+    AMBIGUOUS_MATCH = "ambiguous_match"  # runner-up too close to the best match
+    EVENT_DATE_MISMATCH = "event_date_mismatch"  # prediction is for another event date
+    STRATEGY_ERROR = "strategy_error"  # the strategy raised (logged; other families go on)
+
+
+#: EVs are stored to 1e-6 dollars.
+EV_Q = Decimal("0.000001")
+
+
+def _settings_default(name: str) -> Any:
+    """The default of a :class:`~kalshi_edge.config.Settings` field (so the two never disagree)."""
+    from kalshi_edge.config import Settings
+
+    return Settings.model_fields[name].default
+
+
 @dataclass(frozen=True, slots=True)
 class GateConfig:
-    """Thresholds of the shared gates. Money in dollars (Decimal), times in seconds."""
+    """Thresholds of the shared gates. Money in dollars (Decimal), times in seconds.
 
-    min_edge_dollars: Decimal = Decimal("0.02")
+    Defaults equal the :class:`~kalshi_edge.config.Settings` defaults; :meth:`from_settings` reads
+    the configured values.
+    """
+
+    min_edge_dollars: Decimal = field(default_factory=lambda: Decimal(str(_settings_default("min_edge_dollars"))))
     min_confidence: float = 0.5
     max_spread: Decimal = Decimal("0.10")
     min_time_to_close_s: float = 300.0
     max_time_to_close_s: float = 7 * 24 * 3600.0
-    max_quote_age_s: float = 30.0
+    max_quote_age_s: float = field(default_factory=lambda: float(_settings_default("max_quote_age_seconds")))
     max_inputs_age_s: float = 600.0
+    #: Minimum contracts at the ask for a taker order when the book carries sizes (None = no sizes).
+    min_depth: Decimal = Decimal("1")
     #: Contracts proposed per intent; the risk engine sizes down (never up).
     max_count: Decimal = Decimal("10")
     #: Base probability that a resting order at the touch fills before it is replaced.
@@ -54,7 +114,7 @@ class GateConfig:
     allow_taker: bool = True
     #: Decisions within one bucket of this many seconds share a client_order_id (see below).
     decision_bucket_s: int = 60
-    fee_tick: Decimal = Decimal("0.01")
+    fee_tick: Decimal = field(default_factory=lambda: Decimal(str(_settings_default("fee_rounding_tick"))))
 
     @classmethod
     def from_settings(cls, settings: object, **overrides: object) -> GateConfig:
@@ -89,6 +149,11 @@ class OrderIntent:
     quote_ts: datetime
     close_time: datetime | None = None
     reason: str = "edge"
+    #: Provenance of ``p_yes``: the artifact version and when the model's answer was computed.
+    model_version: str = ""
+    model_as_of: datetime | None = None
+    #: The market's own YES probability at decision time (the mid), for model-vs-market reports.
+    market_p: float | None = None
 
     @property
     def time_in_force(self) -> str:
@@ -141,6 +206,8 @@ class OrderIntent:
             for k in ("decided_at", "quote_ts"):
                 kw[k] = datetime.fromisoformat(str(d[k]))
             kw["close_time"] = datetime.fromisoformat(str(d["close_time"])) if d.get("close_time") else None
+            kw["model_as_of"] = datetime.fromisoformat(str(d["model_as_of"])) if d.get("model_as_of") else None
+            kw["market_p"] = float(d["market_p"]) if d.get("market_p") is not None else None  # type: ignore[arg-type]
             kw["p_yes"] = float(d["p_yes"])  # type: ignore[arg-type]
             kw["confidence"] = float(d["confidence"])  # type: ignore[arg-type]
         except KeyError as exc:
@@ -152,11 +219,11 @@ class OrderIntent:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """Why a probability did not become an intent. ``reason`` is a stable code; ``detail`` prose."""
+    """Why a probability did not become an intent. ``reason`` a :class:`SkipReason`; ``detail`` prose."""
 
     strategy: str
     ticker: str
-    reason: str
+    reason: SkipReason
     detail: str = ""
 
 
@@ -182,16 +249,62 @@ def client_order_id(*, strategy: str, ticker: str, side: str, action: str, decid
     return "ke-" + hashlib.sha256(raw.encode()).hexdigest()[:28]
 
 
+@dataclass(frozen=True, slots=True)
+class EdgeRow:
+    """One market's edge after fees and gate decision: a row of every edge table.
+
+    EVs are per contract in dollars (Decimal), for an order of ``count`` contracts; None where the
+    side has no usable price (or maker orders are not allowed). ``best_*`` is the option the gates
+    chose (or would have chosen); ``selected`` ⇔ ``skip_reason is None``.
+    """
+
+    ticker: str
+    strategy: str
+    p_yes: float | None
+    market_p: float | None
+    yes_bid: Decimal | None
+    yes_ask: Decimal | None
+    count: Decimal
+    ev_yes_taker: Decimal | None = None
+    ev_no_taker: Decimal | None = None
+    ev_yes_maker: Decimal | None = None
+    ev_no_maker: Decimal | None = None
+    fee_yes_taker: Decimal | None = None
+    fee_no_taker: Decimal | None = None
+    best_side: Side | None = None
+    best_liquidity: Liquidity | None = None
+    best_price: Decimal | None = None
+    best_edge: Decimal | None = None
+    best_fee: Decimal | None = None
+    skip_reason: SkipReason | None = None
+    detail: str = ""
+    confidence: float | None = None
+    model_version: str = ""
+    model_as_of: datetime | None = None
+
+    @property
+    def selected(self) -> bool:
+        return self.skip_reason is None
+
+    def as_record(self) -> dict[str, Any]:
+        """A flat dict for tables and lake snapshots (``skip_reason`` "" when selected)."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["skip_reason"] = "" if self.skip_reason is None else self.skip_reason.value
+        out["selected"] = self.selected
+        return out
+
+
 def edge_after_fees(*, win_prob: float, price: Decimal, count: Decimal, is_maker: bool,
                     market: MarketSnapshot, tick: Decimal, at: datetime | None = None) -> tuple[Decimal, Decimal]:
-    """(expected value per contract after fees, fee for the whole order), dollars.
+    """THE edge after fees: (expected value per contract after fees, fee for the whole order), dollars.
 
     EV per contract of buying a side at ``price`` that wins with ``win_prob``:
-    ``win_prob − price − fee/count``. The probability is quantized to 1e-6 to stay in Decimal.
+    ``win_prob − price − fee/count``, the fee from :func:`kalshi_edge.kalshi.fees.order_fee` for the
+    whole order (rounded up once per order). The probability is quantized to 1e-6 to stay in Decimal.
     """
     fee = order_fee(price=price, count=count, is_maker=is_maker, schedule=market.fee_schedule, tick=tick, at=at)
     q = Decimal(str(round(win_prob, 6)))
-    return q - price - fee / count, fee
+    return (q - price - fee / count).quantize(EV_Q), fee
 
 
 def maker_fill_probability(*, spread: Decimal, tick: Decimal, base: float) -> float:
@@ -201,10 +314,13 @@ def maker_fill_probability(*, spread: Decimal, tick: Decimal, base: float) -> fl
     return min(max(base / math.sqrt(ticks), 0.0), 1.0)
 
 
-def _options(p: ModelProbability, m: MarketSnapshot, cfg: GateConfig, count: Decimal
-             ) -> list[tuple[float, Side, Liquidity, Decimal, Decimal, Decimal]]:
-    """Every (expected EV, side, liquidity, price, edge per contract, fee) open to us."""
-    out: list[tuple[float, Side, Liquidity, Decimal, Decimal, Decimal]] = []
+def _priced_row(p: ModelProbability, m: MarketSnapshot, cfg: GateConfig, strategy: str
+                ) -> tuple[EdgeRow, list[tuple[float, Side, Liquidity, Decimal, Decimal, Decimal]]]:
+    """The row with every option's EV filled in, and the options (expected EV, side, liquidity,
+    price, edge per contract, fee) open to us."""
+    count = cfg.max_count
+    opts: list[tuple[float, Side, Liquidity, Decimal, Decimal, Decimal]] = []
+    evs: dict[str, Decimal | None] = {}
     spread = m.spread if m.spread is not None else ONE
     fill_p = maker_fill_probability(spread=spread, tick=m.tick, base=cfg.maker_fill_prob)
     sides: list[tuple[Side, float, Decimal | None, Decimal | None]] = [
@@ -215,13 +331,111 @@ def _options(p: ModelProbability, m: MarketSnapshot, cfg: GateConfig, count: Dec
         if cfg.allow_taker and ask is not None and ZERO < ask < ONE:
             edge, fee = edge_after_fees(win_prob=q, price=ask, count=count, is_maker=False, market=m,
                                         tick=cfg.fee_tick, at=p.as_of)
-            out.append((float(edge), side, "taker", ask, edge, fee))
+            evs[f"ev_{side}_taker"], evs[f"fee_{side}_taker"] = edge, fee
+            opts.append((float(edge), side, "taker", ask, edge, fee))
         # Resting at the bid only makes sense when there is a spread to earn (else it would cross).
         if cfg.allow_maker and bid is not None and ZERO < bid < ONE and spread > m.tick:
             edge, fee = edge_after_fees(win_prob=q, price=bid, count=count, is_maker=True, market=m,
                                         tick=cfg.fee_tick, at=p.as_of)
-            out.append((float(edge) * fill_p, side, "maker", bid, edge, fee))
-    return out
+            evs[f"ev_{side}_maker"] = edge
+            opts.append((float(edge) * fill_p, side, "maker", bid, edge, fee))
+    row = EdgeRow(ticker=m.ticker, strategy=strategy, p_yes=p.p_yes,
+                  market_p=float(m.mid) if m.mid is not None else None, yes_bid=m.yes_bid, yes_ask=m.yes_ask,
+                  count=count, confidence=p.confidence, model_version=p.model_version, model_as_of=p.as_of,
+                  **evs)  # type: ignore[arg-type]
+    return row, opts
+
+
+def _gate(p: ModelProbability, m: MarketSnapshot, now: datetime, cfg: GateConfig) -> tuple[SkipReason, str] | None:
+    """The first gate ``(p, m)`` fails before pricing, or None."""
+    if m.status not in ("active", "open"):
+        return SkipReason.MARKET_NOT_ACTIVE, f"status={m.status}"
+    quote_age = (now - m.quote_ts).total_seconds()
+    if quote_age > cfg.max_quote_age_s or quote_age < 0:
+        return SkipReason.STALE_QUOTE, f"quote age {quote_age:.1f}s > {cfg.max_quote_age_s}s"
+    inputs_age = p.inputs_age_s + max((now - p.as_of).total_seconds(), 0.0)
+    if inputs_age > cfg.max_inputs_age_s:
+        return SkipReason.STALE_INPUTS, f"model inputs {inputs_age:.1f}s old > {cfg.max_inputs_age_s}s"
+    if m.close_time is not None:
+        ttc = (m.close_time - now).total_seconds()
+        if ttc < cfg.min_time_to_close_s:
+            return SkipReason.TOO_CLOSE_TO_CLOSE, f"{ttc:.0f}s to close < {cfg.min_time_to_close_s}s"
+        if ttc > cfg.max_time_to_close_s:
+            return SkipReason.TOO_FAR_FROM_CLOSE, f"{ttc:.0f}s to close > {cfg.max_time_to_close_s}s"
+    if p.confidence < cfg.min_confidence:
+        return SkipReason.LOW_CONFIDENCE, f"confidence {p.confidence:.2f} < {cfg.min_confidence}"
+    if m.spread is None:
+        return SkipReason.ONE_SIDED_BOOK, "a side of the book is empty"
+    if m.spread > cfg.max_spread:
+        return SkipReason.SPREAD_TOO_WIDE, f"spread {m.spread} > {cfg.max_spread}"
+    return None
+
+
+def evaluate_edge(p: ModelProbability, m: MarketSnapshot, *, strategy: str, now: datetime,
+                  cfg: GateConfig | None = None) -> EdgeRow:
+    """One market's :class:`EdgeRow`: every option's edge after fees, the choice, the gate decision."""
+    cfg = cfg or GateConfig()
+    row, options = _priced_row(p, m, cfg, strategy)
+    skip = _gate(p, m, now, cfg)
+    if options:
+        ev, side, liq, price, edge, fee = max(options, key=lambda o: (o[0], o[2] == "taker"))
+        row = replace(row, best_side=side, best_liquidity=liq, best_price=price, best_edge=edge, best_fee=fee)
+        if skip is None and liq == "taker":
+            depth = m.yes_ask_size if side == "yes" else m.yes_bid_size
+            if depth is not None and depth < cfg.min_depth:
+                skip = SkipReason.THIN_DEPTH, f"{depth} contracts at the {side} ask < {cfg.min_depth}"
+        if skip is None and (edge < cfg.min_edge_dollars or ev <= 0):
+            skip = SkipReason.EDGE_TOO_SMALL, f"best edge after fees {edge:.4f} < {cfg.min_edge_dollars}"
+    elif skip is None:
+        skip = SkipReason.NO_PRICE, "no tradable price on either side"
+    if skip is not None:
+        row = replace(row, skip_reason=skip[0], detail=skip[1])
+    return row
+
+
+def evaluate_edges(probabilities: Iterable[ModelProbability], markets: Sequence[MarketSnapshot], *,
+                   strategy: str, now: datetime, cfg: GateConfig | None = None,
+                   refusals: Iterable[Any] = ()) -> list[EdgeRow]:
+    """Edge rows for every probability (and a row per strategy refusal), in input order.
+
+    ``refusals`` are :class:`~kalshi_edge.trading.strategy.Refusal` (ticker, reason, detail): the
+    markets the strategy saw and declined; their rows carry the market but no EV. Pure.
+    """
+    cfg = cfg or GateConfig()
+    by_ticker = {m.ticker: m for m in markets}
+    rows: list[EdgeRow] = []
+    for p in probabilities:
+        m = by_ticker.get(p.ticker)
+        if m is None:
+            rows.append(EdgeRow(ticker=p.ticker, strategy=strategy, p_yes=p.p_yes, market_p=None, yes_bid=None,
+                                yes_ask=None, count=cfg.max_count, skip_reason=SkipReason.NO_MARKET,
+                                detail="no snapshot for this ticker", confidence=p.confidence,
+                                model_version=p.model_version, model_as_of=p.as_of))
+            continue
+        rows.append(evaluate_edge(p, m, strategy=strategy, now=now, cfg=cfg))
+    for r in refusals:
+        m = by_ticker.get(r.ticker)
+        rows.append(EdgeRow(ticker=r.ticker, strategy=strategy, p_yes=None,
+                            market_p=float(m.mid) if m is not None and m.mid is not None else None,
+                            yes_bid=m.yes_bid if m else None, yes_ask=m.yes_ask if m else None, count=cfg.max_count,
+                            skip_reason=SkipReason(r.reason), detail=r.detail))
+    return rows
+
+
+def intent_from_row(row: EdgeRow, m: MarketSnapshot, *, now: datetime, cfg: GateConfig) -> OrderIntent:
+    """The :class:`OrderIntent` of a selected row (deterministic ``client_order_id``)."""
+    if not row.selected or row.best_side is None or row.best_price is None or row.p_yes is None:
+        raise ValueError(f"{row.ticker}: row not selected ({row.skip_reason})")
+    coid = client_order_id(strategy=row.strategy, ticker=m.ticker, side=row.best_side, action="buy",
+                           decided_at=now, bucket_s=cfg.decision_bucket_s)
+    return OrderIntent(
+        client_order_id=coid, strategy=row.strategy, family=m.family, ticker=m.ticker,
+        event_ticker=m.event_ticker, side=row.best_side, action="buy", price=row.best_price, count=cfg.max_count,
+        liquidity=row.best_liquidity or "taker", p_yes=row.p_yes, confidence=row.confidence or 0.0,
+        edge_per_contract=row.best_edge or ZERO, fee_estimate=row.best_fee or ZERO, decided_at=now,
+        quote_ts=m.quote_ts, close_time=m.close_time, model_version=row.model_version,
+        model_as_of=row.model_as_of, market_p=row.market_p,
+    )
 
 
 def build_intents(
@@ -231,8 +445,10 @@ def build_intents(
     strategy: str,
     now: datetime,
     cfg: GateConfig | None = None,
+    refusals: Iterable[Any] = (),
 ) -> IntentBatch:
-    """Turn a strategy's probabilities into intents and rejections (one of them per probability).
+    """Turn a strategy's probabilities into intents and rejections (one of them per probability,
+    plus one rejection per refusal).
 
     ``now`` is the decision time (UTC): quote and input ages are measured against it and it seeds
     the ``client_order_id``. Pure: no I/O, same inputs → same output.
@@ -240,60 +456,10 @@ def build_intents(
     cfg = cfg or GateConfig()
     by_ticker = {m.ticker: m for m in markets}
     batch = IntentBatch()
-
-    def reject(p: ModelProbability, reason: str, detail: str = "") -> None:
-        batch.rejections.append(Rejection(strategy=strategy, ticker=p.ticker, reason=reason, detail=detail))
-
-    for p in probabilities:
-        m = by_ticker.get(p.ticker)
-        if m is None:
-            reject(p, "no_market", "no snapshot for this ticker")
+    for row in evaluate_edges(probabilities, markets, strategy=strategy, now=now, cfg=cfg, refusals=refusals):
+        if row.skip_reason is not None:
+            batch.rejections.append(Rejection(strategy=strategy, ticker=row.ticker, reason=row.skip_reason,
+                                              detail=row.detail))
             continue
-        if m.status not in ("active", "open"):
-            reject(p, "market_not_active", f"status={m.status}")
-            continue
-        quote_age = (now - m.quote_ts).total_seconds()
-        if quote_age > cfg.max_quote_age_s or quote_age < 0:
-            reject(p, "stale_quote", f"quote age {quote_age:.1f}s > {cfg.max_quote_age_s}s")
-            continue
-        inputs_age = p.inputs_age_s + max((now - p.as_of).total_seconds(), 0.0)
-        if inputs_age > cfg.max_inputs_age_s:
-            reject(p, "stale_inputs", f"model inputs {inputs_age:.1f}s old > {cfg.max_inputs_age_s}s")
-            continue
-        if m.close_time is not None:
-            ttc = (m.close_time - now).total_seconds()
-            if ttc < cfg.min_time_to_close_s:
-                reject(p, "too_close_to_close", f"{ttc:.0f}s to close < {cfg.min_time_to_close_s}s")
-                continue
-            if ttc > cfg.max_time_to_close_s:
-                reject(p, "too_far_from_close", f"{ttc:.0f}s to close > {cfg.max_time_to_close_s}s")
-                continue
-        if p.confidence < cfg.min_confidence:
-            reject(p, "low_confidence", f"confidence {p.confidence:.2f} < {cfg.min_confidence}")
-            continue
-        if m.spread is None:
-            reject(p, "one_sided_book", "a side of the book is empty")
-            continue
-        if m.spread > cfg.max_spread:
-            reject(p, "spread_too_wide", f"spread {m.spread} > {cfg.max_spread}")
-            continue
-        options = _options(p, m, cfg, cfg.max_count)
-        if not options:
-            reject(p, "no_price", "no tradable price on either side")
-            continue
-        ev, side, liq, price, edge, fee = max(options, key=lambda o: (o[0], o[2] == "taker"))
-        if edge < cfg.min_edge_dollars or ev <= 0:
-            best = max(o[4] for o in options)
-            reject(p, "edge_too_small", f"best edge after fees {best:.4f} < {cfg.min_edge_dollars}")
-            continue
-        coid = client_order_id(strategy=strategy, ticker=m.ticker, side=side, action="buy",
-                               decided_at=now, bucket_s=cfg.decision_bucket_s)
-        batch.intents.append(
-            OrderIntent(
-                client_order_id=coid, strategy=strategy, family=m.family, ticker=m.ticker,
-                event_ticker=m.event_ticker, side=side, action="buy", price=price, count=cfg.max_count,
-                liquidity=liq, p_yes=p.p_yes, confidence=p.confidence, edge_per_contract=edge,
-                fee_estimate=fee, decided_at=now, quote_ts=m.quote_ts, close_time=m.close_time,
-            )
-        )
+        batch.intents.append(intent_from_row(row, by_ticker[row.ticker], now=now, cfg=cfg))
     return batch

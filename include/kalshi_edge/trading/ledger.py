@@ -65,6 +65,9 @@ class OrderRecord:
     fees: Decimal = ZERO
     fill_ids: set[str] = field(default_factory=set)
     reason: str = ""
+    #: Which fitted artifact the intent's p_yes came from, and the market's mid at decision time.
+    model_version: str = ""
+    market_p: float | None = None
 
     @property
     def terminal(self) -> bool:
@@ -193,6 +196,9 @@ class OrderLedger:
             ticker=intent.ticker, event_ticker=intent.event_ticker, side=intent.side, action=intent.action,
             price=intent.price, count=intent.count, liquidity=intent.liquidity, p_yes=intent.p_yes,
             edge_per_contract=intent.edge_per_contract, decided_at=intent.decided_at,
+            model_version=intent.model_version,
+            model_as_of=intent.model_as_of.isoformat() if intent.model_as_of else "",
+            market_p=intent.market_p,
         )
         return True
 
@@ -227,6 +233,8 @@ class OrderLedger:
                 event_ticker=ev["event_ticker"], side=ev["side"], action=ev["action"],
                 price=Decimal(ev["price"]), count=Decimal(ev["count"]), liquidity=ev["liquidity"],
                 p_yes=float(ev["p_yes"]), decided_at=ev["decided_at"],
+                model_version=str(ev.get("model_version") or ""),
+                market_p=float(ev["market_p"]) if ev.get("market_p") is not None else None,
             )
             return
         rec = self.orders.get(coid)

@@ -25,7 +25,7 @@ from typing import Any
 
 from kalshi_edge.kalshi.money import ZERO
 from kalshi_edge.trading.brokers import Broker, OutcomeUnknown, PlaceResult
-from kalshi_edge.trading.intents import GateConfig, OrderIntent, build_intents
+from kalshi_edge.trading.intents import GateConfig, OrderIntent, SkipReason, build_intents
 from kalshi_edge.trading.ledger import OrderLedger, reconcile
 from kalshi_edge.trading.portfolio import build_state
 from kalshi_edge.trading.risk import Approved, RiskEngine, protection_fields
@@ -67,13 +67,14 @@ def decide_intents(strategies: Sequence[Strategy], markets: list[MarketSnapshot]
         if not eligible:
             continue
         try:
+            strat.refusals = []
             probs = strat.probabilities(eligible, now)
         except Exception as exc:  # noqa: BLE001 - one family's failure must not stop the others
             log.warning("strategy %s failed: %s", strat.name, exc)
             if on_reject is not None:
-                on_reject("strategy_error")
+                on_reject(SkipReason.STRATEGY_ERROR)
             continue
-        batch = build_intents(probs, eligible, strategy=strat.name, now=now, cfg=gates)
+        batch = build_intents(probs, eligible, strategy=strat.name, now=now, cfg=gates, refusals=strat.refusals)
         if on_reject is not None:
             for r in batch.rejections:
                 on_reject(r.reason)

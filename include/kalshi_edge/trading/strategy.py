@@ -5,10 +5,23 @@ settles YES, as of now?* Everything that turns probabilities into orders (fees, 
 maker/taker, size, risk) is shared and lives in :mod:`kalshi_edge.trading.intents` and
 :mod:`kalshi_edge.trading.risk`, so every family is traded by the same rules.
 
+The protocol (families/README.md, "Strategy protocol"):
+
+* input: the open markets with their quotes (:class:`MarketSnapshot`, each stamped with its quote
+  time) and ``now``, the session's clock (wall clock live, the simulator's clock in paper, the
+  replay clock in a backtest);
+* output: one :class:`ModelProbability` per market it has a view on, carrying ``as_of`` (when the
+  model's answer is valid), ``model_version`` (the artifact version it came from, see
+  :mod:`kalshi_edge.modeling.artifacts`) and ``inputs_age_s`` (how old its freshest-required
+  input was at ``as_of``); markets it declines get no probability, or a :class:`Refusal` in
+  :attr:`Strategy.refusals` with a :class:`~kalshi_edge.trading.intents.SkipReason`;
+* it reads fitted artifacts only and never fits (a backtest calls it thousands of times), it
+  places no orders and writes nothing.
+
 Strategies are registered by name with :func:`register_strategy` and built with
-:func:`get_strategy`. Family packages register theirs in ``kalshi_edge.families.<f>.strategy``;
-the registry imports those modules lazily (a family that has not written its adapter yet is
-simply absent, never an import error).
+:func:`get_strategy`. The modules in :data:`STRATEGY_MODULES` register them when imported; a
+listed module that fails to import is an error (:class:`StrategyImportError`, ``trade`` exits 2
+naming it), never silently skipped.
 """
 
 from __future__ import annotations
@@ -122,7 +135,8 @@ class ModelProbability:
 
     ``p_yes`` in [0, 1]; ``as_of`` when the model computed it (UTC); ``inputs_age_s`` the age in
     seconds of the freshest-required input (e.g. BTC spot) at ``as_of``; ``confidence`` in [0, 1]
-    (how much the model trusts itself here: calibration sample size, regime, data coverage).
+    (how much the model trusts itself here: calibration sample size, regime, data coverage);
+    ``model_version`` the version of the fitted artifact used (:mod:`kalshi_edge.modeling.artifacts`).
     """
 
     ticker: str
@@ -130,6 +144,8 @@ class ModelProbability:
     as_of: datetime
     inputs_age_s: float = 0.0
     confidence: float = 1.0
+    #: The artifact version the probability came from ("" for book-only strategies).
+    model_version: str = ""
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.p_yes <= 1.0):
@@ -138,6 +154,19 @@ class ModelProbability:
             raise ValueError(f"{self.ticker}: confidence {self.confidence} outside [0, 1]")
         if self.as_of.tzinfo is None:
             raise ValueError(f"{self.ticker}: as_of must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A market the strategy saw and deliberately gave no probability, with the reason.
+
+    ``reason`` is a :class:`kalshi_edge.trading.intents.SkipReason` value (a str), ``detail`` prose
+    (e.g. "prediction for chart 2024-01-06 but market event is 2026-07-18").
+    """
+
+    ticker: str
+    reason: str
+    detail: str = ""
 
 
 class Strategy(ABC):
@@ -155,6 +184,8 @@ class Strategy(ABC):
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = dict(params)
+        #: Refusals of the last :meth:`probabilities` call (the session reports them as skips).
+        self.refusals: list[Refusal] = []
 
     def wants(self, market: MarketSnapshot) -> bool:
         """Whether this strategy trades ``market`` (default: its family, or everything for 'any')."""
@@ -165,13 +196,19 @@ class Strategy(ABC):
         """Model probabilities for (a subset of) ``markets`` as of ``now`` (UTC)."""
 
 
+class StrategyImportError(RuntimeError):
+    """A module listed in :data:`STRATEGY_MODULES` failed to import; the message names it."""
+
+    def __init__(self, module: str, exc: BaseException) -> None:
+        super().__init__(f"strategy module {module} failed to import: {type(exc).__name__}: {exc}")
+        self.module = module
+
+
 _REGISTRY: dict[str, type[Strategy]] = {}
-#: Modules that register strategies when imported. Families add ``strategy.py`` to plug in.
+#: Modules that register strategies when imported (one line per module; add yours here).
 STRATEGY_MODULES: tuple[str, ...] = (
     "kalshi_edge.trading.builtin_strategies",
-    "kalshi_edge.families.btc.strategy",
     "kalshi_edge.families.weather.strategy",
-    "kalshi_edge.families.billboard.strategy",
 )
 _loaded = False
 
@@ -194,11 +231,8 @@ def _load_modules() -> None:
     for mod in STRATEGY_MODULES:
         try:
             importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            # A family that has not written its adapter yet: absent, not an error. A broken
-            # import *inside* an existing adapter is a bug and must surface.
-            if exc.name is None or not mod.startswith(exc.name):
-                raise
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, naming the module
+            raise StrategyImportError(mod, exc) from exc
     _loaded = True
 
 

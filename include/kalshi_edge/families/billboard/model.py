@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 from kalshi_edge.families.billboard.features import DEFAULT_TOP_N, FEATURES, contender_frame
-from kalshi_edge.families.billboard.metrics import all_metrics
 
 OTHER = "__OTHER__"
 OUTPUT_COLUMNS = ("chart_date", "song", "artist", "p_number_one")
@@ -196,8 +195,22 @@ def evaluate(pred: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
     known = pred[pred["label"].notna()]
     y = known["label"].to_numpy(dtype=float)
     wk = known["chart_date"].to_numpy()
-    return (all_metrics(y, known["p_number_one"].to_numpy(), wk),
-            all_metrics(y, known["p_baseline"].to_numpy(), wk))
+    return (week_metrics(known["p_number_one"].to_numpy(), y, wk),
+            week_metrics(known["p_baseline"].to_numpy(), y, wk))
+
+
+#: Log-loss clipping of the Billboard scores (kept from the family's first reports, comparable over time).
+LOG_LOSS_EPS = 1e-12
+
+
+def week_metrics(p: np.ndarray, y: np.ndarray, weeks: np.ndarray) -> dict[str, float]:
+    """Brier, log loss, AUC, F1 (threshold 0.5), top-1 accuracy per chart week and ECE (10 bins),
+    all from :mod:`kalshi_edge.modeling.metrics`, over (week, contender) rows incl. ``__OTHER__``."""
+    from kalshi_edge.modeling import metrics as M
+
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    return {"brier": M.brier(p, y), "log_loss": M.log_loss(p, y, eps=LOG_LOSS_EPS), "auc": M.auc(p, y),
+            "f1": M.f1(p, y), "top1_accuracy": M.top1_accuracy(p, y, weeks), "ece": M.ece(p, y)}
 
 
 _WORKER: dict[str, Any] = {}

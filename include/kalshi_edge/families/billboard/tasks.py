@@ -15,15 +15,23 @@ from kalshi_edge.config import get_settings
 from kalshi_edge.lake import Lake
 
 ET = ZoneInfo("America/New_York")
+#: The family's date convention (families/README.md): the day of a logical date is its calendar
+#: day in New York, the clock KXTOPSONG events and chart weeks are announced on.
+DAY_TZ = ET
 
 
-def _day(logical_date: datetime | date | None) -> date:
-    """The run's calendar day in New York (the market's clock)."""
+def day_of(logical_date: datetime | date | None) -> date:
+    """The day of ``logical_date`` for this family: its calendar day in New York (a date passes through)."""
     if logical_date is None:
         raise ValueError("logical_date is required (tasks are keyed on it, never on now())")
     if isinstance(logical_date, datetime):
-        return logical_date.astimezone(ET).date()
+        if logical_date.tzinfo is None:
+            return logical_date.date()
+        return logical_date.astimezone(DAY_TZ).date()
     return logical_date
+
+
+_day = day_of
 
 
 def _charts_param(params: dict[str, Any] | None) -> str | None:
@@ -37,12 +45,13 @@ def _charts_param(params: dict[str, Any] | None) -> str | None:
     return None
 
 
-def chart_backfill(logical_date: datetime | date | None, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def chart_backfill(logical_date: datetime | date | None, params: dict[str, Any] | None = None,
+        settings: Any = None) -> dict[str, Any]:
     """Import charts: a CSV (offline), else the JSON archive for the 3 weeks before the run, else billboard.py."""
     from kalshi_edge.families.billboard.ingest import backfill, import_charts_csv, weekly_update
     from kalshi_edge.sources.charts import DEFAULT_ARCHIVE_URL
 
-    lake = Lake.from_settings(get_settings())
+    lake = Lake.from_settings(settings or get_settings())
     p = params or {}
     csv = _charts_param(p)
     if csv:
@@ -56,7 +65,8 @@ def chart_backfill(logical_date: datetime | date | None, params: dict[str, Any] 
     return {k: v for k, v in res.items() if k != "partitions"}
 
 
-def daily_signals(logical_date: datetime | date | None, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def daily_signals(logical_date: datetime | date | None, params: dict[str, Any] | None = None,
+        settings: Any = None) -> dict[str, Any]:
     """Collect Spotify / Trends / YouTube / Kalshi signals for the current contenders into the lake."""
     from kalshi_edge.families.billboard.ingest import read_lake_charts
     from kalshi_edge.families.billboard.signals import collect_daily_signals, contenders_of, write_signals
@@ -65,7 +75,7 @@ def daily_signals(logical_date: datetime | date | None, params: dict[str, Any] |
     from kalshi_edge.sources.trends import TrendsConnector
     from kalshi_edge.sources.youtube import YouTubeConnector
 
-    settings = get_settings()
+    settings = settings or get_settings()
     lake = Lake.from_settings(settings)
     day = _day(logical_date)
     csv = _charts_param(params)
@@ -109,30 +119,33 @@ def daily_signals(logical_date: datetime | date | None, params: dict[str, Any] |
     return {"date": day.isoformat(), "rows": int(res.get("rows_written", 0)), "skipped": skipped}
 
 
-def weekly_prediction(logical_date: datetime | date | None, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def weekly_prediction(logical_date: datetime | date | None, params: dict[str, Any] | None = None,
+        settings: Any = None) -> dict[str, Any]:
     """The weekly prediction + edges for the chart the open KXTOPSONG event resolves on."""
     from kalshi_edge.families.billboard.pipeline import run_weekly_prediction, xcom_safe
 
-    settings = get_settings()
+    settings = settings or get_settings()
     p = params or {}
     res = run_weekly_prediction(settings, as_of=_day(logical_date), charts_csv=_charts_param(p),
                                 kalshi_base_url=p.get("kalshi_base_url"))
     return xcom_safe(res)
 
 
-def weekly_retrain(logical_date: datetime | date | None, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def weekly_retrain(logical_date: datetime | date | None, params: dict[str, Any] | None = None,
+        settings: Any = None) -> dict[str, Any]:
     """Walk-forward re-validation on recent weeks + model metadata under models/billboard/."""
     from kalshi_edge.families.billboard.pipeline import run_retrain
 
     p = params or {}
-    return run_retrain(get_settings(), as_of=_day(logical_date), charts_csv=_charts_param(p),
+    return run_retrain((settings or get_settings()), as_of=_day(logical_date), charts_csv=_charts_param(p),
                        eval_weeks=int(p.get("eval_weeks", 26)))
 
 
-def settlement(logical_date: datetime | date | None, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def settlement(logical_date: datetime | date | None, params: dict[str, Any] | None = None,
+        settings: Any = None) -> dict[str, Any]:
     """Reconcile the chart revealed this week (dated the coming Saturday) against our prediction."""
     from kalshi_edge.families.billboard.pipeline import run_settlement
 
     day = _day(logical_date)
     chart = day + timedelta(days=(5 - day.weekday()) % 7)  # Monday/Tuesday reveal → the Saturday after
-    return run_settlement(get_settings(), chart_date=chart)
+    return run_settlement((settings or get_settings()), chart_date=chart)

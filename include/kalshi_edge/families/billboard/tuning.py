@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from kalshi_edge.families.billboard.features import contender_frame
-from kalshi_edge.families.billboard.metrics import log_loss
 from kalshi_edge.families.billboard.model import BillboardModelError, ModelConfig, config_dict
+from kalshi_edge.modeling.metrics import log_loss
 
 TUNABLE = ("num_trees", "learning_rate", "num_leaves", "min_data_in_leaf", "lambda_l2", "half_life_weeks")
 
@@ -46,7 +46,7 @@ def _score(rows: pd.DataFrame, weeks: pd.DataFrame, val_idx: np.ndarray, cfg: Mo
     other_y = 1.0 - val.groupby("target_idx")["label"].sum().to_numpy()
     y = np.concatenate([val["label"].to_numpy(dtype=float), other_y])
     p = np.concatenate([val["p"].to_numpy(), np.full(len(other_y), r)])
-    return log_loss(y, p)
+    return log_loss(np.clip(np.asarray(p, dtype=float), 0.0, 1.0), y, eps=1e-12)
 
 
 def tune(charts: pd.DataFrame, before: date, *, trials: int = 20, val_weeks: int = 52,

@@ -11,6 +11,16 @@ from typing import Any
 
 import pandas as pd
 
+#: The family's date convention (families/README.md): the day of a logical date is its UTC calendar
+#: day (bars are stored in UTC day partitions; hourly tasks use the logical time itself).
+DAY_TZ = "UTC"
+
+
+def day_of(logical_date: datetime) -> Any:
+    """The day of ``logical_date`` for this family: its UTC calendar day (a naive time is UTC)."""
+    ts = pd.Timestamp(logical_date)
+    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).date()
+
 
 def _offline(params: dict | None, settings: Any) -> bool:
     v = (params or {}).get("offline")
@@ -25,7 +35,7 @@ def bars_backfill(logical_date: datetime, params: dict | None = None, settings: 
     from kalshi_edge.lake import Lake
 
     s = settings or get_settings()
-    day = pd.Timestamp(logical_date).tz_convert("UTC").date()
+    day = day_of(logical_date)
     lake = Lake.from_settings(s)
     p = params or {}
     if p.get("bars_csv"):
@@ -57,7 +67,7 @@ def settlement_scoring(logical_date: datetime, params: dict | None = None, setti
     from kalshi_edge.families.btc.scoring import run_settlement_scoring
 
     s = settings or get_settings()
-    day = pd.Timestamp(logical_date).tz_convert("UTC").strftime("%Y-%m-%d")
+    day = day_of(logical_date).isoformat()
     return run_settlement_scoring(day, settings=s, offline=_offline(params, s))
 
 
@@ -79,4 +89,4 @@ def retrain(logical_date: datetime, params: dict | None = None, settings: Any = 
                  train_days=int(p.get("train_days", 42)), test_days=int(p.get("test_days", 7)))
 
 
-__all__ = ["bars_backfill", "hourly_edge", "retrain", "settlement_scoring"]
+__all__ = ["DAY_TZ", "bars_backfill", "day_of", "hourly_edge", "retrain", "settlement_scoring"]

@@ -39,9 +39,20 @@ def sample_dir() -> Path:
     return Path(PROJECT_ROOT) / "data" / "sample" / "weather"
 
 
-def _day(logical_date: Any) -> date:
+#: The family's date convention (families/README.md): the day of a logical date is its calendar
+#: day in New York, the date KXHIGH events are named by (a date, or a naive time, passes through).
+DAY_TZ = "America/New_York"
+
+
+def day_of(logical_date: Any) -> date:
+    """The day of ``logical_date`` for this family (see :data:`DAY_TZ`)."""
     ts = pd.Timestamp(logical_date)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(DAY_TZ)
     return ts.date()
+
+
+_day = day_of
 
 
 def _stations(params: dict | None) -> list[str]:
