@@ -93,3 +93,17 @@ def test_everything_but_the_icon_is_behind_the_login(paper_lake):
     assert page.status_code == 303 and "login" in page.headers["location"]
     assert "next=/kalshi-edge/" in page.headers["location"].replace("%2F", "/")
     assert anon.get("/icon.svg").status_code == 200
+
+
+def test_model_health_shows_the_last_retrain_and_its_score_next_to_the_baseline(paper_lake, client):
+    from kalshi_edge.modeling.artifacts import ArtifactMeta, ArtifactStore
+
+    store = ArtifactStore(paper_lake.settings.models_dir)
+    store.save(ArtifactMeta(family="weather", name="KNYC_day_ahead", as_of="2026-07-12",
+                            training_window=("2016-01-01", "2026-07-11"),
+                            score={"rps": 0.7858, "n": 365}, baseline={"rps": 1.0, "n": 365}), {"coef": [1, 2]})
+    models = client.get("/api/summary").json()["families"]["weather"]["models"]
+    assert len(models) == 1
+    m = models[0]
+    assert m["artifact"].startswith("weather/KNYC_day_ahead @ 20260712-") and m["trained_as_of"] == "2026-07-12"
+    assert m["scores"] == {"rps": 0.7858, "n": 365.0} and m["baseline"] == {"rps": 1.0, "n": 365.0}

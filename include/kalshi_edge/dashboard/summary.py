@@ -222,12 +222,29 @@ def _numbers(d: Any, prefix: str = "") -> dict[str, float]:
 
 def model_health(models_dir: Path, family: str) -> list[dict[str, Any]]:
     """Latest artifact metadata per model of ``family``: when it was (re)trained and its
-    walk-forward score next to the baseline's (keys with ``baseline`` in their path)."""
+    walk-forward score next to the baseline's. Artifacts of the artifact store
+    (:mod:`kalshi_edge.modeling.artifacts`) first, with their ``score`` / ``baseline`` on the same
+    rows; then older ``*latest*.json`` sidecars (keys with ``baseline`` in their path)."""
     d = Path(models_dir) / family
     if not d.exists():
         return []
-    files = sorted(d.rglob("*latest*.json")) or sorted(d.rglob("*.json"), key=lambda p: p.stat().st_mtime)[-1:]
-    out = []
+    out: list[dict[str, Any]] = []
+    try:
+        from kalshi_edge.modeling.artifacts import ArtifactStore
+
+        for meta in ArtifactStore(models_dir).list(family):
+            mp = d / f"{meta.name}.meta.json"
+            out.append({
+                "artifact": f"{family}/{meta.name} @ {meta.version}", "trained_as_of": meta.as_of,
+                "written_at": meta.created_at or (datetime.fromtimestamp(mp.stat().st_mtime, UTC).isoformat(
+                    timespec="seconds") if mp.exists() else ""),
+                "training_window": list(meta.training_window),
+                "scores": _numbers(meta.score), "baseline": _numbers(meta.baseline),
+            })
+    except ImportError:  # pragma: no cover - the store arrives with issue #11
+        pass
+    files = [f for f in sorted(d.rglob("*latest*.json")) if not f.name.endswith(".meta.json")
+             and "versions" not in f.parts]
     for f in files:
         try:
             meta = json.loads(f.read_text())
