@@ -76,6 +76,8 @@ def register(app: typer.Typer) -> None:
             return
         if paper and live:
             raise UserError("--paper and --live are exclusive")
+        if override_readiness is not None and not live:
+            console.print("note: --override-readiness only matters with --live (paper trading is never gated)")
         try:
             list_strategies()  # every registered strategy module must import, before anything opens
         except StrategyImportError as exc:
