@@ -40,8 +40,6 @@ FAMILY_SERIES: dict[str, tuple[str, ...]] = {
 }
 #: Market data every series needs, partitioned by series_ticker and date.
 MARKET_DATASETS = ("kalshi_orderbook_snapshots", "kalshi_markets")
-#: The family's own model input: (dataset, partition key that names the series' input, its value per series).
-WEATHER_STATION = {"KXHIGHNY": "KNYC", "KXHIGHMIA": "KMIA"}
 
 CRITERIA = ("clean_data_days", "backtest_sharpe", "paper_win_rate", "max_drawdown", "daily_loss_cap",
             "sensor_uptime", "alerts_configured")
@@ -134,11 +132,14 @@ def clean_run(days: Sequence[date], *, as_of: date, max_gap_days: int) -> tuple[
 
 
 def _sources(family: str, series: str) -> list[tuple[str, dict[str, str]]]:
-    """(dataset, partition filters) the series' clean-data criterion reads; the first group that
-    has data stands for the market data, the rest are the family's inputs."""
+    """The family's own model inputs the series needs besides its market data, as (dataset,
+    partition filters): the settlement station's observations for weather, the bars for BTC
+    (Billboard's weekly charts have no daily cadence to count)."""
+    from kalshi_edge.families.weather.settled import SERIES_STATION
+
     out: list[tuple[str, dict[str, str]]] = []
-    if family == "weather" and series in WEATHER_STATION:
-        out.append(("weather_obs", {"station": WEATHER_STATION[series]}))
+    if family == "weather" and series in SERIES_STATION:
+        out.append(("weather_obs", {"station": SERIES_STATION[series]}))
     if family == "btc":
         out.append(("btc_bars", {}))
     return out
