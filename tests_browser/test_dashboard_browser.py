@@ -180,3 +180,10 @@ def test_dashboard_in_the_airflow_ui(api_server, browser, seeded):
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(REPORT))
     assert REPORT.stat().st_size > 10_000
+
+    # 5. The page refreshes itself (every 30 s by default; ?refresh=2 here), without errors.
+    browser.get(base + "/kalshi-edge/?refresh=2")
+    first = wait.until(lambda d: d.find_element(By.ID, "status").get_attribute("data-generated-at"))
+    wait.until(lambda d: d.find_element(By.ID, "status").get_attribute("data-generated-at") != first)
+    assert browser.find_element(By.ID, "error").text == ""
+    assert not _severe(browser)
