@@ -5,9 +5,9 @@ time on the sample bars) and the same 300 bracket markets with quotes, and produ
 EV per contract of YES and NO at the ask after the taker fee:
 
 * reference: a per-market scalar loop — the bracket probability from two CDF lookups, then
-  :func:`kalshi_edge.families.btc.edge.market_edge` (Decimal, the exact ``order_fee``);
-* vectorized: one ``prob_above`` call over all 600 bounds, then ``ladder_edge_vec``
-  (``taker_fee_per_contract_vec``).
+  :func:`kalshi_edge.trading.intents.edge_after_fees` for YES and NO (Decimal, the exact ``order_fee``);
+* vectorized: one ``prob_above`` call over all 600 bounds, then
+  :func:`kalshi_edge.trading.intents.edge_after_fees_vec` (``taker_fee_per_contract_vec``).
 
 ``ratio`` = reference time / vectorized time; target ≥ 20. The vectorized EVs are checked
 against the scalar ones (to 1e-5 dollars) so the speed is not bought with wrong numbers.
@@ -35,8 +35,9 @@ def run() -> list[dict]:
     import pandas as pd
 
     from kalshi_edge.families.btc.bars import read_bars_csv
-    from kalshi_edge.families.btc.edge import Quote, ladder_edge_vec, market_edge
     from kalshi_edge.families.btc.model import BarArrays, ModelParams, online_forecast, prob_above_from_z
+    from kalshi_edge.trading.intents import edge_after_fees, edge_after_fees_vec
+    from kalshi_edge.trading.strategy import MarketSnapshot
 
     bars = read_bars_csv(SAMPLE)
     as_of = pd.Timestamp("2026-03-06T12:05Z")
@@ -51,13 +52,17 @@ def run() -> list[dict]:
     rng = np.random.default_rng(0)
     ya = np.round(rng.uniform(0.02, 0.6, N), 2)
     na = np.round(np.clip(1.01 - ya + 0.01, 0.01, 0.99), 2)
-    quotes = [Quote(None, Decimal(f"{a:.2f}"), None, Decimal(f"{b:.2f}")) for a, b in zip(ya, na, strict=True)]
+    quotes = [(Decimal(f"{a:.2f}"), Decimal(f"{b:.2f}")) for a, b in zip(ya, na, strict=True)]
+    snap = MarketSnapshot(ticker="KXBTC-26MAR0613-B70000", yes_bid=None, yes_ask=None,
+                          quote_ts=as_of.to_pydatetime())
+    one = Decimal(1)
 
     def vectorized() -> dict:
         bounds = np.concatenate([lo, hi])[None, :]
         pa = fc.prob_above(bounds, p)[0]
         prob = np.clip(pa[:N] - pa[N:], 0.0, 1.0)
-        return {"p": prob, **ladder_edge_vec(prob, ya, na)}
+        return {"p": prob, "ev_yes_taker": edge_after_fees_vec(prob, ya),
+                "ev_no_taker": edge_after_fees_vec(1 - prob, na)}
 
     def scalar() -> list:
         out = []
@@ -65,11 +70,16 @@ def run() -> list[dict]:
         for i in range(N):
             pl = float(prob_above_from_z(cdf, np.array([(np.log(lo[i]) - ls) / sig]), p.p_floor)[0])
             ph = float(prob_above_from_z(cdf, np.array([(np.log(hi[i]) - ls) / sig]), p.p_floor)[0])
-            out.append(market_edge(min(max(pl - ph, 0.0), 1.0), quotes[i]))
+            q = min(max(pl - ph, 0.0), 1.0)
+            ey, _ = edge_after_fees(win_prob=q, price=quotes[i][0], count=one, is_maker=False, market=snap,
+                                    tick=Decimal("0.01"))
+            en, _ = edge_after_fees(win_prob=1 - q, price=quotes[i][1], count=one, is_maker=False, market=snap,
+                                    tick=Decimal("0.01"))
+            out.append((ey, en))
         return out
 
     v, s = vectorized(), scalar()
-    err = max(abs(float(e.ev_yes_taker) - v["ev_yes_taker"][i]) for i, e in enumerate(s))
+    err = max(abs(float(e[0]) - v["ev_yes_taker"][i]) for i, e in enumerate(s))
     if err > 1e-5:
         raise AssertionError(f"vectorized EV differs from the scalar reference by {err}")
     t_vec = best_of(vectorized, 50)

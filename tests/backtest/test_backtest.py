@@ -79,7 +79,10 @@ def test_never_fills_at_a_price_that_was_not_on_the_book(runs, frame):
             assert cents in on_book, f"{t.ticker} {t.side} filled at {t.price} never quoted before {t.ts}"
             if t.liquidity == "taker":
                 last = seen.iloc[-1]
-                touch = last["yes_ask_c"] if t.side == "yes" else 100 - last["yes_bid_c"]
+                if t.action == "buy":  # lifts the ask of the side bought
+                    touch = last["yes_ask_c"] if t.side == "yes" else 100 - last["yes_bid_c"]
+                else:  # a stop-loss exit hits the bid of the side held
+                    touch = last["yes_bid_c"] if t.side == "yes" else 100 - last["yes_ask_c"]
                 assert cents == touch, "taker must fill at the touch in force at decision time"
 
 

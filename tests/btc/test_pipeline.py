@@ -45,7 +45,7 @@ def test_stale_spot_guard(sample_bars):
     with pytest.raises(StaleSpotError, match="old"):
         price_regions(cut, AS_OF, region, max_spot_age_seconds=120)
     snaps, opps = edge_snapshot(cut, AS_OF, sample_ladders(sample_bars, AS_OF), max_spot_age_seconds=120)
-    assert len(opps) == 0 and snaps["skip_reason"].str.startswith("stale spot").all()
+    assert len(opps) == 0 and (snaps["skip_reason"] == "stale_inputs").all()
     assert snaps["p_yes"].isna().all()  # no forecast from a stale spot
 
 
@@ -68,7 +68,7 @@ def test_semantics_disagreement_is_skipped_not_priced(sample_bars):
     lads[0].markets[0] = replace(m, yes_sub_title="$1,000 or above", floor_strike=Decimal("72000"))
     snaps, _ = edge_snapshot(sample_bars, AS_OF, lads)
     row = snaps[snaps["market_ticker"] == m.ticker].iloc[0]
-    assert row["skip_reason"].startswith("semantics:") and not row["selected"]
+    assert row["skip_reason"] == "unreadable_contract" and not row["selected"]
 
 
 def test_online_run_refuses_to_replay_live_quotes_for_past_times(settings, sample_bars):

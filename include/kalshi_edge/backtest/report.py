@@ -1,4 +1,5 @@
-"""Write a backtest's outputs: trades.csv, equity.csv, summary.json and report.html (equity curve)."""
+"""Write a backtest's outputs: trades.csv, equity.csv, decisions.csv (every intent with its risk
+decision), summary.json and report.html (equity curve, fill model and queue assumption)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def html_fragment(result: BacktestResult) -> str:
     """Summary table, per-market table and the equity curve as one HTML fragment."""
     s = result.summary
     keys = ("strategy", "trades", "contracts", "pnl_net", "fees", "turnover", "sharpe", "max_drawdown",
-            "win_rate", "fill_model")
+            "win_rate", "fill_model", "queue_assumption", "kill_switch")
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(s.get(k)))}</td></tr>" for k in keys)
     pm = s.get("per_market", {})
     prow = "".join(
@@ -56,11 +57,20 @@ def html_fragment(result: BacktestResult) -> str:
     )
 
 
+#: Columns of decisions.csv: one row per intent the session saw, with the risk engine's answer.
+DECISION_COLUMNS = ["at", "client_order_id", "strategy", "ticker", "side", "action", "price", "proposed",
+                    "liquidity", "p_yes", "model_version", "decision", "size"]
+
+
 def write_outputs(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
-    """Write the four files into ``out_dir`` (created). Returns their paths."""
+    """Write the five files into ``out_dir`` (created). Returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {n: out / n for n in ("trades.csv", "equity.csv", "summary.json", "report.html")}
+    paths = {n: out / n for n in ("trades.csv", "equity.csv", "decisions.csv", "summary.json", "report.html")}
+    with paths["decisions.csv"].open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=DECISION_COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(result.decision_log)
     with paths["trades.csv"].open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(TRADE_COLUMNS)

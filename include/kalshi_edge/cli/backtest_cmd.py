@@ -25,9 +25,11 @@ def register(app: typer.Typer) -> None:
         decision_interval: Annotated[int, typer.Option("--decision-interval", help="Seconds between decisions")] = 60,
         touch_size: Annotated[str, typer.Option("--touch-size", help="Assumed contracts per recorded level")] = "50",
         list_strategies: Annotated[bool, typer.Option("--list-strategies", help="List strategies and exit")] = False,
+        inputs: Annotated[list[str] | None, typer.Option("--input", help="Extra strategy input KEY=PATH (repeatable), passed as params['inputs'][KEY]")] = None,
     ) -> None:
-        """Replay recorded books with the live strategy, risk and matching code; write trades.csv,
-        equity.csv, summary.json and report.html into --out."""
+        """Replay recorded books through the trading session (the live/paper loop) with a replayed
+        market source, a simulated clock and the backtest broker; write trades.csv, equity.csv,
+        decisions.csv, summary.json and report.html into --out."""
         from kalshi_edge.trading.strategy import get_strategy
         from kalshi_edge.trading.strategy import list_strategies as _list
 
@@ -51,6 +53,16 @@ def register(app: typer.Typer) -> None:
             raise UserError(f"--params: not valid JSON ({exc})") from None
         if not isinstance(p, dict):
             raise UserError("--params: must be a JSON object")
+        extra = {}
+        for item in inputs or []:
+            key, sep, path = item.partition("=")
+            if not sep or not key or not path:
+                raise UserError(f"--input: {item!r} is not KEY=PATH")
+            if not Path(path).exists():
+                raise UserError(f"--input {key}: file not found: {path}")
+            extra[key] = path
+        if extra:
+            p = {**p, "inputs": {**p.get("inputs", {}), **extra}}
         try:
             strat = get_strategy(strategy, p)
         except KeyError as exc:

@@ -101,6 +101,8 @@ class TradingSession:
         self.families = families
         self.maker_ttl_s = maker_ttl_s
         self.status = SessionStatus()
+        #: When a list, every intent's risk decision is appended here (backtests, parity tests, reports).
+        self.decision_log: list[dict[str, Any]] | None = None
         self._needs_reconcile = True
         self._killed = False
         self._peak: Decimal | None = None
@@ -176,15 +178,19 @@ class TradingSession:
                                        f"{intent.edge_per_contract:.3f} ({intent.strategy})")
             if intent.client_order_id in self.ledger.orders:
                 self.status.bump(self.status.denied, "duplicate_decision")
+                self._log_decision(now, intent, "duplicate_decision")
                 continue
             if (intent.ticker, intent.side) in self._working():
                 # One working order per market and side: a fresh decision does not stack
                 # another resting order on top of the one still waiting for a fill.
                 self.status.bump(self.status.denied, "already_working")
+                self._log_decision(now, intent, "already_working")
                 continue
             equity = balance + self._open_value(marks)
             self._peak = equity if self._peak is None else max(self._peak, equity)
             decision = self.risk.check(intent, self._state(now, balance, marks, equity, active, trading))
+            self._log_decision(now, intent, "approved" if isinstance(decision, Approved) else decision.reason,
+                               getattr(decision, "count", None))
             if not isinstance(decision, Approved):
                 self.status.bump(self.status.denied, decision.reason)
                 if self._kill_switch_tripped():  # the drawdown check just tripped it
@@ -198,6 +204,16 @@ class TradingSession:
             placed.append(intent.client_order_id)
             balance = self._safe_balance(balance)
         return {"at": now.isoformat(), "placed": placed}
+
+    def _log_decision(self, now: datetime, intent: OrderIntent, decision: str, size: Decimal | None = None) -> None:
+        if self.decision_log is None:
+            return
+        self.decision_log.append({
+            "at": now.isoformat(), "client_order_id": intent.client_order_id, "strategy": intent.strategy,
+            "ticker": intent.ticker, "side": intent.side, "action": intent.action, "price": str(intent.price),
+            "proposed": str(intent.count), "liquidity": intent.liquidity, "p_yes": intent.p_yes,
+            "model_version": intent.model_version, "decision": decision, "size": "" if size is None else str(size),
+        })
 
     def _state(self, now: datetime, balance: Decimal, marks: dict, equity: Decimal, active: bool,
                trading: bool) -> Any:
@@ -374,7 +390,7 @@ def rest_market_source(client: Any, *, status: str = "open") -> MarketSource:
                 ticker=m.ticker, yes_bid=m.yes_bid if m.yes_bid else None,
                 yes_ask=m.yes_ask if m.yes_ask is not None and m.yes_ask < 1 else None, quote_ts=now,
                 close_time=m.close_time, event_ticker=m.event_ticker or "", status="active",
-                yes_bid_size=m.yes_bid_size, yes_ask_size=m.yes_ask_size,
+                yes_bid_size=m.yes_bid_size, yes_ask_size=m.yes_ask_size, terms=m,
             ))
         return out
 

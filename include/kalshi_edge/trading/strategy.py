@@ -88,6 +88,9 @@ class MarketSnapshot:
     yes_ask_size: Decimal | None = None
     fee_schedule: FeeSchedule = field(default_factory=FeeSchedule)
     tick: Decimal = Decimal("0.01")
+    #: The market's contract terms when the source has them (a ``kalshi.models.Market``: strikes,
+    #: subtitles, rules); None for replayed books, which carry the ticker only.
+    terms: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.event_ticker:
@@ -208,6 +211,7 @@ _REGISTRY: dict[str, type[Strategy]] = {}
 #: Modules that register strategies when imported (one line per module; add yours here).
 STRATEGY_MODULES: tuple[str, ...] = (
     "kalshi_edge.trading.builtin_strategies",
+    "kalshi_edge.families.btc.strategy",
     "kalshi_edge.families.weather.strategy",
 )
 _loaded = False

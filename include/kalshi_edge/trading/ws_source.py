@@ -54,7 +54,7 @@ class WsMarketSource:
                 continue
             out.append(MarketSnapshot(
                 ticker=t, yes_bid=book.best_yes_bid, yes_ask=book.best_yes_ask, quote_ts=now,
-                close_time=m.close_time, event_ticker=m.event_ticker or "", status="active",
+                close_time=m.close_time, event_ticker=m.event_ticker or "", status="active", terms=m,
             ))
         return out
 

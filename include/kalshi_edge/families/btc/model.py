@@ -433,6 +433,37 @@ def online_forecast(
     )
 
 
+def forecast_with_state(bars: BarArrays, forecast_ns: int, horizon_ns: int, state: ModelState, p: ModelParams,
+                        settle_avg_seconds: float = 0.0) -> tuple[float, int, float]:
+    """(spot, spot bar time ns, horizon log-return sigma) at ``forecast_ns`` from a FITTED state.
+
+    Nothing is fitted here: the state's seasonal factors deseasonalize the causal EWMA
+    regressors (features of bars at or before ``forecast_ns``), its weights blend them, and the
+    seasonal factors of the remaining time scale the variance to the settlement. This is what a
+    strategy calls (it reads the trained artifact; :func:`online_forecast` refits per block and is
+    for walk-forward evaluation).
+    """
+    b = bars
+    keep = b.t <= int(forecast_ns)
+    if not keep.any():
+        raise ValueError("the forecast time precedes the first bar")
+    if not keep.all():
+        lr = b.logrange[keep] if b.logrange is not None else None
+        b = BarArrays(t=b.t[keep], logc=b.logc[keep], dt=b.dt, logrange=lr)
+    prep = _prepare(b)
+    r2 = prep.r**2 / prep.nint
+    fb = state.seasonal[bucket_of(b.t - b.dt // 2)]
+    v = regressors(b, r2, fb, p)
+    w = state.weights
+    if v.shape[1] != len(w):  # a state fitted without range regressors on bars that have them
+        v = v[:, : len(w)]
+    i = len(b.t) - 1
+    vv = float(np.nan_to_num(v[i], nan=0.0) @ w)
+    end = int(forecast_ns) + int(horizon_ns) - int(settle_avg_seconds * NS_PER_S * 2 / 3)
+    sf = future_factor_sum(b.t[i : i + 1], np.array([max(end, int(b.t[i]) + 1)]), b.dt, state.seasonal)[0]
+    return float(np.exp(b.logc[i])), int(b.t[i]), float(np.sqrt(max(vv, 1e-18) * sf))
+
+
 # --------------------------------------------------------------------------------------------
 # baseline
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -23,13 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kalshi_edge.families.btc.edge import Quote, SelectionFilters, market_edge, select_market
-from kalshi_edge.families.btc.model import BarArrays, ModelParams, baseline_gbm_ewma
+from kalshi_edge.families.btc.edge import market_region, market_regions, snapshot_of
+from kalshi_edge.families.btc.model import BarArrays, ModelParams, ModelState, baseline_gbm_ewma
 from kalshi_edge.families.btc.pricing import RegionSpec, StaleSpotError, price_regions
 from kalshi_edge.kalshi.errors import SemanticsError
 from kalshi_edge.kalshi.fees import FeeSchedule
 from kalshi_edge.kalshi.models import Market
-from kalshi_edge.kalshi.semantics import yes_region
+from kalshi_edge.trading.intents import GateConfig, SkipReason, evaluate_edges
+from kalshi_edge.trading.strategy import MarketSnapshot, ModelProbability, Refusal
 
 CENT = Decimal("0.01")
 
@@ -112,101 +113,93 @@ def sample_ladders(
     ]
 
 
-def _no_ask_size(m: Market) -> Decimal | None:
-    # a NO ask is a YES bid: its depth is the YES bid size
-    return m.yes_bid_size
-
-
 def edge_snapshot(
     bars: pd.DataFrame,
     as_of: datetime,
     ladders: list[Ladder],
     *,
     params: ModelParams | None = None,
-    filters: SelectionFilters | None = None,
+    state: ModelState | None = None,
+    version: str | None = None,
+    gates: GateConfig | None = None,
     max_spot_age_seconds: float = 120.0,
+    max_strike_z: float = 4.0,
     count: Decimal = Decimal(1),
-    fee_tick: Decimal = CENT,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Price, compute the exact edge and select, for every market of every ladder.
+    """Price every market of every ladder, then the ONE edge path (:func:`evaluate_edges`).
 
-    Returns ``(snapshots, opportunities)`` frames in the lake schemas. Markets that cannot be
-    priced (semantics disagreement, stale spot) are still snapshotted, with the skip reason.
+    Returns ``(snapshots, opportunities)`` frames in the lake schemas. ``selected`` is the gate
+    decision of :mod:`kalshi_edge.trading.intents` and ``skip_reason`` its :class:`SkipReason`
+    value; markets that cannot be priced (unreadable terms, closed, stale spot, strike far from
+    spot) are still snapshotted, with their reason. An opportunity row is the selected market's
+    best option, with the EV shown in its snapshot row. With ``state`` (the trained artifact)
+    nothing is fitted; without, the forecast refits walk-forward (no artifact yet).
     """
     p = params or ModelParams()
-    f = filters or SelectionFilters()
-    version = model_version(p)
+    g = replace(gates or GateConfig(), max_count=count)
+    version = version or model_version(p)
     ts = pd.Timestamp(as_of).tz_convert("UTC")
-    specs: list[RegionSpec] = []
-    pre_skip: dict[str, str] = {}
-    regions: dict[str, tuple[float | None, float | None]] = {}
+    now = ts.to_pydatetime()
+    snaps_of: dict[str, MarketSnapshot] = {}
+    event_of: dict[str, str] = {}
     for lad in ladders:
         for m in lad.markets:
-            try:
-                r = yes_region(m)
-            except SemanticsError as exc:
-                pre_skip[m.ticker] = f"semantics: {exc}"
-                regions[m.ticker] = (None, None)
-                continue
-            lo = None if r.lower is None else float(r.lower)
-            hi = None if r.upper is None else float(r.upper)
-            regions[m.ticker] = (lo, hi)
-            if m.close_time is None or pd.Timestamp(m.close_time) <= ts:
-                pre_skip[m.ticker] = "closed before as_of" if m.close_time else "no close time"
-                continue
-            specs.append(RegionSpec(m.ticker, lo, hi, m.close_time))
-    stale_reason = ""
-    priced = pd.DataFrame(columns=["ticker", "p_yes", "spot", "spot_ts", "sigma", "z"])
-    if specs:
+            snaps_of[m.ticker] = snapshot_of(m, quote_ts=lad.quote_ts, schedule=lad.schedule)
+            event_of[m.ticker] = lad.event_ticker
+    snapshots = list(snaps_of.values())
+    regions, refusals = market_regions(snapshots, now)
+    region_cols = {}
+    for m in snapshots:
         try:
-            priced = price_regions(bars, as_of, specs, params=p, max_spot_age_seconds=max_spot_age_seconds)
+            region_cols[m.ticker] = market_region(m.terms)
+        except SemanticsError:
+            region_cols[m.ticker] = (None, None)
+    priced = pd.DataFrame(columns=["ticker", "p_yes", "spot", "spot_ts", "sigma", "z"])
+    if regions:
+        specs = [RegionSpec(t, lo, hi, close) for t, (lo, hi, close) in regions.items()]
+        try:
+            priced = price_regions(bars, as_of, specs, params=p, max_spot_age_seconds=max_spot_age_seconds, state=state)
         except StaleSpotError as exc:
-            stale_reason = f"stale spot: {exc}"
+            refusals += [Refusal(t, SkipReason.STALE_INPUTS, f"stale spot: {exc}") for t in regions]
     by_ticker = priced.set_index("ticker").to_dict("index") if len(priced) else {}
+    probs: list[ModelProbability] = []
+    far: dict[str, str] = {}
+    for t, pr in by_ticker.items():
+        if float(pr["z"]) > max_strike_z:  # priced and shown, never traded: the model's far tail
+            far[t] = f"strike {float(pr['z']):.1f} sigma from spot > {max_strike_z:g}"
+        age = max((ts - pd.Timestamp(pr["spot_ts"])).total_seconds(), 0.0)
+        probs.append(ModelProbability(t, float(Decimal(f"{float(pr['p_yes']):.6f}")), now, inputs_age_s=age,
+                                      confidence=0.8, model_version=version))
+    rows = {r.ticker: r for r in evaluate_edges(probs, snapshots, strategy="btc_vol_ladder", now=now, cfg=g,
+                                                refusals=refusals)}
+    for t, detail in far.items():
+        rows[t] = replace(rows[t], skip_reason=SkipReason.FAR_FROM_SPOT, detail=detail)
     snaps: list[dict[str, Any]] = []
     opps: list[dict[str, Any]] = []
-    for lad in ladders:
-        for m in lad.markets:
-            quote = Quote(m.yes_bid, m.yes_ask, m.no_bid, m.no_ask, m.yes_ask_size, _no_ask_size(m), lad.quote_ts)
-            lo, hi = regions[m.ticker]
-            row: dict[str, Any] = {
-                "as_of": ts, "event_ticker": lad.event_ticker, "market_ticker": m.ticker,
-                "close_ts": pd.Timestamp(m.close_time) if m.close_time else None,
-                "region_low": lo, "region_high": hi, "yes_bid": m.yes_bid, "yes_ask": m.yes_ask,
-                "no_bid": m.no_bid, "no_ask": m.no_ask, "yes_ask_size": quote.yes_ask_size,
-                "no_ask_size": quote.no_ask_size, "quote_ts": pd.Timestamp(lad.quote_ts) if lad.quote_ts else None,
-                "model_version": version, "date": ts.strftime("%Y-%m-%d"),
-                "spot": None, "spot_ts": None, "sigma": None, "p_yes": None,
-                "fee_yes_taker": None, "fee_no_taker": None, "ev_yes_taker": None, "ev_no_taker": None,
-                "ev_yes_maker": None, "ev_no_maker": None, "selected": False, "skip_reason": "",
-            }
-            reason = pre_skip.get(m.ticker) or (stale_reason if m.ticker not in by_ticker else "")
-            if reason:
-                row["skip_reason"] = reason
-                snaps.append(row)
-                continue
-            pr = by_ticker[m.ticker]
-            e = market_edge(float(pr["p_yes"]), quote, schedule=lad.schedule, count=count, tick=fee_tick, at=as_of)
-            sel = select_market(
-                edge=e, quote=quote, status=m.status, as_of=ts.to_pydatetime(),
-                close_ts=m.close_time, region_z=float(pr["z"]), filters=f,
-            )
-            row.update(
-                spot=pr["spot"], spot_ts=pr["spot_ts"], sigma=pr["sigma"], p_yes=float(e.p_yes),
-                fee_yes_taker=e.fee_yes_taker, fee_no_taker=e.fee_no_taker, ev_yes_taker=e.ev_yes_taker,
-                ev_no_taker=e.ev_no_taker, ev_yes_maker=e.ev_yes_maker, ev_no_maker=e.ev_no_maker,
-                selected=sel.selected, skip_reason=sel.skip_reason,
-            )
-            snaps.append(row)
-            for side, action, price, fee, ev in sel.actions:
-                opps.append(
-                    {
-                        "as_of": ts, "event_ticker": lad.event_ticker, "market_ticker": m.ticker,
-                        "close_ts": pd.Timestamp(m.close_time), "side": side, "action": action, "price": price,
-                        "fee": fee, "ev": ev, "p_yes": float(e.p_yes), "model_version": version,
-                        "date": ts.strftime("%Y-%m-%d"),
-                    }
-                )
+    for t, m in snaps_of.items():
+        r = rows[t]
+        pr = by_ticker.get(t, {})
+        mk = m.terms
+        lo, hi = region_cols[t]
+        snaps.append({
+            "as_of": ts, "event_ticker": event_of[t], "market_ticker": t,
+            "close_ts": pd.Timestamp(m.close_time) if m.close_time else None,
+            "region_low": lo, "region_high": hi, "yes_bid": mk.yes_bid, "yes_ask": mk.yes_ask,
+            "no_bid": mk.no_bid, "no_ask": mk.no_ask, "yes_ask_size": mk.yes_ask_size, "no_ask_size": mk.yes_bid_size,
+            "quote_ts": pd.Timestamp(m.quote_ts) if m.quote_ts.year > 1970 else None,
+            "model_version": version, "date": ts.strftime("%Y-%m-%d"),
+            "spot": pr.get("spot"), "spot_ts": pr.get("spot_ts"), "sigma": pr.get("sigma"),
+            "p_yes": r.p_yes, "fee_yes_taker": r.fee_yes_taker, "fee_no_taker": r.fee_no_taker,
+            "ev_yes_taker": r.ev_yes_taker, "ev_no_taker": r.ev_no_taker, "ev_yes_maker": r.ev_yes_maker,
+            "ev_no_maker": r.ev_no_maker, "selected": r.selected,
+            "skip_reason": "" if r.skip_reason is None else r.skip_reason.value,
+        })
+        if r.selected:
+            opps.append({
+                "as_of": ts, "event_ticker": event_of[t], "market_ticker": t, "close_ts": pd.Timestamp(m.close_time),
+                "side": r.best_side, "action": r.best_liquidity, "price": r.best_price, "fee": r.best_fee,
+                "ev": r.best_edge, "p_yes": r.p_yes, "model_version": version, "date": ts.strftime("%Y-%m-%d"),
+            })
     from kalshi_edge.families.btc.datasets import BTC_EDGE_SNAPSHOTS, BTC_OPPORTUNITIES
 
     snap_df = pd.DataFrame(snaps, columns=BTC_EDGE_SNAPSHOTS.schema.names)
@@ -242,11 +235,21 @@ def default_sample_csv(settings: Any) -> Path:
 
 
 def load_params(settings: Any) -> ModelParams:
-    """Hyperparameters from ``models/btc/latest.json`` when ``btc train`` has written one, else defaults."""
-    from kalshi_edge.families.btc.model import load_model
+    """Hyperparameters of the ``btc/latest`` artifact when ``btc train`` has written one, else defaults."""
+    return load_trained(settings)[0]
 
-    path = Path(settings.models_dir) / "btc" / "latest.json"
-    return load_model(path)[0] if path.exists() else ModelParams()
+
+def load_trained(settings: Any) -> tuple[ModelParams, ModelState | None, str | None]:
+    """(params, fitted state, version) of the ``btc/latest`` artifact; (defaults, None, None) without one."""
+    from kalshi_edge.modeling.artifacts import ArtifactStore
+
+    store = ArtifactStore.from_settings(settings)
+    if not store.exists("btc", "latest"):
+        return ModelParams(), None, None
+    art = store.load("btc", "latest")
+    pr = dict(art.payload["params"])
+    pr["half_lives_hours"] = tuple(pr["half_lives_hours"])
+    return ModelParams(**pr), ModelState.from_json(art.payload["state"]), art.version
 
 
 def run_hourly_edge(
@@ -285,11 +288,10 @@ def run_hourly_edge(
                 raise ValueError(f"as_of {as_of} is {lag / 3600:.1f} h from now: live quotes cannot be replayed "
                                  "(use offline mode or recorded ladders for past times)")
             ladders = fetch_ladders(s.rest_base_url, quote_ts=fetched)
-    params = load_params(s)
-    filters = SelectionFilters(max_quote_age_seconds=s.max_quote_age_seconds, min_edge_dollars=s.min_edge_dollars)
+    params, state, version = load_trained(s)
     snaps, opps = edge_snapshot(
-        bars, as_of, ladders, params=params, filters=filters, max_spot_age_seconds=s.max_spot_age_seconds,
-        fee_tick=s.fee_rounding_tick,
+        bars, as_of, ladders, params=params, state=state, version=version, gates=GateConfig.from_settings(s),
+        max_spot_age_seconds=s.max_spot_age_seconds,
     )
     out = {"as_of": pd.Timestamp(as_of).isoformat(), "markets": len(snaps), "selected": int(snaps["selected"].sum()),
            "opportunities": len(opps)}

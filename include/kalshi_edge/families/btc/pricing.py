@@ -15,7 +15,14 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from kalshi_edge.families.btc.model import BarArrays, ModelParams, online_forecast
+from kalshi_edge.families.btc.model import (
+    BarArrays,
+    Forecasts,
+    ModelParams,
+    ModelState,
+    forecast_with_state,
+    online_forecast,
+)
 
 SETTLE_AVG_SECONDS = 60.0
 
@@ -57,11 +64,14 @@ def price_regions(
     params: ModelParams | None = None,
     max_spot_age_seconds: float = 120.0,
     settle_avg_seconds: float = SETTLE_AVG_SECONDS,
+    state: ModelState | None = None,
 ) -> pd.DataFrame:
     """One row per region: ``ticker, p_yes, spot, spot_ts, sigma, z`` (z: sigmas from spot to region).
 
     Uses only bars with ``ts <= as_of``. Raises :class:`StaleSpotError` (no forecast) when the
-    newest bar is older than ``max_spot_age_seconds``.
+    newest bar is older than ``max_spot_age_seconds``. With ``state`` (the trained artifact's) the
+    forecast reads that fitted state and fits nothing; without, it refits walk-forward
+    (:func:`online_forecast`, for evaluation).
     """
     p = params or ModelParams()
     ts = pd.Timestamp(as_of).tz_convert("UTC")
@@ -76,7 +86,12 @@ def price_regions(
         horizon = int((close - ts).value)
         if horizon <= 0:
             raise ValueError(f"close {close.isoformat()} is not after as_of {ts.isoformat()}")
-        fc = online_forecast(arr, np.array([ts.value], dtype=np.int64), horizon, p, settle_avg_seconds)
+        if state is not None:
+            spot_v, spot_ns, sig_v = forecast_with_state(arr, int(ts.value), horizon, state, p, settle_avg_seconds)
+            fc = Forecasts(forecast_ns=np.array([ts.value]), spot=np.array([spot_v]), spot_ns=np.array([spot_ns]),
+                           sigma=np.array([sig_v]), block=np.zeros(1, dtype=int), states=[state])
+        else:
+            fc = online_forecast(arr, np.array([ts.value], dtype=np.int64), horizon, p, settle_avg_seconds)
         lo = np.array([np.nan if g.lower is None else g.lower for g in group], dtype=float)
         hi = np.array([np.nan if g.upper is None else g.upper for g in group], dtype=float)
         # P(above x) on all finite bounds at once; unbounded ends are 1 (lower) and 0 (upper)

@@ -10,6 +10,7 @@ fold (less than train + test days of bars) the defaults are kept and the metadat
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from datetime import datetime
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from kalshi_edge.families.btc.evaluate import evaluate
-from kalshi_edge.families.btc.model import NS_PER_DAY, BarArrays, ModelParams, _prepare, fit_state, save_model
+from kalshi_edge.families.btc.model import NS_PER_DAY, BarArrays, ModelParams, ModelState, _prepare, fit_state
 from kalshi_edge.modeling.walkforward import walk_forward_windows
 
 HALF_LIFE_SETS: dict[str, tuple[float, ...]] = {
@@ -60,8 +61,9 @@ def train(
 ) -> dict:
     """Tune on walk-forward folds of the bars before ``as_of``, fit the final state, save JSON.
 
-    Writes ``models_dir/btc/btc_<as_of date>.json`` and ``models_dir/btc/latest.json``. Returns
-    a summary (XCom-sized): chosen params, fold scores, paths. Deterministic for a given seed.
+    Writes the artifact ``btc/latest`` through the one artifact store (``models_dir/btc/latest.json``
+    plus its metadata and an immutable versioned copy). Returns a summary (XCom-sized): chosen
+    params, fold scores, path and version. Deterministic for a given seed.
     """
     ts = pd.Timestamp(as_of).tz_convert("UTC")
     hist = bars[bars["ts"] < ts].reset_index(drop=True)
@@ -112,9 +114,37 @@ def train(
         "note": "" if folds else f"no complete {train_days}+{test_days}-day fold before as_of: defaults kept",
         "horizon_minutes": horizon_minutes,
     }
-    out_dir = Path(models_dir) / "btc"
-    path = save_model(out_dir / f"btc_{ts.strftime('%Y%m%dT%H%M')}.json", state, best, meta)
-    save_model(out_dir / "latest.json", state, best, meta)
-    return {"path": str(path), "folds": len(folds), "scores": best_scores, "note": meta["note"],
+    path, version = save_artifact(Path(models_dir), state, best, meta)
+    return {"path": str(path), "version": version, "folds": len(folds), "scores": best_scores, "note": meta["note"],
             "params": {"kernel_bw": best.kernel_bw, "t_mix": best.t_mix, "seasonal_shrink": best.seasonal_shrink,
                        "half_lives_hours": list(best.half_lives_hours)}}
+
+
+#: The artifact the BTC strategy reads (families/README.md).
+ARTIFACT_NAME = "latest"
+
+
+def save_artifact(models_dir: Path, state: ModelState, params: ModelParams, meta: dict) -> tuple[Path, str]:
+    """Store params + fitted state + metadata as the ``btc/latest`` artifact (atomic, versioned).
+    Returns the current payload path and the version.
+
+    The payload is the same document :func:`kalshi_edge.families.btc.model.load_model` reads.
+    """
+    from dataclasses import asdict
+
+    from kalshi_edge.modeling.artifacts import ArtifactMeta, ArtifactStore
+
+    scores = meta.get("fold_scores") or {}
+    score = {k: scores[k] for k in ("brier", "log_loss", "ece", "n") if k in scores}
+    baseline = {k.removeprefix("baseline_"): v for k, v in scores.items() if k.startswith("baseline_")}
+    if "n" in scores:
+        baseline["n"] = scores["n"]
+    doc = {"params": asdict(params), "state": state.to_json(), "meta": meta}
+    store = ArtifactStore(models_dir)
+    stored = store.save(ArtifactMeta(
+        family="btc", name=ARTIFACT_NAME, as_of=meta["as_of"], training_window=(meta["bars_from"], meta["bars_to"]),
+        score=score, baseline=baseline, params=doc["params"],
+        extra={"horizon_minutes": meta.get("horizon_minutes"), "folds": len(meta.get("folds", [])),
+               "note": meta.get("note", "")},
+    ), json.loads(json.dumps(doc, sort_keys=True, default=str)))
+    return store.path("btc", ARTIFACT_NAME), stored.version
