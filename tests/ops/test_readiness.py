@@ -74,6 +74,10 @@ def _seed_ready_billboard(lake, settings, sim_url, as_of: datetime):
     (bt / "summary.json").write_text(json.dumps({"strategy": "billboard_weekly", "trades": 40, "sharpe": 1.4}))
     (bt / "trades.csv").write_text("ts,ticker,side,action,price,count,fee,liquidity\n"
                                    "2026-07-01T00:00:00+00:00,KXTOPSONG-26JUL04-X,yes,buy,0.40,10,0.10,taker\n")
+    (bt / "decisions.csv").write_text("at,client_order_id,strategy,ticker,side,action,price,proposed,liquidity,"
+                                      "p_yes,model_version,decision,size\n2026-07-01T00:00:00+00:00,ke-1,"
+                                      "billboard_weekly,KXTOPSONG-26JUL04-X,yes,buy,0.40,10,taker,0.6,v1,"
+                                      "daily_loss_cap,\n")
     for i in range(30):  # one sensor run a day, every day (the heartbeat slot is a day here)
         record_heartbeat(settings, at=as_of - timedelta(days=i, hours=1))
 
@@ -110,6 +114,7 @@ def test_a_family_meeting_every_criterion_is_ready_and_the_daily_job_records_and
     assert bb["paper_win_rate"].value == pytest.approx(20 / 30)
     assert bb["backtest_sharpe"].value == 1.4
     assert bb["max_drawdown"].value < 0.15
+    assert "1 recorded daily_loss_cap denials" in bb["daily_loss_cap"].detail
     assert rep.ready("billboard") and not rep.ready("weather") and not rep.ready("btc")
     assert {c.criterion for c in rep.failing("weather")} >= {"clean_data_days", "backtest_sharpe", "paper_win_rate"}
 

@@ -11,7 +11,8 @@ Criteria (thresholds from :class:`~kalshi_edge.config.Settings`, defaults = the 
 ``max_drawdown``      worst fall of paper equity (capital = ``risk_max_dollars_total``, plus the
                       cumulative net PnL by settlement day) from its peak, as a fraction     (< 15%)
 ``daily_loss_cap``    the configured risk engine denies a new order once today's PnL reaches
-                      −``risk_daily_loss_cap`` (a test run of the real engine, every time)  (denied)
+                      −``risk_daily_loss_cap`` (a test run of the real engine, every time)  (denied);
+                      the detail also counts the denials backtests recorded (``decisions.csv``)
 ``sensor_uptime``     share of 5-minute slots of the trailing 30 days with a sensor heartbeat (≥ 99%)
 ``alerts_configured`` at least one alert channel (webhook or SMTP) is configured          (≥ 1)
 
@@ -260,6 +261,24 @@ def daily_loss_cap_denies(settings: Any, family: str, series: str, now: datetime
                 f"at 0 → {getattr(control, 'reason', 'approved')}")
 
 
+def recorded_loss_cap_denials(reports_dir: Path, series: str) -> int:
+    """``daily_loss_cap`` denials the risk engine recorded for ``series`` in backtests
+    (``decisions.csv`` beside each backtest's ``summary.json``)."""
+    import csv
+
+    n = 0
+    if not Path(reports_dir).exists():
+        return 0
+    for f in Path(reports_dir).rglob("decisions.csv"):
+        try:
+            with open(f, newline="") as fh:
+                n += sum(1 for row in csv.DictReader(fh) if row.get("decision") == "daily_loss_cap"
+                         and str(row.get("ticker", "")).split("-")[0] == series)
+        except (OSError, csv.Error):
+            continue
+    return n
+
+
 # ----------------------------------------------------------------------------- evaluate
 def evaluate_readiness(settings: Any, *, families: Sequence[str] | None = None, as_of: datetime | None = None,
                        lake: Any = None) -> Readiness:
@@ -309,7 +328,9 @@ def evaluate_readiness(settings: Any, *, families: Sequence[str] | None = None, 
                           f"on capital {capital} over {n} settled markets" if n else "no settled paper trades"))
             if cap_ok is None:
                 cap_ok, cap_detail = daily_loss_cap_denies(s, fam, series, now)
-            add(Criterion(fam, series, "daily_loss_cap", 1.0 if cap_ok else 0.0, "denied", cap_ok, cap_detail))
+            recorded = recorded_loss_cap_denials(s.reports_dir, series)
+            add(Criterion(fam, series, "daily_loss_cap", 1.0 if cap_ok else 0.0, "denied", cap_ok,
+                          f"{cap_detail}; {recorded} recorded daily_loss_cap denials in backtests"))
             add(Criterion(fam, series, "sensor_uptime", up, f">= {s.readiness_min_sensor_uptime:.0%}",
                           up >= s.readiness_min_sensor_uptime,
                           f"{hit} of {slots} {s.sensor_heartbeat_seconds}s slots in {s.readiness_uptime_days} d"))
