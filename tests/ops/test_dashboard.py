@@ -107,3 +107,53 @@ def test_model_health_shows_the_last_retrain_and_its_score_next_to_the_baseline(
     m = models[0]
     assert m["artifact"].startswith("weather/KNYC_day_ahead @ 20260712-") and m["trained_as_of"] == "2026-07-12"
     assert m["scores"] == {"rps": 0.7858, "n": 365.0} and m["baseline"] == {"rps": 1.0, "n": 365.0}
+
+
+def test_stored_btc_edge_snapshots_show_model_vs_market_and_the_skip_reason(settings, lake):
+    # Synthetic rows (the snapshot job needs a trained BTC model and live spot): one selected
+    # market and one the gates skipped, to check the adapter's normalization.
+    import pandas as pd
+
+    from kalshi_edge.dashboard.summary import edge_rows
+    from kalshi_edge.trading.intents import SkipReason
+
+    ts = pd.Timestamp("2026-07-12T15:00:00Z")
+    base = {"as_of": ts, "event_ticker": "KXBTCD-26JUL1217", "close_ts": ts + pd.Timedelta(hours=2),
+            "region_low": 66000.0, "region_high": None, "spot": 66100.0, "spot_ts": ts, "sigma": 0.01,
+            "yes_ask_size": "10", "no_ask_size": "10", "quote_ts": ts, "fee_yes_taker": "0.02",
+            "fee_no_taker": "0.02", "model_version": "btc-20260712", "date": "2026-07-12"}
+    rows = [
+        {**base, "market_ticker": "KXBTCD-26JUL1217-T65999.99", "p_yes": 0.70, "yes_bid": "0.60", "yes_ask": "0.62",
+         "no_bid": "0.38", "no_ask": "0.40", "ev_yes_taker": "0.0780", "ev_no_taker": "-0.1020",
+         "ev_yes_maker": "0.1000", "ev_no_maker": "-0.0800", "selected": True, "skip_reason": ""},
+        {**base, "market_ticker": "KXBTCD-26JUL1217-T66499.99", "p_yes": 0.41, "yes_bid": "0.40", "yes_ask": "0.42",
+         "no_bid": "0.58", "no_ask": "0.60", "ev_yes_taker": "-0.0120", "ev_no_taker": "-0.0100",
+         "ev_yes_maker": None, "ev_no_maker": None, "selected": False, "skip_reason": "edge_too_small"},
+    ]
+    lake.write("btc_edge_snapshots", pd.DataFrame(rows), source="test")
+    out = {r["ticker"]: r for r in edge_rows(lake, "btc")}
+    sel, skip = out["KXBTCD-26JUL1217-T65999.99"], out["KXBTCD-26JUL1217-T66499.99"]
+    assert (sel["p_model"], sel["p_market"], sel["side"], sel["decision"]) == (0.70, pytest.approx(0.61), "yes", "trade")
+    assert Decimal(sel["edge"]) == Decimal("0.1")  # the best option (maker YES), exact
+    assert skip["decision"] == "skip" and skip["skip_reason"] == SkipReason.EDGE_TOO_SMALL.value
+    assert Decimal(skip["edge"]) == Decimal("-0.01") and skip["side"] == "no" and skip["p_market"] == pytest.approx(0.41)
+
+
+def test_stored_billboard_edges_show_model_vs_market_and_the_skip_reason(settings, lake):
+    # Synthetic rows (the weekly job needs a week of charts and live markets), one each way.
+    import pandas as pd
+
+    from kalshi_edge.dashboard.summary import edge_rows
+
+    base = {"chart_date": "2026-07-18", "song_id": "s", "song": "Song", "match_score": 97.0}
+    lake.write("billboard_edges", pd.DataFrame([
+        {**base, "market_ticker": "KXTOPSONG-26JUL18-A", "market_title": "A", "p_model": 0.55, "yes_ask": "0.45",
+         "no_ask": "0.57", "edge_yes": "0.08", "edge_no": "-0.14", "side": "yes", "tradable": True, "reason": ""},
+        {**base, "market_ticker": "KXTOPSONG-26JUL18-B", "market_title": "B", "p_model": 0.10, "yes_ask": "0.11",
+         "no_ask": "0.91", "edge_yes": "-0.02", "edge_no": "-0.02", "side": "none", "tradable": False,
+         "reason": "edge_too_small"},
+    ]), source="test")
+    out = {r["ticker"]: r for r in edge_rows(lake, "billboard")}
+    a, b = out["KXTOPSONG-26JUL18-A"], out["KXTOPSONG-26JUL18-B"]
+    assert a["p_market"] == pytest.approx(0.44) and Decimal(a["edge"]) == Decimal("0.08") and a["decision"] == "trade"
+    assert b["decision"] == "skip" and b["skip_reason"] == "edge_too_small" and b["side"] == ""

@@ -128,12 +128,15 @@ def _skip_reason(raw: object) -> str:
         return text
 
 
-def _latest(lake: Any, dataset: str, order_col: str):
+def _latest(lake: Any, dataset: str, order_col: str, money: tuple[str, ...] = ()):
+    """The rows of the newest ``order_col`` value; ``money`` columns as exact decimal strings
+    (a DuckDB DECIMAL would become a float in pandas)."""
     import duckdb
 
     if not lake.files(dataset):
         return None
-    sql = (f"SELECT * FROM {lake.scan_sql(dataset)} WHERE {order_col} = "
+    exact = f" REPLACE ({', '.join(f'CAST({c} AS VARCHAR) AS {c}' for c in money)})" if money else ""
+    sql = (f"SELECT *{exact} FROM {lake.scan_sql(dataset)} WHERE {order_col} = "
            f"(SELECT max({order_col}) FROM {lake.scan_sql(dataset)})")
     with duckdb.connect() as con:
         return con.execute(sql).df()
@@ -154,7 +157,8 @@ def edge_rows(lake: Any, family: str) -> list[dict[str, Any]]:
     decision (``trade`` or ``skip`` with ``skip_reason``)."""
     out: list[dict[str, Any]] = []
     if family == "btc":
-        df = _latest(lake, "btc_edge_snapshots", "as_of")
+        df = _latest(lake, "btc_edge_snapshots", "as_of",
+                     ("yes_bid", "yes_ask", "ev_yes_taker", "ev_no_taker", "ev_yes_maker", "ev_no_maker"))
         for r in (df.itertuples() if df is not None else []):
             evs = {k: getattr(r, k) for k in ("ev_yes_taker", "ev_no_taker", "ev_yes_maker", "ev_no_maker")
                    if getattr(r, k) is not None and _f(getattr(r, k)) is not None}
@@ -168,7 +172,7 @@ def edge_rows(lake: Any, family: str) -> list[dict[str, Any]]:
                 "skip_reason": "" if bool(r.selected) else _skip_reason(r.skip_reason), "strategy": str(r.model_version),
             })
     if family == "billboard":
-        df = _latest(lake, "billboard_edges", "chart_date")
+        df = _latest(lake, "billboard_edges", "chart_date", ("yes_ask", "no_ask", "edge_yes", "edge_no"))
         for r in (df.itertuples() if df is not None else []):
             ya, na = _f(r.yes_ask), _f(r.no_ask)
             edges = [Decimal(str(e)) for e in (r.edge_yes, r.edge_no) if _f(e) is not None]
