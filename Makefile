@@ -70,6 +70,17 @@ backfill: $(STAMP) ## queue an Airflow backfill: make backfill DAG=btc_bars_back
 	@test -n "$(DAG)" -a -n "$(FROM)" -a -n "$(TO)" || { echo "error: give DAG=<dag_id> FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
 	$(BIN)/kalshi-edge airflow backfill create --dag-id "$(DAG)" --from-date "$(FROM)" --to-date "$(TO)"
 
+.PHONY: test-browser
+# Root installs directly; anyone else through sudo (Debian's packages, never a downloaded browser).
+APT_SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+
+test-browser: $(STAMP) ## headless Chromium logs into Airflow and checks the dashboard (not part of make test)
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing Debian's chromium + chromium-driver"; \
+		$(APT_SUDO) apt-get update -qq && $(APT_SUDO) apt-get install -y -qq chromium chromium-driver; \
+	fi
+	$(PY) -m pytest tests_browser -q
+
 bench: $(STAMP) ## run every benchmark, write data/bench/results.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m benchmarks.run
 

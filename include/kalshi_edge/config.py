@@ -119,6 +119,32 @@ class Settings(BaseSettings):
     stale_inputs: str = Field(default="fail", pattern="^(fail|warn)$",
                               description="fail | warn: a job whose newest input is older than its stated age")
 
+    # -- live readiness gate (defaults: the weather seed's go-live criteria) ---------------
+    readiness_min_clean_days: int = Field(default=30, ge=0, description="Days of clean data a series needs")
+    readiness_max_gap_days: int = Field(
+        default=1, ge=0, description="Missing days a daily dataset may skip without breaking its clean run")
+    readiness_max_quarantine_fraction: float = Field(
+        default=0.01, ge=0.0, le=1.0, description="Quarantined share of rows tolerated in the clean window")
+    readiness_min_backtest_sharpe: float = Field(default=1.0, description="Backtest Sharpe must exceed this")
+    readiness_min_win_rate: float = Field(default=0.55, ge=0.0, le=1.0, description="Paper win rate must exceed this")
+    readiness_min_settled_trades: int = Field(default=30, ge=1, description="Settled paper trades the win rate needs")
+    readiness_max_drawdown: float = Field(
+        default=0.15, gt=0.0, le=1.0, description="Paper max drawdown (fraction of peak equity) must stay below")
+    readiness_min_sensor_uptime: float = Field(default=0.99, ge=0.0, le=1.0, description="Sensor uptime, 30 days")
+    readiness_uptime_days: int = Field(default=30, ge=1, description="Trailing window of the uptime criterion")
+    sensor_heartbeat_seconds: int = Field(default=300, gt=0, description="Expected gap between sensor heartbeats")
+
+    # -- alerts (SMTP and/or a JSON webhook; Airflow connections work too, see ops/alerts) ---
+    alert_webhook_url: SecretStr | None = Field(default=None, description="Slack-compatible JSON webhook URL")
+    alert_smtp_host: str | None = Field(default=None, description="SMTP relay for alert mail")
+    alert_smtp_port: int = Field(default=25, gt=0, lt=65536)
+    alert_smtp_user: str | None = Field(default=None)
+    alert_smtp_password: SecretStr | None = Field(default=None)
+    alert_smtp_starttls: bool = Field(default=False)
+    alert_email_from: str = Field(default="kalshi-edge@localhost")
+    alert_email_to: str | None = Field(default=None, description="Comma-separated recipients")
+    alert_stale_hours: float = Field(default=36.0, gt=0, description="A daily dataset older than this alerts")
+
     # -- third-party keys (all optional: a missing key disables that signal, loudly) -------
     spotify_client_id: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices(f"{ENV_PREFIX}SPOTIFY_CLIENT_ID", "SPOTIPY_CLIENT_ID")

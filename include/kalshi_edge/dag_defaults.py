@@ -48,3 +48,10 @@ def run_job(fn, logical_date=None, params=None, *, dag_run=None, **kwargs):
         from airflow.sdk.exceptions import AirflowFailException
 
         raise AirflowFailException(describe(exc)) from exc
+
+
+# Every task failure alerts (SMTP / webhook, see kalshi_edge.ops.alerts); a plain callable, so
+# this module still imports no Airflow.
+from kalshi_edge.ops.alerts import on_task_failure  # noqa: E402
+
+DEFAULT_ARGS["on_failure_callback"] = on_task_failure

@@ -13,6 +13,7 @@ from kalshi_edge.cli import (
     doctor_cmd,
     kalshi_cmd,
     lake_cmd,
+    readiness_cmd,
     simulator_cmd,
     trade_cmd,
     weather_cmd,
@@ -36,6 +37,8 @@ momentum_cmd.register(app)
 from kalshi_edge.cli import airflow_cmd  # noqa: E402 - issue 13: `kalshi-edge airflow ...` wrapper
 
 airflow_cmd.register(app)
+
+readiness_cmd.register(app)
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:

@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
         keep_orders: Annotated[bool, typer.Option("--keep-orders", help="Do not cancel resting orders on exit")] = False,
         reset_kill_switch: Annotated[bool, typer.Option("--reset-kill-switch", help="Clear a tripped kill switch and exit")] = False,
         adopt_exchange_state: Annotated[bool, typer.Option("--adopt-exchange-state", help="When the exchange does not know orders or positions the ledger has, take the exchange's state (recorded in the ledger) instead of stopping")] = False,
+        override_readiness: Annotated[str | None, typer.Option("--override-readiness", metavar="REASON", help="Trade live although the readiness gate fails (the reason is recorded in the ledger)")] = None,
     ) -> None:
         """Trade the configured families: strategies → gates → risk → ledger → broker."""
         from kalshi_edge.config import get_settings
@@ -76,6 +77,8 @@ def register(app: typer.Typer) -> None:
             return
         if paper and live:
             raise UserError("--paper and --live are exclusive")
+        if override_readiness is not None and not live:
+            console.print("note: --override-readiness only matters with --live (paper trading is never gated)")
         try:
             list_strategies()  # every registered strategy module must import, before anything opens
         except StrategyImportError as exc:
@@ -96,7 +99,8 @@ def register(app: typer.Typer) -> None:
             handle = open_session(settings, mode="live" if live else "paper", live_flag=live, families=fams,
                                   base_url=base_url, ledger_path=ledger, cancel_on_shutdown=not keep_orders,
                                   market_data=market_data, strategies=chosen,
-                                  adopt_exchange_state=adopt_exchange_state)
+                                  adopt_exchange_state=adopt_exchange_state,
+                                  override_readiness=override_readiness)
         except (LiveNotAllowed, SessionError) as exc:
             raise UserError(str(exc)) from None
         sess = handle.session

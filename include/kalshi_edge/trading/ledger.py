@@ -49,6 +49,9 @@ from kalshi_edge.trading.intents import OrderIntent
 log = logging.getLogger(__name__)
 
 TERMINAL = frozenset({"filled", "cancelled", "rejected"})
+#: Events that record an operator decision and touch no order (``readiness_override``: live
+#: trading started although the readiness gate failed; its ``reason`` and ``failing`` criteria).
+NOTES = ("readiness_override",)
 STATES = ("intent", "sent", "acknowledged", "partially_filled", "filled", "cancelled", "rejected", "unknown")
 
 
@@ -218,7 +221,7 @@ class OrderLedger:
     # ------------------------------------------------------------------ writing
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         """Durably append one event (fsync) and apply it to the in-memory index."""
-        if event not in (*STATES, "fill", "settled", "reconciled", "adopted"):
+        if event not in (*STATES, "fill", "settled", "reconciled", "adopted", *NOTES):
             raise ValueError(f"unknown ledger event {event!r}")
         with self._lock:
             self._seq += 1
@@ -273,7 +276,7 @@ class OrderLedger:
         if kind == "settled":
             self._settle(ev)
             return
-        if kind == "reconciled":
+        if kind == "reconciled" or kind in NOTES:
             return
         if kind == "adopted":
             self._adopt(ev)

@@ -170,6 +170,9 @@ class KillSwitch:
         when = (at or datetime.now(UTC)).isoformat()
         tmp.write_text(json.dumps({"reason": reason, "tripped_at": when}))
         os.replace(tmp, self.path)
+        from kalshi_edge.ops.alerts import notify_kill_switch  # alert a person (never raises)
+
+        notify_kill_switch(reason, when)
 
     def reset(self) -> bool:
         """Clear the switch. Returns whether it was tripped."""

@@ -156,6 +156,7 @@ def open_session(
     ws_url: str | None = None,
     strategies: Sequence[Strategy] | None = None,
     adopt_exchange_state: bool = False,
+    override_readiness: str | None = None,
 ) -> SessionHandle:
     """Build the session (does not step it). Raises :class:`LiveNotAllowed` with the reason."""
     from kalshi_edge.kalshi.rest import KalshiRestClient
@@ -179,6 +180,11 @@ def open_session(
     sim_clock = None
     if mode == "live":
         problems = preflight(client)
+        if not problems:  # the readiness gate (kalshi_edge.ops.gate); an override is ledgered
+            from kalshi_edge.ops.gate import readiness_problems
+
+            problems = readiness_problems(settings, families, override_reason=override_readiness, ledger_path=(
+                ledger_path or Path(settings.data_dir) / "ledger" / "orders_live.jsonl"))
         if problems:
             client.close()
             raise LiveNotAllowed("preflight failed: " + "; ".join(problems))

@@ -33,6 +33,14 @@ def _scan(families: Sequence[str], base_url: str | None, strategy_params: dict |
                         strategy_names=strategies)
 
 
+def _heartbeat(status: str, n_intents: int) -> None:
+    """Every sensor run leaves a heartbeat (the readiness uptime criterion counts them)."""
+    from kalshi_edge.config import get_settings
+    from kalshi_edge.ops.heartbeat import record_heartbeat
+
+    record_heartbeat(get_settings(), status="ok", detail=f"{status}; {n_intents} intents")
+
+
 class EdgeTrigger(BaseTrigger):
     """Poll the markets every ``poll_seconds`` until an intent passes the gates or ``timeout_seconds``."""
 
@@ -126,10 +134,13 @@ class EdgeSensor(BaseSensorOperator):
         try:
             intents = _scan(families, base_url, self.strategy_params)
         except Exception as exc:  # noqa: BLE001 - issue 13: unreachable exchange → red, not skipped
+            _heartbeat("error", 0)
             raise AirflowFailException(scan_error_message(exc, base_url)) from exc
+        _heartbeat("poked", len(intents))
         return PokeReturnValue(is_done=bool(intents), xcom_value=intents or None)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        _heartbeat((event or {}).get("status", "no_event"), len((event or {}).get("intents") or []))
         if event and event.get("status") == "error":  # issue 13: every scan failed → the run is red
             raise AirflowFailException(str(event.get("error") or "every edge scan failed"))
         if not event or event.get("status") != "fired":

@@ -1,0 +1,1 @@
+"""Operations: sensor heartbeats, data freshness, the live-readiness criteria and gate, alerts."""
