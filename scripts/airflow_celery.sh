@@ -69,10 +69,11 @@ EOF
 # process bookkeeping: run/<name>.pid holds "<pid> <start time in clock ticks>" so that stop
 # never signals a recycled pid
 # ---------------------------------------------------------------------------------------------
-starttime() {  # field 22 of /proc/PID/stat, counted after the ")" closing the (renamable) comm
-  local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
-  s="${s##*) }"; set -- $s; echo "${20}"
+statfield() {  # statfield PID N: field N of /proc/PID/stat, counted after the ")" closing the comm
+  local s n="$2"; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0  # (comm may hold spaces)
+  s="${s##*) }"; set -- $s; shift $((n - 3)); echo "$1"
 }
+starttime() { statfield "$1" 22; }
 record() { echo "$2 $(starttime "$2")" >"$RUN/$1.pid"; }
 alive() {  # alive NAME -> 0 if the recorded process is still the one we started
   local f="$RUN/$1.pid" pid st
@@ -322,17 +323,28 @@ cmd_start() {
 EOF
 }
 
-stop_group() {  # stop_group NAME: TERM the process group, KILL after a grace period
-  local name="$1" pid i
+descendants() {  # descendants PID: every live descendant (some re-parent into their own session)
+  local c kids
+  kids="$(cat /proc/"$1"/task/*/children 2>/dev/null || true)"
+  for c in $kids; do echo "$c"; descendants "$c"; done
+}
+
+stop_group() {  # stop_group NAME: TERM its process group and descendants, KILL after a grace period
+  local name="$1" pid i p left tree
   alive "$name" || { rm -f "$RUN/$name.pid"; return 0; }
   pid="$(pid_of "$name")"
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 "${STOP_GRACE:-60}"); do
-    [ -d "/proc/$pid" ] || break
+  tree="$pid $(descendants "$pid" | tr '\n' ' ')"
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  for p in $tree; do kill -TERM "$p" 2>/dev/null || true; done
+  for i in $(seq 1 $((2 * ${STOP_GRACE:-60}))); do
+    left=""
+    for p in $tree; do [ -d "/proc/$p" ] && [ "$(statfield "$p" 3)" != "Z" ] && left="$left $p"; done
+    [ -z "$left" ] && break
     sleep 0.5
   done
-  if [ -d "/proc/$pid" ]; then say "$name did not stop in time: SIGKILL"; fi
+  [ -n "$left" ] && say "$name did not stop in time: SIGKILL$left"
   kill -KILL -- "-$pid" 2>/dev/null || true  # stragglers of the group (task processes) too
+  for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
   rm -f "$RUN/$name.pid"
   say "stopped $name"
 }
