@@ -59,7 +59,7 @@ airflow-celery-stop: ## stop exactly what `make airflow-celery` started
 # Separate suite (not part of `make test`): starts its own stack under .airflow-celery-test/ and
 # always stops it, pass or fail.
 test-distributed: $(STAMP) ## integration tests on a real CeleryExecutor stack (~10 min)
-	AIRFLOW_CELERY_DIR=$(CURDIR)/.airflow-celery-test $(PY) -m pytest tests_distributed -p no:cacheprovider -q -x; \
+	AIRFLOW_CELERY_DIR=$(CURDIR)/.airflow-celery-test $(PY) -m pytest tests_distributed -p no:cacheprovider -q -x --durations=0; \
 		rc=$$?; AIRFLOW_CELERY_DIR=$(CURDIR)/.airflow-celery-test bash scripts/airflow_celery.sh stop >/dev/null 2>&1 || true; exit $$rc
 
 bench: $(STAMP) ## run every benchmark, write data/bench/results.json

@@ -252,6 +252,7 @@ component_cmd() {
 
 start_component() {
   local name="$1" cmd; cmd="$(component_cmd "$name")"
+  [ -s "$LOGS/$name.log" ] && mv -f "$LOGS/$name.log" "$LOGS/$name.log.1"  # readiness reads this start's log only
   # Each component in its own session (process group = its pid), so stop reaches its children.
   # KALSHI_EDGE_NODE_NAME names the worker in task instances (hostname_callable below).
   KALSHI_EDGE_NODE_NAME="$name" AIRFLOW__CORE__HOSTNAME_CALLABLE=kalshi_edge.platform_host.node_name \

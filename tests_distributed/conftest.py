@@ -167,6 +167,10 @@ class Stack:
             assert time.monotonic() < deadline, f"{component} (pid {pid}) still alive after {timeout}s"
             time.sleep(0.5)
 
+    @property
+    def log_dir(self) -> Path:
+        return STACK_DIR / "home" / "logs"
+
     def start(self) -> str:
         """(Re)start whatever component is not running; returns the script's output."""
         return _script("start", env=self.env, timeout=START_TIMEOUT).stdout

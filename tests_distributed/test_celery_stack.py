@@ -11,6 +11,7 @@ import contextlib
 import json
 import signal
 import time
+import uuid
 from collections import Counter
 
 import pandas as pd
@@ -114,11 +115,18 @@ def test_trading_sensor_defers_to_the_triggerer_and_orders_once_per_client_order
     from kalshi_edge.trading.ledger import OrderLedger
 
     run = stack.trigger("trading_sensor", pd.Timestamp.now(tz="UTC").isoformat())
-    _wait_ti(stack, "trading_sensor", run, "watch_edges", {"deferred"}, timeout=120)
     tis = stack.wait_run("trading_sensor", run, timeout=300)
     by_task = {t["task_id"]: t for t in tis}
     assert by_task["watch_edges"]["state"] == "success"
+    assert by_task["watch_edges"]["hostname"] in WORKERS
     assert by_task["place_orders"]["hostname"] in WORKERS
+    # The deferral, from the logs each process wrote (the deferred state itself lasts ~2 s): the worker
+    # paused the sensor, the triggerer (its own log file per trigger) ran EdgeTrigger and fired.
+    logdir = stack.log_dir / "dag_id=trading_sensor" / f"run_id={run}" / "task_id=watch_edges"
+    assert "Pausing task as DEFERRED" in (logdir / "attempt=1.log").read_text()
+    trigger_logs = sorted(logdir.glob("attempt=1.log.trigger.*.log"))
+    assert trigger_logs, f"no triggerer log in {logdir}"
+    assert "Trigger fired event" in trigger_logs[0].read_text()
 
     ledger_path = stack.data_dir / "ledger" / "orders_paper.jsonl"
     intents = [e["client_order_id"] for e in OrderLedger(ledger_path).events() if e["event"] == "intent"]
@@ -147,7 +155,7 @@ def test_trading_sensor_defers_to_the_triggerer_and_orders_once_per_client_order
 
 def test_the_writer_lock_holds_across_two_celery_workers_writing_one_dataset(stack):
     month = "2024-09"
-    run = stack.trigger("distributed_lock_probe", None, {"start_at": time.time() + 25, "month": month, "chunk": 6})
+    run = stack.trigger("distributed_lock_probe", None, {"barrier": uuid.uuid4().hex, "month": month, "chunk": 6})
     tis = stack.wait_run("distributed_lock_probe", run, timeout=240)
     hosts = {t["task_id"]: t["hostname"] for t in tis}
     assert hosts == {"writer_a": "worker1", "writer_b": "worker2"}

@@ -3,7 +3,7 @@
 
 Loaded only by the distributed suite's stack (a second DAG bundle), never by `make airflow*`.
 Two tasks, pinned to the queues `worker1` and `worker2` (each worker also listens on its own
-queue), wait for the same start instant (`conf.start_at`, epoch seconds), then each merges its
+queue), meet at a barrier (a file each, `conf.barrier` names them), then each merges its
 half of one month of the sample settled contracts into the same partition, a few rows per write
 (every write is read-partition, merge, publish). Deliberately NOT in the `lake_writer` pool: only
 the writer's file lock serializes them. Without it, concurrent read-merge-publish cycles lose
@@ -16,7 +16,7 @@ import pendulum
 from airflow.sdk import dag, task
 
 
-def merge_half(half: int, start_at: float, month: str, chunk: int) -> dict:
+def merge_half(half: int, barrier: str, month: str, chunk: int) -> dict:
     """Plain function (no Airflow): merge rows of ``month`` whose position % 2 == half, in chunks."""
     import os
     import time
@@ -30,7 +30,14 @@ def merge_half(half: int, start_at: float, month: str, chunk: int) -> dict:
     df = df[df["month"] == month].reset_index(drop=True)
     mine = df[df.index % 2 == half]
     lake = Lake.from_settings()
-    time.sleep(max(0.0, start_at - time.time()))
+    lake.root.mkdir(parents=True, exist_ok=True)
+    (lake.root / f".barrier-{barrier}-{half}").touch()
+    other = lake.root / f".barrier-{barrier}-{1 - half}"
+    deadline = time.time() + 180
+    while not other.exists():
+        if time.time() > deadline:
+            raise TimeoutError(f"the other writer never reached the barrier ({other})")
+        time.sleep(0.05)
     t0 = time.time()
     writes = 0
     for i in range(0, len(mine), chunk):
@@ -52,12 +59,12 @@ def distributed_lock_probe():
     @task(queue="worker1")
     def writer_a(params=None, dag_run=None) -> dict:
         c = dag_run.conf
-        return merge_half(0, float(c["start_at"]), c.get("month", "2024-09"), int(c.get("chunk", 8)))
+        return merge_half(0, str(c["barrier"]), c.get("month", "2024-09"), int(c.get("chunk", 8)))
 
     @task(queue="worker2")
     def writer_b(params=None, dag_run=None) -> dict:
         c = dag_run.conf
-        return merge_half(1, float(c["start_at"]), c.get("month", "2024-09"), int(c.get("chunk", 8)))
+        return merge_half(1, str(c["barrier"]), c.get("month", "2024-09"), int(c.get("chunk", 8)))
 
     writer_a()
     writer_b()
