@@ -51,11 +51,20 @@ ensure_packages() {
     sudo=(sudo)
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # Debian's postinst scripts would start their own servers on 5432/6379: a policy-rc.d that
+  # refuses (exit 101) keeps them from starting during the install; removed again afterwards.
+  local policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null && "${sudo[@]}" chmod 755 "$policy"
+  fi
+  local rc=0
   "${sudo[@]}" apt-get install -y -q "${missing[@]}" >"$DIR/apt.log" 2>&1 || {
     "${sudo[@]}" apt-get update -q >>"$DIR/apt.log" 2>&1
     "${sudo[@]}" apt-get install -y -q "${missing[@]}" >>"$DIR/apt.log" 2>&1
-  } || { tail -20 "$DIR/apt.log" >&2; die "apt-get install ${missing[*]} failed (log: $DIR/apt.log)"; }
-  # Debian's postinst may start its own cluster on 5432; we never use it, and it is not ours to stop.
+  } || rc=$?
+  [ -n "$policy" ] && "${sudo[@]}" rm -f "$policy"
+  [ "$rc" -eq 0 ] || { tail -20 "$DIR/apt.log" >&2; die "apt-get install ${missing[*]} failed (log: $DIR/apt.log)"; }
 }
 
 ensure_python() {
