@@ -19,9 +19,10 @@ export GX_ANALYTICS_ENABLED := False
 .PHONY: help install test demo lint airflow bench clean
 .PHONY: sdk-venv
 .PHONY: backfill
+.PHONY: airflow-celery airflow-celery-stop test-distributed
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || \
@@ -80,6 +81,20 @@ test-browser: $(STAMP) ## headless Chromium logs into Airflow and checks the das
 		$(APT_SUDO) apt-get update -qq && $(APT_SUDO) apt-get install -y -qq chromium chromium-driver; \
 	fi
 	$(PY) -m pytest tests_browser -q
+
+# CeleryExecutor stack on loopback (PostgreSQL + Redis from apt, api-server, scheduler,
+# dag-processor, triggerer, 2 Celery workers); config from airflow.env, shared with docker-compose.yaml.
+airflow-celery: $(STAMP) ## the CeleryExecutor stack on 127.0.0.1 (Postgres, Redis, 2 workers; state in .airflow-celery/)
+	bash scripts/airflow_celery.sh start
+
+airflow-celery-stop: ## stop exactly what `make airflow-celery` started
+	bash scripts/airflow_celery.sh stop
+
+# Separate suite (not part of `make test`): starts its own stack under .airflow-celery-test/ and
+# always stops it, pass or fail.
+test-distributed: $(STAMP) ## integration tests on a real CeleryExecutor stack (~10 min)
+	AIRFLOW_CELERY_DIR=$(CURDIR)/.airflow-celery-test $(PY) -m pytest tests_distributed -p no:cacheprovider -q -x --durations=0; \
+		rc=$$?; AIRFLOW_CELERY_DIR=$(CURDIR)/.airflow-celery-test bash scripts/airflow_celery.sh stop >/dev/null 2>&1 || true; exit $$rc
 
 bench: $(STAMP) ## run every benchmark, write data/bench/results.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m benchmarks.run

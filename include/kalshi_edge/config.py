@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     # -- storage -------------------------------------------------------------------------
     data_dir: Path = Field(default=PROJECT_ROOT / "data", description="Root of lake, quarantine, reports")
     sample_dir: Path = Field(default=SAMPLE_DIR, description="Shipped sample data (offline demo)")
-    lake_dir: Path | None = Field(default=None, description="Parquet lake (default data/lake)")
+    lake_dir: Path | None = Field(default=None, description="Parquet lake: path or file:// URI (default data/lake)")
     duckdb_path: Path | None = Field(default=None, description="DuckDB catalog (default data/warehouse.duckdb)")
     models_dir: Path = Field(default=PROJECT_ROOT / "models", description="Trained artifacts")
     max_bad_fraction: float = Field(
@@ -162,6 +162,20 @@ class Settings(BaseSettings):
             raise ValueError(f"file not found: {v}")
         return v.expanduser() if v is not None else None
 
+    @field_validator("lake_dir", mode="before")
+    @classmethod
+    def _lake_dir_uri(cls, v: object) -> object:
+        # #18: the lake root may be a filesystem URI (file:///path); see kalshi_edge.lake.fs
+        if isinstance(v, str) and "://" in v:
+            from kalshi_edge.lake.errors import LakeError
+            from kalshi_edge.lake.fs import local_path_of
+
+            try:
+                return local_path_of(v)
+            except LakeError as exc:
+                raise ValueError(str(exc)) from None
+        return v
+
     @field_validator("fee_rounding_tick")
     @classmethod
     def _tick_positive(cls, v: Decimal) -> Decimal:
@@ -180,6 +194,13 @@ class Settings(BaseSettings):
     @property
     def lake_root(self) -> Path:
         return self.lake_dir or self.data_dir / "lake"
+
+    @property
+    def lake_location(self) -> Any:
+        """The lake root through pyarrow's filesystem interface (a ``kalshi_edge.lake.fs.LakeLocation``)."""
+        from kalshi_edge.lake.fs import resolve
+
+        return resolve(self.lake_root)
 
     @property
     def warehouse_path(self) -> Path:

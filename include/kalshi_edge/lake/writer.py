@@ -56,6 +56,7 @@ import pyarrow.parquet as pq
 
 from kalshi_edge.lake.dataset import Dataset, get_dataset
 from kalshi_edge.lake.errors import LakeError, ValidationFailed
+from kalshi_edge.lake.fs import LakeLocation, local_path_of, resolve  # lake root as a URI (#18)
 
 if TYPE_CHECKING:
     from kalshi_edge.config import Settings
@@ -206,15 +207,20 @@ class Lake:
 
     def __init__(
         self,
-        root: Path,
+        root: Path | str,
         quarantine: Path | None = None,
         warehouse: Path | None = None,
         max_bad_fraction: float = 0.05,
     ) -> None:
-        self.root = Path(root)
+        self.root = local_path_of(root)  # a path or file:// URI; object storage refused (lake/fs.py, #18)
         self.quarantine = Path(quarantine) if quarantine else self.root.parent / "quarantine"
         self.warehouse = Path(warehouse) if warehouse else self.root.parent / "warehouse.duckdb"
         self.max_bad_fraction = max_bad_fraction
+
+    @property
+    def location(self) -> LakeLocation:
+        """The root through pyarrow's filesystem interface (lake/fs.py, #18)."""
+        return resolve(self.root)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Lake:
