@@ -75,3 +75,11 @@ def test_family_edge_modules_compute_no_edge():
     for fam in FAMILIES:
         src = (PKG / "families" / fam / "edge.py").read_text()
         assert "order_fee" not in src and "fee_per_contract" not in src, fam
+
+
+def test_sources_never_write_a_family_dataset():
+    # A source returns rows; the family's ingest stores them (sources import no family module).
+    for path in sorted((PKG / "sources").glob("*.py")):
+        bad = [m for m in _imports(path) if m.startswith("kalshi_edge.families")]
+        assert not bad, f"sources/{path.name} imports {bad}"
+    assert "lake.write(" not in (PKG / "sources" / "ghcn.py").read_text()
