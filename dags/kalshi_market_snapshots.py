@@ -7,8 +7,9 @@ the order books of up to `max_books_per_series` of them, keyed on the run's logi
 rerun of the same hour replaces its own rows (merge on key) and never duplicates.
 
 Host: `settings.rest_base_url` (prod | demo | local) or param `base_url`. Offline
-(`KALSHI_EDGE_KALSHI_ENV=local`, the default) it uses the local simulator — the one already
-running at the configured URL, or one started in-process from the built-in scenario.
+(`KALSHI_EDGE_KALSHI_ENV=local`, the default) it uses the local simulator running at the
+configured URL; param `in_process_simulator` (false by default) starts one in-process from the
+built-in scenario for the run instead (demos and tests).
 Backfill is meaningless for live quotes (catchup off); rerun a past hour with
 `airflow dags test kalshi_market_snapshots <logical date>` only against a replaying simulator.
 """
@@ -36,6 +37,8 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
                         description="Series tickers to snapshot"),
         "base_url": Param(None, type=["null", "string"], description="REST base URL override"),
         "max_books_per_series": Param(50, type="integer", minimum=0),
+        "in_process_simulator": Param(False, type="boolean",
+                                      description="Serve the built-in scenario in-process for this run (offline demos)"),
     },
 )
 def kalshi_market_snapshots():
@@ -45,10 +48,22 @@ def kalshi_market_snapshots():
         from kalshi_edge.kalshi.tasks import run_market_snapshots
 
         p = params or {}
-        return run_job(lambda when, _p: run_market_snapshots(
-            get_settings(), as_of=when, series=p.get("series") or ("KXHIGHNY",),
-            base_url=p.get("base_url"), max_books_per_series=int(p.get("max_books_per_series", 50)),
-        ), logical_date, p, dag_run=dag_run)
+
+        def run(when, _params):
+            def snap(base_url):
+                return run_market_snapshots(
+                    get_settings(), as_of=when, series=p.get("series") or ("KXHIGHNY",),
+                    base_url=base_url, max_books_per_series=int(p.get("max_books_per_series", 50)),
+                )
+
+            if p.get("in_process_simulator"):
+                from kalshi_edge.demos.simulator import in_process_simulator
+
+                with in_process_simulator() as url:
+                    return snap(url)
+            return snap(p.get("base_url"))
+
+        return run_job(run, logical_date, p, dag_run=dag_run)
 
     snapshot()
 

@@ -1,4 +1,5 @@
-"""The kalshi_market_snapshots DAG: a real dag.test run offline (in-process simulator), rerun-safe."""
+"""The kalshi_market_snapshots DAG: a real dag.test run offline (the explicit in-process simulator
+option), rerun-safe."""
 
 from __future__ import annotations
 
@@ -30,10 +31,10 @@ def test_snapshot_run_then_rerun_is_idempotent(bag, lake):
 
     dag = bag.dags["kalshi_market_snapshots"]
     t = pendulum.datetime(2026, 7, 11, 15, 2, tz="UTC")
-    assert dag.test(logical_date=t, run_conf={"series": ["KXHIGHNY"]}).state == "success"
+    assert dag.test(logical_date=t, run_conf={"series": ["KXHIGHNY"], "in_process_simulator": True}).state == "success"
     n_markets, n_levels = lake.row_count(KALSHI_MARKETS), lake.row_count(KALSHI_ORDERBOOK_SNAPSHOTS)
     assert n_markets > 0 and n_levels > 0
-    assert dag.test(logical_date=t, run_conf={"series": ["KXHIGHNY"]}).state == "success"
+    assert dag.test(logical_date=t, run_conf={"series": ["KXHIGHNY"], "in_process_simulator": True}).state == "success"
     assert (lake.row_count(KALSHI_MARKETS), lake.row_count(KALSHI_ORDERBOOK_SNAPSHOTS)) == (n_markets, n_levels)
     df = lake.read(KALSHI_MARKETS)
     assert set(df["series_ticker"]) == {"KXHIGHNY"} and df["ticker"].is_unique

@@ -62,9 +62,7 @@ def _imports(path: Path) -> set[str]:
 def test_kalshi_and_trading_do_not_import_the_simulator_the_backtest_or_the_demos():
     banned = ("kalshi_edge.exchange.simulator", "kalshi_edge.exchange.state", "kalshi_edge.exchange.scenario",
               "kalshi_edge.backtest", "kalshi_edge.demos")
-    # kalshi/tasks.py still starts an in-process simulator when an offline task finds none (left for a
-    # follow-up: the issue asks for an explicit demo option there).
-    skip = {PKG / "kalshi" / "tasks.py"}
+    skip: set[Path] = set()
     for pkg in ("kalshi", "trading"):
         for path in sorted((PKG / pkg).glob("*.py")):
             if path in skip:
@@ -77,3 +75,11 @@ def test_family_edge_modules_compute_no_edge():
     for fam in FAMILIES:
         src = (PKG / "families" / fam / "edge.py").read_text()
         assert "order_fee" not in src and "fee_per_contract" not in src, fam
+
+
+def test_sources_never_write_a_family_dataset():
+    # A source returns rows; the family's ingest stores them (sources import no family module).
+    for path in sorted((PKG / "sources").glob("*.py")):
+        bad = [m for m in _imports(path) if m.startswith("kalshi_edge.families")]
+        assert not bad, f"sources/{path.name} imports {bad}"
+    assert "lake.write(" not in (PKG / "sources" / "ghcn.py").read_text()

@@ -15,8 +15,8 @@ import pytest
 from kalshi_edge.cli.main import main
 from kalshi_edge.config import get_settings
 from kalshi_edge.families.weather.datasets import WEATHER_OBS, WEATHER_TMAX
+from kalshi_edge.families.weather.ingest import import_tmax
 from kalshi_edge.lake import Lake
-from kalshi_edge.sources.ghcn import import_tmax
 from kalshi_edge.sources.iem import parse_asos1min_csv
 from kalshi_edge.sources.visual_crossing import forward_fill_share, parse_timeline, refuse_filled_days
 

@@ -117,8 +117,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate a GHCN TMAX CSV and write it to the lake (bad rows go to quarantine)."""
         from kalshi_edge.config import get_settings
+        from kalshi_edge.families.weather.ingest import import_tmax
         from kalshi_edge.lake import Lake
-        from kalshi_edge.sources.ghcn import import_tmax
 
         try:
             res = import_tmax(tmax, Lake.from_settings(get_settings()))

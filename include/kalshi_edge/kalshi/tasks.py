@@ -1,9 +1,10 @@
 """Task-level entry points (what the ``kalshi_*`` DAGs and the demo call). Airflow-free.
 
-Offline runs (``kalshi_env=local``) talk to the local simulator: the one configured at
-``settings.rest_base_url`` if it answers, otherwise one started in-process for the duration of
-the task from the built-in scenario (the only place this package reaches into ``exchange``; the
-import is lazy so the client library itself never depends on the simulator).
+Offline runs (``kalshi_env=local``) talk to the local simulator configured at
+``settings.rest_base_url`` (or ``base_url``). This package never starts one: when it does not
+answer, the task fails with a one-line error naming the URL. An in-process simulator is an
+explicit option of the caller (:func:`kalshi_edge.demos.simulator.in_process_simulator`, DAG param
+``in_process_simulator``).
 """
 
 from __future__ import annotations
@@ -24,37 +25,22 @@ DEFAULT_SERIES = ("KXHIGHNY", "KXBTCD", "KXBTC", "KXTOPSONG")
 @contextlib.contextmanager
 def kalshi_client(settings: Any, *, base_url: str | None = None, offline: bool | None = None,
                   **kw: Any) -> Iterator[KalshiRestClient]:
-    """A REST client for the task: ``base_url``, else settings; offline falls back to an in-process simulator."""
+    """A REST client for the task: ``base_url``, else settings. Offline, the host must answer
+    (``GET /exchange/status``): no simulator is started behind the caller's back."""
     if offline is None:
         offline = str(getattr(settings.kalshi_env, "value", settings.kalshi_env)) == "local"
     url = base_url or settings.rest_base_url
     client = KalshiRestClient.from_settings(settings, base_url=url, **kw)
-    if not offline or base_url:
-        try:
-            yield client
-        finally:
-            client.close()
-        return
     try:
-        client.request("GET", "/exchange/status", retry=False)
-        reachable = True
-    except KalshiError:
-        reachable = False
-    if reachable:
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    client.close()
-    from kalshi_edge.exchange.simulator import run_simulator_in_thread  # offline wiring only
-
-    with run_simulator_in_thread() as sim:
-        local = KalshiRestClient(sim.base_url, **kw)
-        try:
-            yield local
-        finally:
-            local.close()
+        if offline and not base_url:
+            try:
+                client.request("GET", "/exchange/status", retry=False)
+            except KalshiError as exc:
+                raise KalshiError(f"no simulator answers at {url} ({exc}); start `kalshi-edge simulator` or run "
+                                  "with param in_process_simulator=true") from None
+        yield client
+    finally:
+        client.close()
 
 
 def run_market_snapshots(

@@ -1,7 +1,9 @@
-"""GHCN-Daily TMAX history in the documented layout ``date,station,ghcn_id,tmax_f`` → the lake.
+"""GHCN-Daily TMAX history in the documented layout ``date,station,ghcn_id,tmax_f`` → rows.
 
-Rows are read as text and handed to the lake, which converts, validates (dates, impossible
-values, duplicate station/date) and quarantines bad rows with their file row number.
+Rows are read as text with their file row number; this module returns them and writes nothing
+(sources never write a family's dataset). The weather family stores them
+(:func:`kalshi_edge.families.weather.ingest.import_tmax`), where the lake converts, validates
+(dates, impossible values, duplicate station/date) and quarantines bad rows with their row number.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kalshi_edge.lake import SOURCE_ROW, Lake, WriteResult
+from kalshi_edge.lake import SOURCE_ROW
 from kalshi_edge.lake.inputs import data_rows, read_input_csv
 
 TMAX_COLUMNS = ("date", "station", "ghcn_id", "tmax_f")
@@ -28,9 +30,3 @@ def read_tmax_raw(path: str | Path) -> pd.DataFrame:
     df[SOURCE_ROW] = data_rows(len(df))
     return df
 
-
-def import_tmax(path: str | Path, lake: Lake) -> WriteResult:
-    """Validate and write a TMAX CSV into ``weather_tmax`` (merged on station/date)."""
-    from kalshi_edge.families.weather.datasets import WEATHER_TMAX
-
-    return lake.write(WEATHER_TMAX, read_tmax_raw(path), source=str(path), mode="merge")

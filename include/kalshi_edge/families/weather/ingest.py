@@ -14,6 +14,15 @@ from kalshi_edge.sources import iem
 from kalshi_edge.sources.nws_cli import CliReport
 
 
+def import_tmax(path: Any, lake: Lake) -> Any:
+    """Validate and write a GHCN TMAX CSV (rows from :func:`kalshi_edge.sources.ghcn.read_tmax_raw`)
+    into ``weather_tmax``, merged on station/date; bad rows go to quarantine with their row."""
+    from kalshi_edge.families.weather.datasets import WEATHER_TMAX
+    from kalshi_edge.sources.ghcn import read_tmax_raw
+
+    return lake.write(WEATHER_TMAX, read_tmax_raw(path), source=str(path), mode="merge")
+
+
 def with_climate_date(obs: pd.DataFrame, station: Station) -> pd.DataFrame:
     """Add ``climate_date`` (YYYY-MM-DD, local standard time) to rows with a UTC ``ts``."""
     out = obs.copy()

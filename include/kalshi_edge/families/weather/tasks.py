@@ -97,8 +97,8 @@ def load_tmax(station: str, settings: Any, offline: bool) -> pd.DataFrame:
 
 def tmax_import(logical_date: Any, params: dict | None = None, settings: Any = None) -> dict:
     """Import the shipped TMAX samples (offline) into ``weather_tmax``: the backfill's daily history."""
+    from kalshi_edge.families.weather.ingest import import_tmax
     from kalshi_edge.lake import Lake
-    from kalshi_edge.sources.ghcn import import_tmax
 
     s = _settings(settings)
     lake = Lake.from_settings(s)
