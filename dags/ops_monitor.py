@@ -15,7 +15,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 
 
 @dag(
@@ -30,11 +30,11 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS
 )
 def ops_monitor():
     @task
-    def check(logical_date=None) -> dict:
+    def check(logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.config import get_settings
         from kalshi_edge.ops.alerts import check_and_alert
 
-        return check_and_alert(get_settings(), now=logical_date)
+        return run_job(lambda when, _p: check_and_alert(get_settings(), now=when), logical_date, None, dag_run=dag_run)
 
     check()
 

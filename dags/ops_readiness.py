@@ -16,7 +16,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.assets import OPS_READINESS
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -30,12 +31,13 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     doc_md=__doc__,
 )
 def ops_readiness():
-    @task(pool=LAKE_WRITE_POOL)
-    def evaluate(logical_date=None) -> dict:
+    @task(pool=LAKE_WRITE_POOL, outlets=[OPS_READINESS])
+    def evaluate(logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.config import get_settings
         from kalshi_edge.ops.readiness import run_daily_readiness
 
-        return run_daily_readiness(get_settings(), as_of=logical_date)
+        return run_job(lambda when, _p: run_daily_readiness(get_settings(), as_of=when), logical_date, None,
+                       dag_run=dag_run)
 
     evaluate()
 

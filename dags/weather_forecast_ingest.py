@@ -14,7 +14,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
+from kalshi_edge.assets import FORECASTS
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
@@ -32,11 +33,11 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL
     },
 )
 def weather_forecast_ingest():
-    @task(pool=LAKE_WRITE_POOL)
-    def run(params=None, logical_date=None) -> dict:
+    @task(pool=LAKE_WRITE_POOL, outlets=[FORECASTS])
+    def run(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.weather.tasks import forecast_ingest as job
 
-        return job(logical_date, params)
+        return run_job(job, logical_date, params, dag_run=dag_run)
 
     run()
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS
+from kalshi_edge.assets import WEATHER_MOMENTUM_MODEL
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 
 
 @dag(
@@ -37,16 +38,12 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS
     },
 )
 def weather_momentum_retrain():
-    @task
-    def refit(params=None, logical_date=None) -> dict:
-        from airflow.sdk.exceptions import AirflowFailException
+    @task(outlets=[WEATHER_MOMENTUM_MODEL])
+    def refit(params=None, logical_date=None, dag_run=None) -> dict:
+        from kalshi_edge.families.weather.momentum.tasks import retrain
 
-        from kalshi_edge.families.weather.momentum.tasks import NotEnoughBooks, retrain
-
-        try:
-            return retrain(logical_date, params)
-        except NotEnoughBooks as exc:  # nothing to fit: permanent for this logical date, not retried
-            raise AirflowFailException(str(exc)) from exc
+        # NotEnoughBooks (nothing to fit) is permanent for this logical date: run_job fails it, no retry
+        return run_job(retrain, logical_date, params, dag_run=dag_run)
 
     refit()
 

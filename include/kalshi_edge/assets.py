@@ -19,12 +19,14 @@ LAKE_DATASETS: tuple[str, ...] = (
     "btc_bars", "btc_edge_snapshots", "btc_opportunities", "btc_ticks",
     "kalshi_candlesticks", "kalshi_markets", "kalshi_orderbook_snapshots", "kalshi_settled_temps", "kalshi_trades",
     "kalshi_ws_journal",
+    "kalshi_forecast_percentiles", "kalshi_weather_index",
+    "ops_readiness",
     "trading_pnl", "trading_prediction_scores",
-    "weather_cli", "weather_forecasts", "weather_obs", "weather_tmax",
+    "forecasts", "weather_cli", "weather_forecasts", "weather_obs", "weather_tmax",
 )
 #: Every model artifact of the store (``family/name``; families/README.md). Weather params are one
 #: artifact per station (``weather/<STATION>_params``); the asset stands for all stations' params.
-MODEL_ARTIFACTS: tuple[str, ...] = ("btc/latest", "weather/params", "billboard/weekly_prediction")
+MODEL_ARTIFACTS: tuple[str, ...] = ("btc/latest", "weather/params", "weather/momentum", "billboard/weekly_prediction")
 
 
 def lake_asset(name: str) -> Asset:
@@ -50,6 +52,9 @@ WEATHER_TMAX = LAKE["weather_tmax"]
 WEATHER_OBS = LAKE["weather_obs"]
 WEATHER_FORECASTS = LAKE["weather_forecasts"]
 WEATHER_PARAMS = MODELS["weather/params"]
+WEATHER_MOMENTUM_MODEL = MODELS["weather/momentum"]
+FORECASTS = LAKE["forecasts"]
+OPS_READINESS = LAKE["ops_readiness"]
 BILLBOARD_CHARTS = LAKE["billboard_charts"]
 BILLBOARD_PREDICTIONS = LAKE["billboard_predictions"]
 BILLBOARD_PREDICTION_MODEL = MODELS["billboard/weekly_prediction"]

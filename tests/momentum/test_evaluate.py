@@ -67,5 +67,5 @@ def test_bad_book_is_one_line_exit_2(tmp_path, capsys):
     bad.write_text("timestamp,market_ticker,best_yes_bid,best_no_bid\n2025-12-04T12:00:00,KXHIGHNY-25DEC05-B30.5,abc,50\n")
     assert main(["momentum", "evaluate", "--book", str(bad), str(DAYS[0]), str(DAYS[1]), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert "market_data_X.csv: row 2 field 'best_yes_bid'" in err
+    assert "market_data_X.csv: row 1 field best_yes_bid" in err
     assert not (tmp_path / "o" / "scores.csv").exists()

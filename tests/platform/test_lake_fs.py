@@ -60,7 +60,7 @@ def test_fsspec_filesystems_resolve_but_the_writer_refuses_object_storage_with_w
 
 def test_an_object_store_lake_setting_fails_at_start_up_naming_the_variable(monkeypatch):
     monkeypatch.setenv("KALSHI_EDGE_LAKE_DIR", "s3://bucket/kalshi/lake")  # parsed only: no network
-    with pytest.raises(ConfigError, match=r"KALSHI_EDGE_LAKE_DIR: .*s3:// is object storage. Mount it"):
+    with pytest.raises(ConfigError, match=r"KALSHI_EDGE_LAKE_DIR=.*s3:// is object storage. Mount it"):
         load_settings()
 
 

@@ -81,9 +81,10 @@ def validate_chart_frame(df: pd.DataFrame, source: str = "<frame>") -> pd.DataFr
     out["last_week"] = _check_int_column(df, "last_week", source, nullable=True)
     out["peak_position"] = _check_int_column(df, "peak_position", source, nullable=False)
     out["weeks_on_chart"] = _check_int_column(df, "weeks_on_chart", source, nullable=False)
-    from kalshi_edge.families.billboard.datasets import BILLBOARD_CHARTS
+    from kalshi_edge.lake.dataset import get_dataset
 
-    bad = BILLBOARD_CHARTS.out_of_range(out)  # the bounds declared with the dataset (rank 1..100)
+    # the bounds declared with the dataset (rank 1..100), looked up by name: sources import no family
+    bad = get_dataset("billboard_charts").out_of_range(out)
     if bad:
         i, col, why = bad[0]
         raise ChartFormatError(f"{source}: row {i + 1} field {col}: {str(df[col].iloc[i])!r}: {why}")

@@ -72,7 +72,9 @@ def _simulator_event(settings: Any) -> dict:
     if not markets:
         return {"rows": [], "detail": "no KXHIGHNY markets in the simulator"}
     # the day-ahead task issues the event day's distribution (logical time 06:00 UTC of that day)
-    day_ahead(pd.Timestamp("2026-07-12T06:00Z"), {"offline": True, "stations": ["KNYC"]}, settings)
+    # the scenario day is past the sample: issue for it anyway (stale_inputs=warn), not as of the sample
+    day_ahead(pd.Timestamp("2026-07-12T06:00Z"), {"offline": True, "stations": ["KNYC"], "stale_inputs": "warn"},
+              settings)
     snaps = [MarketSnapshot.from_market(m, quote_ts=BUILTIN_CLOCK) for m in markets]
     strat = get_strategy("weather_day_ahead", {"settings": settings, "obs": pd.DataFrame()})
     probs = strat.probabilities(snaps, BUILTIN_CLOCK)

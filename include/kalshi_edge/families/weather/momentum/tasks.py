@@ -17,10 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from kalshi_edge.families.weather.momentum.strategy import ARTIFACT_FAMILY, ARTIFACT_NAME  # noqa: F401 (one name)
 from kalshi_edge.families.weather.momentum.stream import BookEvent
-
-ARTIFACT_FAMILY = "weather"
-ARTIFACT_NAME = "momentum"
 
 
 class NotEnoughBooks(RuntimeError):
