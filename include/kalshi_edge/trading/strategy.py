@@ -204,6 +204,15 @@ class Strategy(ABC):
         #: Refusals of the last :meth:`probabilities` call (the session reports them as skips).
         self.refusals: list[Refusal] = []
 
+    def _settings(self) -> Any:
+        """The session's settings (``params["settings"]``), else the process-wide ones."""
+        s = self.params.get("settings")
+        if s is None:
+            from kalshi_edge.config import get_settings
+
+            s = get_settings()
+        return s
+
     def wants(self, market: MarketSnapshot) -> bool:
         """Whether this strategy trades ``market`` (default: its family, or everything for 'any')."""
         return self.family == "any" or market.family == self.family

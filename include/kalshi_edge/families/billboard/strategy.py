@@ -46,14 +46,6 @@ class BillboardWeekly(Strategy):
         super().__init__(**params)
         self._art: Any = None
 
-    def _settings(self) -> Any:
-        s = self.params.get("settings")
-        if s is None:
-            from kalshi_edge.config import get_settings
-
-            s = get_settings()
-        return s
-
     def artifact(self) -> Any:
         if self._art is None:
             from kalshi_edge.families.billboard.train import load_weekly_prediction

@@ -51,14 +51,6 @@ class BtcVolLadder(Strategy):
         self._shift: pd.Timedelta | None = None
 
     # ------------------------------------------------------------------ inputs
-    def _settings(self) -> Any:
-        s = self.params.get("settings")
-        if s is None:
-            from kalshi_edge.config import get_settings
-
-            s = get_settings()
-        return s
-
     def _offline(self) -> bool:
         v = self.params.get("offline")
         return (str(self._settings().kalshi_env) == "local") if v is None else bool(v)

@@ -55,14 +55,6 @@ class WeatherDayAhead(Strategy):
         self._pmf: dict[tuple[str, str], np.ndarray | None] = {}
         self._versions: dict[str, str] = {}
 
-    def _settings(self) -> Any:
-        s = self.params.get("settings")
-        if s is None:
-            from kalshi_edge.config import get_settings
-
-            s = get_settings()
-        return s
-
     # ------------------------------------------------------------------ artifacts
     def day_ahead_pmf(self, station: str, day: str) -> np.ndarray | None:
         """The issued day-ahead PMF on the model grid, or None (read once per station and day)."""
