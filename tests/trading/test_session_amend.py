@@ -190,3 +190,50 @@ def test_crash_after_amend_sent_blocks_then_reconciles_as_failed(tmp_path):
     assert phases == ["sent", "failed", "sent", "done"]
     [only] = resting(broker)
     assert only.order.price == Decimal("0.43") and len(sess2.ledger.orders) == 1
+
+
+class SimChaser(Chaser):
+    name = "sim_chaser_test"
+
+    def wants(self, market):
+        return market.ticker == SIM_T
+
+
+SIM_T = "KXHIGHNY-26JUL12-B84.5"
+
+
+def test_session_amends_at_the_simulator_on_loopback(tmp_path):
+    """The same loop through the REST broker and the local simulator: the venue's amend keeps the
+    order id and the client id, the exchange shows the new price and one resting order."""
+    from kalshi_edge.exchange.scenario import builtin_scenario
+    from kalshi_edge.exchange.simulator import run_simulator_in_thread
+    from kalshi_edge.exchange.state import ManualClock
+    from kalshi_edge.kalshi.rest import KalshiRestClient
+    from kalshi_edge.trading.brokers import RestBroker
+    from kalshi_edge.trading.session import rest_market_source
+
+    sc = builtin_scenario(seed=8)
+    clock = ManualClock(sc.clock_start)
+    with run_simulator_in_thread(scenario=sc, clock=clock, seed=8) as sim:
+        sim.set_book(SIM_T, yes=[("0.40", "10")], no=[("0.54", "10")])
+        client = KalshiRestClient(sim.base_url, backoff_base=0.005, timeout=5.0)
+        try:
+            sess = TradingSession(
+                strategies=[SimChaser()], broker=RestBroker(client), ledger=OrderLedger(tmp_path / "o.jsonl"),
+                risk=RiskEngine(RiskLimits(max_contracts_per_market=Decimal("10"))),
+                gates=GateConfig(max_count=Decimal("5"), allow_taker=False, max_spread=Decimal("0.2")),
+                markets=rest_market_source(client), clock=clock.now,
+            )
+            sess.step()
+            [first] = list(client.iter_orders(status="resting"))
+            assert first.yes_price == Decimal("0.40")
+            sim.set_book(SIM_T, yes=[("0.43", "10")], no=[("0.53", "10")])
+            clock.advance(60)
+            sess.step()
+            [moved] = list(client.iter_orders(status="resting"))
+            assert (moved.order_id, moved.client_order_id) == (first.order_id, first.client_order_id)
+            assert moved.yes_price == Decimal("0.43") and sess.status.amends == 1
+            assert [e["phase"] for e in amend_events(sess.ledger)] == ["sent", "done"]
+            assert len(sess.ledger.orders) == 1
+        finally:
+            client.close()
