@@ -237,3 +237,19 @@ def test_session_amends_at_the_simulator_on_loopback(tmp_path):
             assert len(sess.ledger.orders) == 1
         finally:
             client.close()
+
+
+def test_amend_of_an_order_filled_meanwhile_is_recorded_as_failed(tmp_path):
+    script, broker = Script(), PaperBroker(cash=Decimal("100"))
+    sess = make(script, broker, tmp_path / "o.jsonl", Chaser())
+    sess.step()
+    [rec] = sess.ledger.orders.values()
+    script.i = 1
+    [intent] = sess.decide(script.now(), script.markets(script.now()))
+    broker.observe(snap(TICKER, "0.30", "0.39", age_s=0))  # the ask trades through our bid: filled
+    res = sess._amend(rec, intent, Decimal("5"), script.now())
+    assert res is not None and res.status == "executed"
+    assert [e["phase"] for e in amend_events(sess.ledger)] == ["sent", "failed"]
+    assert sess.ledger.orders[rec.client_order_id].price == Decimal("0.40") and sess.status.amends == 0
+    sess._poll_fills()
+    assert sess.ledger.orders[rec.client_order_id].state == "filled"

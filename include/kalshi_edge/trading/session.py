@@ -362,7 +362,7 @@ class TradingSession:
         except BrokerError as exc:
             self.ledger.append("amend", phase="failed", reason=str(exc)[:300], **base)
             return PlaceResult(coid, rec.order_id, "rejected", [], str(exc))
-        if res.status not in ("resting", "executed"):
+        if res.reason or res.status not in ("resting", "executed"):  # refused, or no longer resting
             self.ledger.append("amend", phase="failed", reason=(res.reason or res.status)[:300], **base)
             return res
         self.ledger.append("amend", phase="done", price=intent.price, count=total, decided_at=intent.decided_at,
