@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from kalshi_edge.exchange.matching import EngineFill, EngineOrder
-from kalshi_edge.trading.brokers import FillInfo, PaperBroker, PlaceResult
+from kalshi_edge.trading.brokers import BrokerError, FillInfo, PaperBroker, PlaceResult
 from kalshi_edge.trading.intents import OrderIntent
 from kalshi_edge.trading.risk import KillSwitch
 from kalshi_edge.trading.strategy import MarketSnapshot, event_of, family_of
@@ -248,10 +248,37 @@ class BacktestBroker(PaperBroker):
         oid = self._by_coid.get(client_order_id)
         if oid is None:
             return None
-        if client_order_id in self._parked:
-            return {"order_id": oid, "status": "resting", "reason": ""}
+        pk = self._parked.get(client_order_id)
         st = self.engine.orders[self._current.get(oid, oid)]
-        return {"order_id": oid, "status": st.status, "reason": st.reject_reason}
+        if pk is not None:
+            return {"order_id": oid, "status": "resting", "reason": "", "yes_price": pk.yes_price,
+                    "count": pk.remaining + self._filled(oid)}
+        return {"order_id": oid, "status": st.status, "reason": st.reject_reason, "yes_price": st.order.price,
+                "count": st.order.count}
+
+    def _filled(self, order_id: str) -> Decimal:
+        return sum((f.count for f in self._fills.get(order_id, [])), Decimal(0))
+
+    def amend(self, order_id: str, intent: OrderIntent, *, count: Decimal) -> PlaceResult:
+        """Amend through the one matching engine (:meth:`PaperBroker.amend`). A parked order (pulled
+        off the engine while the touch sits at its price) is moved where it waits; the re-entry
+        then uses the new price and size. Results name the id the session knows."""
+        self._sync(intent.ticker)
+        self.now_ms = int(self.clock().timestamp() * 1000)
+        for coid, pk in list(self._parked.items()):
+            if pk.order_id == order_id:
+                remaining = count - self._filled(order_id)
+                if remaining <= 0:
+                    raise BrokerError(f"amend {order_id}: new total {count} must exceed the filled")
+                self._parked[coid] = replace(pk, yes_price=intent.yes_price, remaining=remaining)
+                self.apply_update(intent.ticker, *self._latest(intent.ticker))  # re-enter if no longer reached
+                return PlaceResult(coid, order_id, "resting", [])
+        res = super().amend(self._current.get(order_id, order_id), intent, count=count)
+        self._refresh_active()
+        return replace(res, order_id=order_id)
+
+    def _latest(self, ticker: str) -> tuple[int, int, int]:
+        return self.book.latest[ticker]
 
     def resting_order_ids(self) -> list[str]:
         ids = [self._alias.get(s.order_id, s.order_id) for s in self.engine.resting_orders(account=self.account)]

@@ -242,7 +242,8 @@ class PaperBroker(Broker):
         if oid is None:
             return None
         st: OrderState = self.engine.orders[oid]
-        return {"order_id": oid, "status": st.status, "reason": st.reject_reason}
+        return {"order_id": oid, "status": st.status, "reason": st.reject_reason, "yes_price": st.order.price,
+                "count": st.order.count}
 
     def order_fills(self, order_id: str) -> list[dict[str, Any]]:
         return [f.as_dict() for f in self._fills.get(order_id, [])]
@@ -387,7 +388,8 @@ class RestBroker(Broker):
         if o is None:
             return None
         self._coid_by_oid[o.order_id] = client_order_id
-        return {"order_id": o.order_id, "status": o.status}
+        return {"order_id": o.order_id, "status": o.status, "yes_price": o.yes_price,
+                "count": o.fill_count + o.remaining_count}
 
     def order_fills(self, order_id: str) -> list[dict[str, Any]]:
         return [self._fill_dict(f) for f in self.client.iter_fills(order_id=order_id)]

@@ -119,6 +119,10 @@ class GateConfig:
     #: Decisions within one bucket of this many seconds share a client_order_id (see below).
     decision_bucket_s: int = 60
     fee_tick: Decimal = field(default_factory=lambda: Decimal(str(_settings_default("fee_rounding_tick"))))
+    #: Every strategy's resting maker order is moved to a re-decided price by an amend instead of
+    #: the decision being skipped as ``already_working`` (a strategy can opt in alone with
+    #: ``Strategy.amend_resting``). Off by default: the backtest-vs-paper parity is unchanged.
+    amend_resting: bool = False
 
     @classmethod
     def from_settings(cls, settings: object, **overrides: object) -> GateConfig:

@@ -26,6 +26,13 @@ connection dropped (the market is then blocked until :func:`reconcile` settles i
 ``settled`` closes a market's position with its result; ``adopted`` records an operator's
 ``--adopt-exchange-state`` (orders and positions the exchange no longer knows, given up; see
 :mod:`kalshi_edge.trading.reconcile`).
+
+``amend`` moves a resting order (same ``client_order_id`` and exchange ``order_id``) to a new
+``price`` and ``count`` (the new total, filled + resting) for a later decision ``decision_id``. Its
+``phase`` is ``sent`` (durable before the amend request), then ``done`` (the exchange's price and
+total) or ``failed`` (the order is as it was). An amend still ``sent`` (a crash or timeout before
+the answer) blocks its market until :func:`reconcile` reads the order's price at the exchange;
+its ``decision_id`` is never sent again (:meth:`OrderLedger.has_decision`).
 """
 
 from __future__ import annotations
@@ -108,6 +115,9 @@ class OrderRecord:
     market_p: float | None = None
     #: The trading session that placed the order (issue 13: each trader cancels only its own).
     session: str = ""
+    #: An amend sent but not yet answered: (decision_id, price, count) — see the ``amend`` event.
+    pending_amend: tuple[str, Decimal, Decimal] | None = None
+    amends: int = 0
 
     @property
     def terminal(self) -> bool:
@@ -157,6 +167,8 @@ class OrderLedger:
         self.orders: dict[str, OrderRecord] = {}
         self.positions: dict[str, PositionRecord] = {}
         self._by_order_id: dict[str, str] = {}
+        #: decision_id of every amend → the client_order_id of the order it moved.
+        self.amend_decisions: dict[str, str] = {}
         self._open: dict[str, None] = {}  # client_order_ids not in a terminal state (insertion order)
         self._seq = 0
         self._lock = threading.Lock()
@@ -221,7 +233,7 @@ class OrderLedger:
     # ------------------------------------------------------------------ writing
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         """Durably append one event (fsync) and apply it to the in-memory index."""
-        if event not in (*STATES, "fill", "settled", "reconciled", "adopted", *NOTES):
+        if event not in (*STATES, "fill", "settled", "reconciled", "adopted", "amend", *NOTES):
             raise ValueError(f"unknown ledger event {event!r}")
         with self._lock:
             self._seq += 1
@@ -300,6 +312,9 @@ class OrderLedger:
         if ev.get("order_id"):
             rec.order_id = ev["order_id"]
             self._by_order_id[rec.order_id] = coid
+        if kind == "amend":
+            self._amend(rec, ev)
+            return
         if kind == "fill":
             if ev["fill_id"] in rec.fill_ids:
                 return
@@ -322,6 +337,27 @@ class OrderLedger:
         elif not rec.terminal:  # a terminal state never goes back (a late ack after a cancel is noise)
             rec.state = "partially_filled" if kind == "acknowledged" and rec.filled > 0 else kind
         rec.reason = ev.get("reason", rec.reason)
+
+    def _amend(self, rec: OrderRecord, ev: dict[str, Any]) -> None:
+        phase = ev.get("phase")
+        decision = str(ev.get("decision_id") or "")
+        if decision:
+            self.amend_decisions[decision] = rec.client_order_id
+        if phase == "sent":
+            rec.pending_amend = (decision, Decimal(ev["price"]), Decimal(ev["count"]))
+            return
+        rec.pending_amend = None
+        if phase == "done":
+            rec.price, rec.count = Decimal(ev["price"]), Decimal(ev["count"])
+            rec.decided_at = str(ev.get("decided_at") or rec.decided_at)
+            rec.amends += 1
+            if rec.filled >= rec.count and not rec.terminal:
+                rec.state = "filled"
+                self._open.pop(rec.client_order_id, None)
+
+    def has_decision(self, client_order_id: str) -> bool:
+        """True when this decision was recorded, as an order's intent or as an amend."""
+        return client_order_id in self.orders or client_order_id in self.amend_decisions
 
     def _position_fill(self, rec: OrderRecord, qty: Decimal, px: Decimal, fee: Decimal) -> None:
         pos = self.positions.get(rec.ticker)
@@ -385,7 +421,8 @@ class OrderLedger:
 
     def blocked_markets(self) -> set[str]:
         """Markets with an order whose outcome is unknown (or sent but never acknowledged)."""
-        return {r.ticker for r in self.open_orders() if r.state in ("unknown", "sent", "intent")}
+        return {r.ticker for r in self.open_orders()
+                if r.state in ("unknown", "sent", "intent") or r.pending_amend is not None}
 
     def net_positions(self) -> dict[str, Decimal]:
         """Ticker → signed position (+YES / −NO), zero positions omitted."""
@@ -427,7 +464,7 @@ def ledger_view_sql(path: Path, view: str = "order_ledger") -> str:
     cols = ("seq BIGINT", "event VARCHAR", "at VARCHAR", "client_order_id VARCHAR", "ticker VARCHAR",
             "side VARCHAR", "action VARCHAR", "price VARCHAR", "count VARCHAR", "fee VARCHAR", "order_id VARCHAR",
             "fill_id VARCHAR", "reason VARCHAR", "strategy VARCHAR", "family VARCHAR", "event_ticker VARCHAR",
-            "result VARCHAR", "session VARCHAR")
+            "result VARCHAR", "session VARCHAR", "decision_id VARCHAR", "phase VARCHAR")
     spec = ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in cols)
     return (f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_json('{p}', format='newline_delimited', "
             f"ignore_errors=true, columns={{{spec}}})")
@@ -485,6 +522,9 @@ def reconcile(ledger: OrderLedger, broker: ExchangeView) -> dict[str, int]:
                                   fee=Decimal(str(f["fee"])), is_taker=bool(f["is_taker"]), ts=str(f.get("ts", ""))):
                 stats["fills"] += 1
         rec = ledger.orders[rec.client_order_id]
+        if rec.pending_amend is not None:
+            _settle_amend(ledger, rec, ex)
+            rec = ledger.orders[rec.client_order_id]
         status = ex.get("status")
         if status in ("canceled", "cancelled") and not rec.terminal:
             ledger.append("cancelled", client_order_id=rec.client_order_id, reason="exchange")
@@ -496,3 +536,24 @@ def reconcile(ledger: OrderLedger, broker: ExchangeView) -> dict[str, int]:
                           client_order_id=rec.client_order_id, order_id=ex["order_id"])
     ledger.append("reconciled", **{k: v for k, v in stats.items()})
     return stats
+
+
+def _settle_amend(ledger: OrderLedger, rec: OrderRecord, ex: dict[str, Any]) -> None:
+    """An amend whose answer was lost: the order's price at the exchange says whether it landed.
+
+    ``ex["yes_price"]`` (the order's YES price now) equal to the amend's → ``done`` with the
+    exchange's total; anything else → ``failed`` (the order kept its old price). Either way no
+    second order exists: an amend never creates one.
+    """
+    assert rec.pending_amend is not None
+    decision, price, count = rec.pending_amend
+    want = price if rec.side == "yes" else ONE - price
+    got = ex.get("yes_price")
+    if got is not None and Decimal(str(got)) == want:
+        total = Decimal(str(ex["count"])) if ex.get("count") is not None else count
+        ledger.append("amend", client_order_id=rec.client_order_id, order_id=ex["order_id"], decision_id=decision,
+                      phase="done", price=price, count=total, reason="reconciled")
+    else:
+        ledger.append("amend", client_order_id=rec.client_order_id, decision_id=decision, phase="failed",
+                      reason="reconciled: not at the amended price" if got is not None else
+                      "reconciled: the exchange does not report the price")

@@ -28,14 +28,16 @@ def unrealized(ledger: OrderLedger, marks: Mapping[str, Decimal]) -> Decimal:
 def build_state(*, ledger: OrderLedger, now: datetime, bankroll: Decimal, marks: Mapping[str, Decimal],
                 realized_today: Decimal | None = None, equity: Decimal | None = None,
                 peak_equity: Decimal | None = None, exchange_active: bool = True,
-                trading_active: bool = True) -> PortfolioState:
-    """Exposures = ledger positions (cost) + open buy orders (remaining × price), per market."""
+                trading_active: bool = True, exclude: str = "") -> PortfolioState:
+    """Exposures = ledger positions (cost) + open buy orders (remaining × price), per market.
+
+    ``exclude``: a client_order_id left out of the open orders (the order an amend replaces)."""
     exps: dict[str, Exposure] = {}
     for t, p in ledger.positions.items():
         if p.position != 0:
             exps[t] = Exposure(t, p.event_ticker, p.family, position=p.position, cost=p.cost)
     for r in ledger.open_orders():
-        if r.action != "buy":
+        if r.action != "buy" or r.client_order_id == exclude:
             continue
         e = exps.setdefault(r.ticker, Exposure(r.ticker, r.event_ticker, r.family))
         e.resting_count += r.remaining

@@ -11,6 +11,15 @@ One :meth:`TradingSession.step`:
    then send**; record the acknowledgement, fills and final state; a send whose outcome is
    unknown marks the order ``unknown`` (its market is blocked) and triggers a reconcile.
 
+**Amend (opt-in).** When a strategy with ``amend_resting`` (or ``GateConfig.amend_resting``)
+re-decides a market where this session's maker order of the same strategy, side and action is
+still resting at another price, the order is moved with ``broker.amend`` (cancel-replace; the
+exchange keeps its order id) instead of skipping the decision as ``already_working``. The new
+price and size pass the same risk checks (with the replaced order's exposure left out); the
+ledger records ``amend`` ``sent`` before the request and ``done``/``failed`` after it; a lost
+answer blocks the market until reconcile reads the order's price at the exchange. An amend never
+creates a second order, and its decision id is never sent again.
+
 Nothing here reads the wall clock: ``clock`` is injected (the exchange's clock for the simulator).
 """
 
@@ -60,6 +69,7 @@ class SessionStatus:
     fills: int = 0
     unknown: int = 0
     reconciles: int = 0
+    amends: int = 0
     denied: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -207,9 +217,25 @@ class TradingSession:
         for intent in [*exits, *intents]:
             self.status.last_signal = (f"{intent.ticker} {intent.side}@{intent.price} edge "
                                        f"{intent.edge_per_contract:.3f} ({intent.strategy})")
-            if intent.client_order_id in self.ledger.orders:
+            if self.ledger.has_decision(intent.client_order_id):
                 self.status.bump(self.status.denied, "duplicate_decision")
                 self._log_decision(now, intent, "duplicate_decision")
+                continue
+            target = self._amend_target(intent)
+            if target is not None:
+                equity = balance + self._open_value(marks)
+                decision = self.risk.check(intent, self._state(now, balance, marks, equity, active, trading,
+                                                               exclude=target.client_order_id))
+                self._log_decision(now, intent, "amend" if isinstance(decision, Approved) else decision.reason,
+                                   getattr(decision, "count", None))
+                if not isinstance(decision, Approved):
+                    self.status.bump(self.status.denied, decision.reason)
+                    continue
+                if self._amend(target, intent, target.filled + decision.count, now) is None:
+                    if not self.reconcile():
+                        return {"at": now.isoformat(), "placed": placed, "skipped": "unknown amend; reconcile failed"}
+                    continue
+                balance = self._safe_balance(balance)
                 continue
             if (intent.ticker, intent.side) in self._working():
                 # One working order per market and side: a fresh decision does not stack
@@ -247,11 +273,11 @@ class TradingSession:
         })
 
     def _state(self, now: datetime, balance: Decimal, marks: dict, equity: Decimal, active: bool,
-               trading: bool) -> Any:
+               trading: bool, exclude: str = "") -> Any:
         """Risk state; today's PnL = equity change since this session's first step of the UTC day
         (realized and unrealized together, so the unrealized part is zero here)."""
         st = build_state(ledger=self.ledger, now=now, bankroll=balance, marks=marks, equity=equity,
-                         peak_equity=self._peak, exchange_active=active, trading_active=trading)
+                         peak_equity=self._peak, exchange_active=active, trading_active=trading, exclude=exclude)
         if self._day_start is not None:
             st.realized_pnl_today = equity - self._day_start[1]
             st.unrealized_pnl = ZERO
@@ -298,6 +324,55 @@ class TradingSession:
                 decided_at=now, quote_ts=m.quote_ts, close_time=m.close_time, reason="stop_loss",
             ))
         return out
+
+    def _amends(self, strategy: str) -> bool:
+        if self.gates.amend_resting:
+            return True
+        return any(s.name == strategy and getattr(s, "amend_resting", False) for s in self.strategies)
+
+    def _amend_target(self, intent: OrderIntent) -> Any:
+        """This session's resting maker order the intent would move by an amend, or None."""
+        if intent.liquidity != "maker" or not self._amends(intent.strategy):
+            return None
+        for r in self.ledger.open_orders():
+            if (r.ticker, r.side, r.action, r.strategy) != (intent.ticker, intent.side, intent.action, intent.strategy):
+                continue
+            if (r.state in ("acknowledged", "partially_filled") and r.order_id and r.liquidity == "maker"
+                    and r.pending_amend is None and r.price != intent.price
+                    and self.ledger.is_own(client_order_id=r.client_order_id)):
+                return r
+        return None
+
+    def _amend(self, rec: Any, intent: OrderIntent, total: Decimal, now: datetime) -> PlaceResult | None:
+        """Move ``rec``'s resting order to ``intent.price`` with ``total`` contracts (filled + resting).
+        None when the outcome is unknown (the market stays blocked until reconcile)."""
+        from kalshi_edge.trading.brokers import BrokerError
+
+        coid, at = rec.client_order_id, now.isoformat()
+        base = {"client_order_id": coid, "order_id": rec.order_id, "decision_id": intent.client_order_id, "at": at}
+        self.ledger.append("amend", phase="sent", price=intent.price, count=total, **base)
+        self.risk.record_sent(now)
+        try:
+            res = self.broker.amend(rec.order_id, intent.with_count(total), count=total)
+        except OutcomeUnknown as exc:
+            self.status.unknown += 1
+            self._needs_reconcile = True
+            log.warning("amend %s outcome unknown: %s", rec.order_id, exc)
+            return None
+        except BrokerError as exc:
+            self.ledger.append("amend", phase="failed", reason=str(exc)[:300], **base)
+            return PlaceResult(coid, rec.order_id, "rejected", [], str(exc))
+        if res.reason or res.status not in ("resting", "executed"):  # refused, or no longer resting
+            self.ledger.append("amend", phase="failed", reason=(res.reason or res.status)[:300], **base)
+            return res
+        self.ledger.append("amend", phase="done", price=intent.price, count=total, decided_at=intent.decided_at,
+                           **base)
+        self.status.amends += 1
+        for f in res.fills:
+            if self.ledger.record_fill(client_order_id=coid, fill_id=f.fill_id, count=f.count, yes_price=f.yes_price,
+                                       fee=f.fee, is_taker=f.is_taker, ts=f.ts):
+                self.status.fills += 1
+        return res
 
     def _working(self) -> set[tuple[str, str]]:
         return {(r.ticker, r.side) for r in self.ledger.open_orders()}
@@ -401,7 +476,7 @@ class TradingSession:
         fees = sum((p.fees for p in self.ledger.positions.values()), ZERO)
         return {
             "steps": self.status.steps, "orders_sent": self.status.orders_sent, "fills": self.status.fills,
-            "unknown": self.status.unknown, "reconciles": self.status.reconciles,
+            "unknown": self.status.unknown, "reconciles": self.status.reconciles, "amends": self.status.amends,
             "positions": positions, "fees": str(fees), "realized_pnl_net": str(self.ledger.realized_pnl()),
             "denied": dict(self.status.denied), "rejected": dict(self.status.rejected),
             "last_signal": self.status.last_signal, "errors": self.status.errors[-5:],

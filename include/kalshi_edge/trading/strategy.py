@@ -198,6 +198,9 @@ class Strategy(ABC):
     description: ClassVar[str] = ""
     #: True when the strategy needs nothing but the order book (usable on any recorded book).
     book_only: ClassVar[bool] = False
+    #: True when the session may move this strategy's resting order to a re-decided price with an
+    #: amend (cancel-replace) instead of skipping the decision as ``already_working``.
+    amend_resting: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = dict(params)

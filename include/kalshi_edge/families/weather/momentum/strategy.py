@@ -98,6 +98,7 @@ class WeatherMomentum(Strategy):
     name = "weather_momentum"
     family = "weather"
     book_only = True
+    amend_resting = True  # maker-first: a re-decided price moves the resting order (amend)
     description = "cross-bracket momentum (leader-follower + PMF migration), coherence-gated, maker-first"
 
     def __init__(self, *, horizon_s: float = 300.0, min_vel: float = 0.5, min_acc: float = 0.0,
