@@ -8,6 +8,11 @@ Broker choice (paper is the default; live is guarded in one place):
   in-process by the shared matching engine against the observed books, nothing is sent;
 * ``mode="live"`` → :func:`require_live_allowed` (TRADE_MODE=live AND ``--live``), then
   :func:`preflight`, then :class:`RestBroker` on Kalshi with exchange-side protection.
+
+Every session with a :class:`RestBroker` (live, paper on the simulator, the sensor's order task)
+creates its own exchange order group at start, records ``{session, order_group_id}`` in the ledger
+(one ``session`` event) and sends every order in that group, so two traders on one account never
+cancel each other's orders (:func:`~kalshi_edge.trading.brokers.own_resting_order_ids`).
 """
 
 from __future__ import annotations
@@ -139,6 +144,20 @@ def _is_simulator(base_url: str) -> Callable[[], datetime] | None:
     return clock
 
 
+def session_group_limit(limits: RiskLimits, *, live: bool) -> int:
+    """The rolling-15 s contracts limit of a session's order group.
+
+    Live: the per-market contract limit (exchange-side protection: a burst beyond it cancels the
+    group's orders). Paper on the simulator: the group is there for ownership, not protection, so
+    its limit is the most contracts the total-dollar cap could ever buy at one cent (at least the
+    per-market limit): it never trips before the risk engine would have stopped the session.
+    """
+    per_market = int(limits.max_contracts_per_market)
+    if live:
+        return max(per_market, 1)
+    return max(per_market, int(limits.max_dollars_total / Decimal("0.01")), 1)
+
+
 def open_session(
     settings: Any,
     *,
@@ -211,9 +230,6 @@ def open_session(
     # 3. Broker, ledger, risk.
     if mode == "live":
         broker: Any = RestBroker(client, live=True)
-        # Exchange-side protection: every live order joins an order group capped at the
-        # per-market contract limit per 15 s, and carries cancel_order_on_pause.
-        order_group_id = create_order_group(client, contracts_limit=int(limits.max_contracts_per_market))
         clock: Callable[[], datetime] = now_utc
         kind = "live"
     elif sim_clock is not None:
@@ -236,6 +252,17 @@ def open_session(
 
         try:
             check_exchange_state(ledger, broker, adopt=adopt_exchange_state, where=f"{kind} at {url}")
+        except BaseException:
+            ledger.close()
+            client.close()
+            raise
+        # Each trader owns its orders (issue 13): this session's own order group, recorded in the
+        # ledger before any order; every order carries it, and shutdown / the kill switch cancel
+        # only what rests in it.
+        try:
+            contracts_limit = session_group_limit(limits, live=kind == "live")
+            order_group_id = create_order_group(client, contracts_limit=contracts_limit)
+            ledger.record_session(order_group_id=order_group_id, broker=kind, contracts_limit=contracts_limit)
         except BaseException:
             ledger.close()
             client.close()
