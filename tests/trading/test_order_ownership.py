@@ -175,3 +175,39 @@ def test_ownership_is_the_order_group_when_the_exchange_reports_it_else_the_ledg
     again = OrderLedger(tmp_path / "l.jsonl", session="other")
     assert again.order_groups == {"me": "g-me"} and again.order_group_id == ""
     again.close()
+
+
+def test_the_sensor_order_task_sends_in_its_own_group_and_a_cli_session_leaves_them_alone(tmp_path):
+    """CLI + sensor on one account and one ledger file: the sensor's order task (place_intents,
+    what trading_sensor's task calls) creates its group, ledgers it, and its orders rest in it; a
+    CLI session that exits cancels only its own group."""
+    from kalshi_edge.trading.runner import place_intents, scan_intents
+
+    clk = ManualClock(BUILTIN_CLOCK)
+    settings = load_settings(data_dir=tmp_path, kalshi_env="local", min_edge_dollars="0.01")
+    names = ["ladder_consensus", "longshot_fade"]
+    with run_simulator_in_thread(seed=11, clock=clk) as sim:
+        intents = scan_intents(settings, base_url=sim.base_url, strategy_names=names, client_kwargs=FAST,
+                               strategy_params={"longshot_fade": {"shrink": 0.3}})
+        res = place_intents(settings, intents, base_url=sim.base_url, client_kwargs=FAST)
+        sensor_orders = group_of(sim)
+        assert res["placed"] and sensor_orders, "the sensor left no resting order: the test would prove nothing"
+        (sensor_group,) = set(sensor_orders.values())
+
+        clk.advance(120)
+        cli = open_session(settings, base_url=sim.base_url, strategies=book_only(), client_kwargs=FAST)
+        for _ in range(4):
+            cli.session.step()
+            clk.advance(10)
+        cli_group = cli.session.ledger.order_group_id
+        assert cli_group and cli_group != sensor_group
+        assert any(g == cli_group for g in group_of(sim).values())
+        cli.session.shutdown()
+        cli.close()
+        after = group_of(sim)
+    assert after == sensor_orders  # the sensor's orders rest on, in the sensor's group; the CLI's are gone
+    led = OrderLedger(cli.ledger_path)
+    starts = {e["session"]: e["order_group_id"] for e in led.events() if e["event"] == "session"}
+    assert len(starts) == 2 and set(starts.values()) == {sensor_group, cli_group}
+    assert {r.order_group_id for r in led.orders.values() if r.order_id in sensor_orders} == {sensor_group}
+    led.close()
