@@ -193,6 +193,13 @@ def test_the_sensor_order_task_sends_in_its_own_group_and_a_cli_session_leaves_t
         sensor_orders = group_of(sim)
         assert res["placed"] and sensor_orders, "the sensor left no resting order: the test would prove nothing"
         (sensor_group,) = set(sensor_orders.values())
+        # The sensor's next run (a new session) reuses its group: one trader, one group, no pile-up.
+        clk.advance(120)
+        intents = scan_intents(settings, base_url=sim.base_url, strategy_names=names, client_kwargs=FAST,
+                               strategy_params={"longshot_fade": {"shrink": 0.3}})
+        assert place_intents(settings, intents, base_url=sim.base_url, client_kwargs=FAST)["placed"]
+        sensor_orders = group_of(sim)
+        assert set(sensor_orders.values()) == {sensor_group} and len(sim.exchange.order_groups) == 1
 
         clk.advance(120)
         cli = open_session(settings, base_url=sim.base_url, strategies=book_only(), client_kwargs=FAST)
@@ -208,6 +215,7 @@ def test_the_sensor_order_task_sends_in_its_own_group_and_a_cli_session_leaves_t
     assert after == sensor_orders  # the sensor's orders rest on, in the sensor's group; the CLI's are gone
     led = OrderLedger(cli.ledger_path)
     starts = {e["session"]: e["order_group_id"] for e in led.events() if e["event"] == "session"}
-    assert len(starts) == 2 and set(starts.values()) == {sensor_group, cli_group}
+    assert len(starts) == 3 and sorted(starts.values()) == sorted([sensor_group, sensor_group, cli_group])
+    assert [e.get("trader") for e in led.events() if e["event"] == "session"] == ["sensor", "sensor", None]
     assert {r.order_group_id for r in led.orders.values() if r.order_id in sensor_orders} == {sensor_group}
     led.close()

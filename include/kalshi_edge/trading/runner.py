@@ -158,6 +158,22 @@ def session_group_limit(limits: RiskLimits, *, live: bool) -> int:
     return max(per_market, int(limits.max_dollars_total / Decimal("0.01")), 1)
 
 
+def _reusable_group(client: Any, ledger: OrderLedger, trader: str) -> str | None:
+    """The order group ``trader``'s last session recorded in ``ledger``, if the exchange still has
+    it and it has not tripped; else None (the caller creates a new one)."""
+    from kalshi_edge.kalshi.errors import PermanentError
+
+    last = next((e for e in reversed(ledger.events()) if e.get("event") == "session" and e.get("trader") == trader
+                 and e.get("order_group_id")), None)
+    if last is None:
+        return None
+    try:
+        group = client.get_order_group(str(last["order_group_id"]))
+    except PermanentError:  # deleted (404) or not this account's: start a new group
+        return None
+    return None if group.triggered else group.group_id
+
+
 def open_session(
     settings: Any,
     *,
@@ -176,8 +192,14 @@ def open_session(
     strategies: Sequence[Strategy] | None = None,
     adopt_exchange_state: bool = False,
     override_readiness: str | None = None,
+    trader: str | None = None,
 ) -> SessionHandle:
-    """Build the session (does not step it). Raises :class:`LiveNotAllowed` with the reason."""
+    """Build the session (does not step it). Raises :class:`LiveNotAllowed` with the reason.
+
+    ``trader`` names a trader that spans many short sessions (the sensor's order task, one
+    session per run): its sessions reuse the order group its last session recorded in this
+    ledger while the exchange still has it untripped, so its orders stay in one group (and the
+    account does not collect a group per run). Without it each session has its own group."""
     from kalshi_edge.kalshi.rest import KalshiRestClient
 
     if mode not in ("paper", "live"):
@@ -261,8 +283,11 @@ def open_session(
         # only what rests in it.
         try:
             contracts_limit = session_group_limit(limits, live=kind == "live")
-            order_group_id = create_order_group(client, contracts_limit=contracts_limit)
-            ledger.record_session(order_group_id=order_group_id, broker=kind, contracts_limit=contracts_limit)
+            order_group_id = _reusable_group(client, ledger, trader) if trader else None
+            if order_group_id is None:
+                order_group_id = create_order_group(client, contracts_limit=contracts_limit)
+            ledger.record_session(order_group_id=order_group_id, broker=kind, contracts_limit=contracts_limit,
+                                  **({"trader": trader} if trader else {}))
         except BaseException:
             ledger.close()
             client.close()
@@ -338,7 +363,7 @@ def place_intents(settings: Any, intents: Sequence[dict[str, Any]], *, families:
     parsed = [OrderIntent.from_dict(dict(d)) for d in intents]
     h = open_session(settings, mode="live" if live_flag else "paper", live_flag=live_flag, families=families,
                      base_url=base_url, ledger_path=ledger_path, client_kwargs=client_kwargs,
-                     cancel_on_shutdown=False)
+                     cancel_on_shutdown=False, trader="sensor")
     try:
         result = h.session.execute(parsed)
         summary = h.session.summary()
