@@ -643,6 +643,8 @@ class Order:
     taker_fees: Decimal = ZERO
     maker_fees: Decimal = ZERO
     created_time: datetime | None = None
+    #: The order group the order belongs to ("" when none, or when the payload does not say).
+    order_group_id: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -685,6 +687,7 @@ def parse_order(d: Mapping[str, Any]) -> Order:
         taker_fees=_amount_field(d, "taker_fees", ctx) or ZERO,
         maker_fees=_amount_field(d, "maker_fees", ctx) or ZERO,
         created_time=_time(d, "created_time", ctx),
+        order_group_id=_str(d, "order_group_id", ctx) or "",
     )
 
 

@@ -398,7 +398,10 @@ class RestBroker(Broker):
         return [o.order_id for o in self.client.iter_orders(status="resting")]
 
     def resting_orders(self) -> list[dict[str, str]]:
-        return [{"order_id": o.order_id, "client_order_id": o.client_order_id or ""}
+        """The account's resting orders: ``order_id``, ``client_order_id`` and the
+        ``order_group_id`` the exchange reports ("" when it reports none)."""
+        return [{"order_id": o.order_id, "client_order_id": o.client_order_id or "",
+                 "order_group_id": getattr(o, "order_group_id", "") or ""}
                 for o in self.client.iter_orders(status="resting")]
 
     def positions(self) -> dict[str, Decimal]:
@@ -442,13 +445,35 @@ class RestBroker(Broker):
 def own_resting_order_ids(broker: Broker, ledger: Any) -> list[str]:
     """The account's resting orders that THIS session placed (issue 13).
 
-    Two traders can share one account (the CLI and the Airflow sensor, or two machines): an order
-    is ours only if our ledger recorded its intent under our session id, matched by the
-    ``client_order_id`` the exchange echoes (or by the exchange order id). Everything else on the
-    account is left alone on shutdown, on maker expiry and on the kill switch.
+    Two traders can share one account (the CLI and the Airflow sensor, or two machines). Every
+    session that trades through an exchange creates its own order group at start (recorded in the
+    ledger, :meth:`~kalshi_edge.trading.ledger.OrderLedger.record_session`) and sends every order
+    in it. So an order is ours when:
+
+    * the exchange reports the order's ``order_group_id`` and this session has a group: it is
+      ours exactly when it is in our group (the exchange's own tag; another trader's order is in
+      another group, even if it shares our ledger file);
+    * otherwise (an exchange that does not echo the group, the in-process paper broker, a
+      session without a group): our ledger recorded its intent under our session id, matched by
+      the ``client_order_id`` the exchange echoes (or by the exchange order id).
+
+    Everything else on the account is left alone on shutdown, on maker expiry and on the kill switch.
+
+    The ``client_order_id`` carries no per-session prefix on purpose: it is derived from the
+    decision alone (:func:`kalshi_edge.trading.intents.client_order_id`), so a restarted session
+    re-deciding the same order finds it in the ledger / at the exchange and never sends it twice;
+    a per-session component would make the same decision a new order after every restart.
     """
-    return [o["order_id"] for o in broker.resting_orders()
-            if ledger.is_own(client_order_id=o.get("client_order_id", ""), order_id=o["order_id"])]
+    group = str(getattr(ledger, "order_group_id", "") or "")
+    out: list[str] = []
+    for o in broker.resting_orders():
+        reported = str(o.get("order_group_id") or "")
+        if group and reported:
+            if reported == group:
+                out.append(o["order_id"])
+        elif ledger.is_own(client_order_id=o.get("client_order_id", ""), order_id=o["order_id"]):
+            out.append(o["order_id"])
+    return out
 
 
 def create_order_group(client: Any, *, contracts_limit: int) -> str:

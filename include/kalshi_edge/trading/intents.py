@@ -248,6 +248,11 @@ def client_order_id(*, strategy: str, ticker: str, side: str, action: str, decid
     Restarting the process and re-deciding the same thing inside the same bucket reproduces the
     id, so the ledger (and the exchange, which dedupes on ``client_order_id``) never sees a
     second order for it. Times are floored to ``bucket_s`` seconds in UTC.
+
+    It deliberately carries no session component: which session owns an order is told by the
+    exchange order group the session sends it in (and the ledger's ``session``), see
+    :func:`kalshi_edge.trading.brokers.own_resting_order_ids`. A per-session prefix here would turn
+    the same decision into a new id after a restart, breaking "never send twice".
     """
     if decided_at.tzinfo is None:
         raise ValueError("decided_at must be timezone-aware")

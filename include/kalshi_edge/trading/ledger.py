@@ -25,7 +25,9 @@ Events (``event`` field): ``intent`` (the full order intent, with its ``client_o
 connection dropped (the market is then blocked until :func:`reconcile` settles it);
 ``settled`` closes a market's position with its result; ``adopted`` records an operator's
 ``--adopt-exchange-state`` (orders and positions the exchange no longer knows, given up; see
-:mod:`kalshi_edge.trading.reconcile`).
+:mod:`kalshi_edge.trading.reconcile`); ``session`` is written once when a session that trades
+through an exchange starts: its ``session`` id and the ``order_group_id`` every one of its orders
+carries (issue 13: each trader owns, and on exit cancels, only the orders of its own group).
 
 ``amend`` moves a resting order (same ``client_order_id`` and exchange ``order_id``) to a new
 ``price`` and ``count`` (the new total, filled + resting) for a later decision ``decision_id``. Its
@@ -59,6 +61,9 @@ TERMINAL = frozenset({"filled", "cancelled", "rejected"})
 #: Events that record an operator decision and touch no order (``readiness_override``: live
 #: trading started although the readiness gate failed; its ``reason`` and ``failing`` criteria).
 NOTES = ("readiness_override",)
+#: ``session``: a session started (its id, its exchange order group, the broker kind); indexed in
+#: :attr:`OrderLedger.order_groups`, touches no order.
+SESSION_EVENT = "session"
 STATES = ("intent", "sent", "acknowledged", "partially_filled", "filled", "cancelled", "rejected", "unknown")
 
 
@@ -118,6 +123,8 @@ class OrderRecord:
     #: An amend sent but not yet answered: (decision_id, price, count) — see the ``amend`` event.
     pending_amend: tuple[str, Decimal, Decimal] | None = None
     amends: int = 0
+    #: The exchange order group the order was sent in (the session's group; "" when none).
+    order_group_id: str = ""
 
     @property
     def terminal(self) -> bool:
@@ -163,6 +170,8 @@ class OrderLedger:
         self.path = Path(path) if path is not None else None
         #: This process's trading session: recorded on every intent it writes (see :func:`new_session_id`).
         self.session = session or new_session_id()
+        #: session id → the exchange order group it recorded (``session`` events; every session's).
+        self.order_groups: dict[str, str] = {}
         self.memory: list[dict[str, Any]] = []
         self.orders: dict[str, OrderRecord] = {}
         self.positions: dict[str, PositionRecord] = {}
@@ -233,7 +242,7 @@ class OrderLedger:
     # ------------------------------------------------------------------ writing
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         """Durably append one event (fsync) and apply it to the in-memory index."""
-        if event not in (*STATES, "fill", "settled", "reconciled", "adopted", "amend", *NOTES):
+        if event not in (*STATES, "fill", "settled", "reconciled", "adopted", "amend", SESSION_EVENT, *NOTES):
             raise ValueError(f"unknown ledger event {event!r}")
         with self._lock:
             self._seq += 1
@@ -264,8 +273,21 @@ class OrderLedger:
             model_version=intent.model_version,
             model_as_of=intent.model_as_of.isoformat() if intent.model_as_of else "",
             market_p=intent.market_p, session=self.session,
+            **({"order_group_id": self.order_group_id} if self.order_group_id else {}),
         )
         return True
+
+    @property
+    def order_group_id(self) -> str:
+        """The exchange order group of THIS session ("" until :meth:`record_session` names one)."""
+        return self.order_groups.get(self.session, "")
+
+    def record_session(self, *, order_group_id: str, **info: Any) -> dict[str, Any]:
+        """Record, once at session start, which exchange order group this session's orders carry
+        (``{"event": "session", "session", "order_group_id", ...info}``). From then on every intent
+        names the group too, and :func:`kalshi_edge.trading.brokers.own_resting_order_ids` keeps
+        only resting orders of this group."""
+        return self.append(SESSION_EVENT, session=self.session, order_group_id=order_group_id, **info)
 
     def record_fill(self, *, client_order_id: str, fill_id: str, count: Decimal, yes_price: Decimal,
                     fee: Decimal, is_taker: bool, ts: str = "") -> bool:
@@ -288,6 +310,10 @@ class OrderLedger:
         if kind == "settled":
             self._settle(ev)
             return
+        if kind == SESSION_EVENT:
+            if ev.get("session") and ev.get("order_group_id"):
+                self.order_groups[str(ev["session"])] = str(ev["order_group_id"])
+            return
         if kind == "reconciled" or kind in NOTES:
             return
         if kind == "adopted":
@@ -304,6 +330,7 @@ class OrderLedger:
                 model_version=str(ev.get("model_version") or ""),
                 market_p=float(ev["market_p"]) if ev.get("market_p") is not None else None,
                 session=str(ev.get("session") or ""),
+                order_group_id=str(ev.get("order_group_id") or ""),
             )
             return
         rec = self.orders.get(coid)
@@ -464,7 +491,8 @@ def ledger_view_sql(path: Path, view: str = "order_ledger") -> str:
     cols = ("seq BIGINT", "event VARCHAR", "at VARCHAR", "client_order_id VARCHAR", "ticker VARCHAR",
             "side VARCHAR", "action VARCHAR", "price VARCHAR", "count VARCHAR", "fee VARCHAR", "order_id VARCHAR",
             "fill_id VARCHAR", "reason VARCHAR", "strategy VARCHAR", "family VARCHAR", "event_ticker VARCHAR",
-            "result VARCHAR", "session VARCHAR", "decision_id VARCHAR", "phase VARCHAR")
+            "result VARCHAR", "session VARCHAR", "decision_id VARCHAR", "phase VARCHAR",
+            "order_group_id VARCHAR")
     spec = ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in cols)
     return (f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_json('{p}', format='newline_delimited', "
             f"ignore_errors=true, columns={{{spec}}})")

@@ -8,6 +8,11 @@ Broker choice (paper is the default; live is guarded in one place):
   in-process by the shared matching engine against the observed books, nothing is sent;
 * ``mode="live"`` → :func:`require_live_allowed` (TRADE_MODE=live AND ``--live``), then
   :func:`preflight`, then :class:`RestBroker` on Kalshi with exchange-side protection.
+
+Every session with a :class:`RestBroker` (live, paper on the simulator, the sensor's order task)
+creates its own exchange order group at start, records ``{session, order_group_id}`` in the ledger
+(one ``session`` event) and sends every order in that group, so two traders on one account never
+cancel each other's orders (:func:`~kalshi_edge.trading.brokers.own_resting_order_ids`).
 """
 
 from __future__ import annotations
@@ -139,6 +144,36 @@ def _is_simulator(base_url: str) -> Callable[[], datetime] | None:
     return clock
 
 
+def session_group_limit(limits: RiskLimits, *, live: bool) -> int:
+    """The rolling-15 s contracts limit of a session's order group.
+
+    Live: the per-market contract limit (exchange-side protection: a burst beyond it cancels the
+    group's orders). Paper on the simulator: the group is there for ownership, not protection, so
+    its limit is the most contracts the total-dollar cap could ever buy at one cent (at least the
+    per-market limit): it never trips before the risk engine would have stopped the session.
+    """
+    per_market = int(limits.max_contracts_per_market)
+    if live:
+        return max(per_market, 1)
+    return max(per_market, int(limits.max_dollars_total / Decimal("0.01")), 1)
+
+
+def _reusable_group(client: Any, ledger: OrderLedger, trader: str) -> str | None:
+    """The order group ``trader``'s last session recorded in ``ledger``, if the exchange still has
+    it and it has not tripped; else None (the caller creates a new one)."""
+    from kalshi_edge.kalshi.errors import PermanentError
+
+    last = next((e for e in reversed(ledger.events()) if e.get("event") == "session" and e.get("trader") == trader
+                 and e.get("order_group_id")), None)
+    if last is None:
+        return None
+    try:
+        group = client.get_order_group(str(last["order_group_id"]))
+    except PermanentError:  # deleted (404) or not this account's: start a new group
+        return None
+    return None if group.triggered else group.group_id
+
+
 def open_session(
     settings: Any,
     *,
@@ -157,8 +192,14 @@ def open_session(
     strategies: Sequence[Strategy] | None = None,
     adopt_exchange_state: bool = False,
     override_readiness: str | None = None,
+    trader: str | None = None,
 ) -> SessionHandle:
-    """Build the session (does not step it). Raises :class:`LiveNotAllowed` with the reason."""
+    """Build the session (does not step it). Raises :class:`LiveNotAllowed` with the reason.
+
+    ``trader`` names a trader that spans many short sessions (the sensor's order task, one
+    session per run): its sessions reuse the order group its last session recorded in this
+    ledger while the exchange still has it untripped, so its orders stay in one group (and the
+    account does not collect a group per run). Without it each session has its own group."""
     from kalshi_edge.kalshi.rest import KalshiRestClient
 
     if mode not in ("paper", "live"):
@@ -211,9 +252,6 @@ def open_session(
     # 3. Broker, ledger, risk.
     if mode == "live":
         broker: Any = RestBroker(client, live=True)
-        # Exchange-side protection: every live order joins an order group capped at the
-        # per-market contract limit per 15 s, and carries cancel_order_on_pause.
-        order_group_id = create_order_group(client, contracts_limit=int(limits.max_contracts_per_market))
         clock: Callable[[], datetime] = now_utc
         kind = "live"
     elif sim_clock is not None:
@@ -236,6 +274,20 @@ def open_session(
 
         try:
             check_exchange_state(ledger, broker, adopt=adopt_exchange_state, where=f"{kind} at {url}")
+        except BaseException:
+            ledger.close()
+            client.close()
+            raise
+        # Each trader owns its orders (issue 13): this session's own order group, recorded in the
+        # ledger before any order; every order carries it, and shutdown / the kill switch cancel
+        # only what rests in it.
+        try:
+            contracts_limit = session_group_limit(limits, live=kind == "live")
+            order_group_id = _reusable_group(client, ledger, trader) if trader else None
+            if order_group_id is None:
+                order_group_id = create_order_group(client, contracts_limit=contracts_limit)
+            ledger.record_session(order_group_id=order_group_id, broker=kind, contracts_limit=contracts_limit,
+                                  **({"trader": trader} if trader else {}))
         except BaseException:
             ledger.close()
             client.close()
@@ -311,7 +363,7 @@ def place_intents(settings: Any, intents: Sequence[dict[str, Any]], *, families:
     parsed = [OrderIntent.from_dict(dict(d)) for d in intents]
     h = open_session(settings, mode="live" if live_flag else "paper", live_flag=live_flag, families=families,
                      base_url=base_url, ledger_path=ledger_path, client_kwargs=client_kwargs,
-                     cancel_on_shutdown=False)
+                     cancel_on_shutdown=False, trader="sensor")
     try:
         result = h.session.execute(parsed)
         summary = h.session.summary()
