@@ -160,3 +160,18 @@ def test_the_task_contract_check_catches_a_task_outside_the_contract(tmp_path, m
     monkeypatch.setattr(sys.modules[__name__], "DAGS", tmp_path)
     with pytest.raises(AssertionError, match=error):
         dag_task_jobs()
+
+
+def test_task_entry_points_take_their_inputs_from_params():
+    from datetime import UTC, datetime
+
+    from kalshi_edge.lake.tasks import validate
+    from kalshi_edge.sources.kalshi_history_tasks import month_for
+    from kalshi_edge.trading.dag_tasks import place_from_sensor
+
+    when = datetime(2026, 7, 13, 2, tzinfo=UTC)
+    # the sensor's XCom arrives as params["intents"]; none → nothing sent, no settings or network needed
+    assert place_from_sensor(when, {"families": "all", "intents": []}) == {"placed": [], "skipped": "no intents"}
+    with pytest.raises(ValueError, match="params\\['name'\\]"):
+        validate(when, {})
+    assert f"{month_for(when):%Y-%m}" == "2026-06"
