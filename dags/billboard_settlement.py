@@ -6,6 +6,9 @@ after. The run compares that chart's #1 (from `billboard_charts`; the chart back
 with our stored prediction and suggested KXTOPSONG sides: P(winner), whether the favorite won, and
 the per-contract result of each suggested side. If the chart is not in the lake yet the task fails
 with a clear message and Airflow retries (Tuesday's run catches up).
+
+Schedule: a clock, not the `billboard_charts` asset: a chart backfill triggered on another weekday
+(e.g. Sunday) would settle a week whose chart is not revealed yet and fail red.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ def billboard_settlement():
     def reconcile(logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.families.billboard.tasks import settlement
 
-        return run_job(lambda when, _p: settlement(when), logical_date, None, dag_run=dag_run)
+        return run_job(settlement, logical_date, None, dag_run=dag_run)
 
     reconcile()
 

@@ -15,6 +15,10 @@ the run is "as of the last chart" when its logical date is beyond them (the log 
 chart instead). With `kalshi_env=local` prices come from
 the local simulator (param `kalshi_base_url` to point elsewhere); without prices it says so and
 still writes the probabilities. Rerunning a week replaces that week's partitions.
+
+Schedule: a clock, not the `billboard_charts` asset. The charts land on Tuesday, when the chart
+this run predicts (the coming Saturday's) has just been revealed; the prediction's timing is set by
+the KXTOPSONG close (Sunday) and the week's daily signals, not by the chart load.
 """
 
 from __future__ import annotations

@@ -11,6 +11,11 @@ Rows merge on (as_of, market_ticker): a rerun for the same logical time reproduc
 Offline (param `offline`, default: settings `kalshi_env == local`): sample bars from
 `data/sample/btc/` and sample ladders with synthetic quotes. Backfill: `airflow backfill create
 --dag-id btc_hourly_edge --from-date ... --to-date ...` (catchup is off for the live schedule).
+
+Schedule: a clock, not the `model_btc_latest` asset. It prices the market as of each hour and
+reads whatever `models/btc/latest.json` is then; the weekly retrain (Monday 02:00) is picked up by
+the 02:05 run. An extra asset-triggered snapshot off the hourly grid would add rows the scoring
+reads as one more as-of time without new information.
 """
 
 from __future__ import annotations

@@ -44,26 +44,15 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 def kalshi_market_snapshots():
     @task(pool=LAKE_WRITE_POOL, outlets=[KALSHI_MARKETS])
     def snapshot(params=None, logical_date=None, dag_run=None) -> dict:
-        from kalshi_edge.config import get_settings
-        from kalshi_edge.kalshi.tasks import run_market_snapshots
+        from kalshi_edge.kalshi.tasks import market_snapshots
 
-        p = params or {}
+        p = dict(params or {})
+        if p.get("in_process_simulator"):  # the explicit demo option: the kalshi package never starts one
+            from kalshi_edge.demos.simulator import in_process_simulator
 
-        def run(when, _params):
-            def snap(base_url):
-                return run_market_snapshots(
-                    get_settings(), as_of=when, series=p.get("series") or ("KXHIGHNY",),
-                    base_url=base_url, max_books_per_series=int(p.get("max_books_per_series", 50)),
-                )
-
-            if p.get("in_process_simulator"):
-                from kalshi_edge.demos.simulator import in_process_simulator
-
-                with in_process_simulator() as url:
-                    return snap(url)
-            return snap(p.get("base_url"))
-
-        return run_job(run, logical_date, p, dag_run=dag_run)
+            with in_process_simulator() as url:
+                return run_job(market_snapshots, logical_date, {**p, "base_url": url}, dag_run=dag_run)
+        return run_job(market_snapshots, logical_date, p, dag_run=dag_run)
 
     snapshot()
 

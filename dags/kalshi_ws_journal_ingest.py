@@ -14,6 +14,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
+from kalshi_edge.assets import KALSHI_WS_JOURNAL
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
@@ -28,13 +29,11 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
     doc_md=__doc__,
 )
 def kalshi_ws_journal_ingest():
-    @task(pool=LAKE_WRITE_POOL)
+    @task(pool=LAKE_WRITE_POOL, outlets=[KALSHI_WS_JOURNAL])
     def ingest(logical_date=None, dag_run=None) -> dict:
-        from kalshi_edge.config import get_settings
-        from kalshi_edge.kalshi.tasks import run_journal_ingest
+        from kalshi_edge.kalshi.tasks import journal_ingest
 
-        return run_job(lambda when, _p: run_journal_ingest(get_settings(), as_of=when), logical_date, None,
-                       dag_run=dag_run)
+        return run_job(journal_ingest, logical_date, None, dag_run=dag_run)
 
     ingest()
 

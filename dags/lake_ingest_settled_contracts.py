@@ -35,20 +35,19 @@ def lake_ingest_settled_contracts():
     def ingest(params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.sources.kalshi_history_tasks import ingest_month
 
-        return run_job(lambda when, p: ingest_month(when, (p or {}).get("source_csv")), logical_date, params,
-                       dag_run=dag_run)
+        return run_job(ingest_month, logical_date, params, dag_run=dag_run)
 
     @task
-    def validate(ingested: dict) -> dict:
-        from kalshi_edge.sources.kalshi_history_tasks import validate_month
+    def validate(ingested: dict, logical_date=None, dag_run=None) -> dict:
+        from kalshi_edge.sources.kalshi_history_tasks import validate as job
 
-        return run_job(lambda _w, _p: validate_month(ingested["month"]))
+        return run_job(job, logical_date, {"month": ingested["month"]}, dag_run=dag_run)
 
     @task(pool=LAKE_WRITE_POOL)
-    def calibration_table(_validated: dict) -> list[dict]:
-        from kalshi_edge.sources.kalshi_history_tasks import market_calibration
+    def calibration_table(_validated: dict, logical_date=None, dag_run=None) -> list[dict]:
+        from kalshi_edge.sources.kalshi_history_tasks import calibration_table as job
 
-        return run_job(lambda _w, _p: market_calibration())
+        return run_job(job, logical_date, None, dag_run=dag_run)
 
     calibration_table(validate(ingest()))
 

@@ -28,18 +28,16 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 )
 def lake_quality():
     @task
-    def list_datasets() -> list[str]:
-        from kalshi_edge.lake import Lake
-        from kalshi_edge.lake.quality import datasets_with_data
+    def list_datasets(logical_date=None, dag_run=None) -> list[str]:
+        from kalshi_edge.lake.tasks import list_datasets as job
 
-        return run_job(lambda _w, _p: datasets_with_data(Lake.from_settings()))
+        return run_job(job, logical_date, None, dag_run=dag_run)
 
     @task
-    def validate(name: str) -> dict:
-        from kalshi_edge.lake import Lake
-        from kalshi_edge.lake.quality import validate_dataset
+    def validate(name: str, logical_date=None, dag_run=None) -> dict:
+        from kalshi_edge.lake.tasks import validate as job
 
-        return run_job(lambda _w, _p: validate_dataset(Lake.from_settings(), name))
+        return run_job(job, logical_date, {"name": name}, dag_run=dag_run)
 
     validate.expand(name=list_datasets())
 

@@ -31,10 +31,9 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 def ops_monitor():
     @task
     def check(logical_date=None, dag_run=None) -> dict:
-        from kalshi_edge.config import get_settings
-        from kalshi_edge.ops.alerts import check_and_alert
+        from kalshi_edge.ops.alerts import monitor
 
-        return run_job(lambda when, _p: check_and_alert(get_settings(), now=when), logical_date, None, dag_run=dag_run)
+        return run_job(monitor, logical_date, None, dag_run=dag_run)
 
     check()
 

@@ -33,11 +33,9 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 def ops_readiness():
     @task(pool=LAKE_WRITE_POOL, outlets=[OPS_READINESS])
     def evaluate(logical_date=None, dag_run=None) -> dict:
-        from kalshi_edge.config import get_settings
-        from kalshi_edge.ops.readiness import run_daily_readiness
+        from kalshi_edge.ops.readiness import daily_readiness
 
-        return run_job(lambda when, _p: run_daily_readiness(get_settings(), as_of=when), logical_date, None,
-                       dag_run=dag_run)
+        return run_job(daily_readiness, logical_date, None, dag_run=dag_run)
 
     evaluate()
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from kalshi_edge.dag_defaults import DEFAULT_ARGS
+from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 from kalshi_edge.trading.sensor import EdgeSensor
 
 FAMILIES = ["btc", "weather", "billboard"]
@@ -47,10 +47,12 @@ def trading_sensor():
                        poll_seconds=15, timeout=240, deferrable=True)
 
     @task
-    def place_orders(intents: list[dict] | None, params=None) -> dict:
+    def place_orders(intents: list[dict] | None, params=None, logical_date=None, dag_run=None) -> dict:
         from kalshi_edge.trading.dag_tasks import place_from_sensor
 
-        return place_from_sensor(intents or [], params or {})
+        # orders are idempotent by client_order_id, so a transient failure may be retried safely
+        return run_job(place_from_sensor, logical_date, {**(params or {}), "intents": intents or []},
+                       dag_run=dag_run)
 
     place_orders(watch.output)
 

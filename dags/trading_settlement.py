@@ -32,11 +32,9 @@ from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 def trading_settlement():
     @task(pool=LAKE_WRITE_POOL)
     def settle(logical_date=None, dag_run=None) -> dict:
-        from kalshi_edge.config import get_settings
-        from kalshi_edge.trading.settlement import run_settlement
+        from kalshi_edge.trading.dag_tasks import settle as job
 
-        return run_job(lambda when, _p: run_settlement(get_settings(), as_of=when), logical_date, None,
-                       dag_run=dag_run)
+        return run_job(job, logical_date, None, dag_run=dag_run)
 
     settle()
 

@@ -7,6 +7,15 @@ high is final) for the day itself. Issues the pmf of the daily high from TMAX ro
 into `weather_forecasts` (kind `day_ahead`; merged on key, idempotent). Backfill: trigger with past
 logical dates. A manual trigger without a logical date runs as of its trigger time.
 
+Schedule: its own clock (the two issue times above) OR a new `forecasts` asset event
+(`AssetOrTimeSchedule`). The forecast-driven model reads the NWS forecasts that
+`weather_forecast_ingest` lands at 05:30 UTC, so the day's pmf is reissued as soon as they arrive
+instead of relying on the 06:00 offset; an asset-triggered run is dated by its run_after (before
+12:00 UTC: the day itself, after: the next day, as for the clock) and merges on key, so it is
+idempotent and the clock runs still happen when the ingest is late or paused. Not on
+`model_weather_params`: the weekly retrain lands at ~03:00 UTC, before the day is final locally, and
+the 06:00 run reads the new params anyway.
+
 Stale inputs: when the newest TMAX row is more than 5 days before the issued day the run fails,
 naming the station and the last date (`KALSHI_EDGE_STALE_INPUTS=warn`, or param `stale_inputs`,
 issues anyway with a note). Offline (default with `kalshi_env=local`) it runs as of the sample's
@@ -16,15 +25,16 @@ last date instead and says so in the log and in the result's `note`.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from kalshi_edge.assets import WEATHER_FORECASTS
+from kalshi_edge.assets import FORECASTS, WEATHER_FORECASTS
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, LAKE_WRITE_POOL, run_job
 
 
 @dag(
     dag_id="weather_day_ahead",
-    schedule="0 6,14 * * *",
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 6,14 * * *", timezone="UTC"),
+                                 assets=[FORECASTS]),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

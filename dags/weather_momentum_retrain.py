@@ -1,8 +1,11 @@
 """
 ### Weather momentum: daily refit from the lake's recorded books (`weather/momentum`)
 
-Daily at 01:30 UTC, after `kalshi_ws_journal_ingest` (00:30) has landed the WebSocket journals
-in the lake. For the day of the logical date (America/New_York), it replays the
+Whenever `kalshi_ws_journal_ingest` has landed the WebSocket journals in the lake (the
+`kalshi_ws_journal` asset; daily at 00:30 UTC): that dataset is the refit's only input, so it runs on
+the asset instead of a cron offset after the ingest (it was 01:30 UTC). The asset-triggered run is
+dated by its run_after (when the journals landed, the evening before in New York, the same day a
+01:30 UTC run had); a paused or failed ingest means no new books, hence no refit. For the day of the logical date (America/New_York), it replays the
 `kalshi_ws_journal` frames of the `window_days` days before that day per session through the
 client's BookKeeper, builds the incremental momentum features, fits the short-horizon up-move
 model (ridge logistic, Platt-calibrated on the last day), the Hawkes parameters (MLE) and the
@@ -18,13 +21,13 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from kalshi_edge.assets import WEATHER_MOMENTUM_MODEL
+from kalshi_edge.assets import KALSHI_WS_JOURNAL, WEATHER_MOMENTUM_MODEL
 from kalshi_edge.dag_defaults import DEFAULT_ARGS, run_job
 
 
 @dag(
     dag_id="weather_momentum_retrain",
-    schedule="30 1 * * *",
+    schedule=[KALSHI_WS_JOURNAL],
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

@@ -2,7 +2,9 @@
 
 Producers declare them as ``outlets`` of the task that writes them; a consumer schedules on an
 asset where that is the real dependency (``weather_intraday`` runs when ``weather_obs`` is
-updated, instead of a cron offset after the ingest). URIs are stable names, not paths, so the
+updated, ``weather_momentum_retrain`` when ``kalshi_ws_journal`` is, instead of a cron offset after
+the ingest; ``weather_day_ahead`` keeps its own clock and also runs when new ``forecasts`` land, an
+``AssetOrTimeSchedule``). Each DAG's doc_md says why it is (or is not) asset-scheduled. URIs are stable names, not paths, so the
 lake and models roots can move (``kalshi-edge://lake/<dataset>``,
 ``kalshi-edge://models/<family>/<artifact>``). Imports nothing heavy: DAG files import this module
 at parse time. ``tests/platform/test_assets.py`` checks the list against the lake's datasets and
@@ -59,3 +61,4 @@ BILLBOARD_CHARTS = LAKE["billboard_charts"]
 BILLBOARD_PREDICTIONS = LAKE["billboard_predictions"]
 BILLBOARD_PREDICTION_MODEL = MODELS["billboard/weekly_prediction"]
 KALSHI_MARKETS = LAKE["kalshi_markets"]
+KALSHI_WS_JOURNAL = LAKE["kalshi_ws_journal"]

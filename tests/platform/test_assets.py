@@ -48,3 +48,41 @@ def test_producers_declare_outlets_and_intraday_runs_on_observations():
     assert assets.BILLBOARD_PREDICTION_MODEL.uri in outlets("billboard_weekly_prediction")
     intraday = bag.dags["weather_intraday"]
     assert assets.WEATHER_OBS.uri in str(intraday.timetable.asset_condition)
+
+
+def test_consumers_run_on_the_asset_they_really_depend_on():
+    """Asset wiring (issue 11 item 5): the momentum refit runs on the journal asset instead of a cron
+    offset; the day-ahead keeps its clock OR runs on new forecasts; the others stay on their clock
+    (each DAG's doc_md says why)."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk import AssetOrTimeSchedule
+
+    from kalshi_edge import assets
+
+    bag = DagBag(dag_folder=str(DAGS))
+    assert not bag.import_errors
+
+    def outlets(dag_id):
+        return {o.uri for t in bag.dags[dag_id].tasks for o in t.outlets}
+
+    def assets_of(dag_id):
+        cond = getattr(bag.dags[dag_id].timetable, "asset_condition", None)
+        return {a.uri for a in cond.objects} if cond is not None else set()
+
+    # the journal ingest produces what the momentum refit consumes, and that is its whole schedule
+    assert assets.KALSHI_WS_JOURNAL.uri in outlets("kalshi_ws_journal_ingest")
+    momentum = bag.dags["weather_momentum_retrain"]
+    assert assets_of("weather_momentum_retrain") == {assets.KALSHI_WS_JOURNAL.uri}
+    assert not hasattr(momentum.timetable, "timetable")  # no cron offset left beside the asset
+    assert "kalshi_ws_journal" in momentum.doc_md
+    # day-ahead: its own cron (06:00 and 14:00 UTC) OR new forecasts from the forecast ingest
+    assert assets.FORECASTS.uri in outlets("weather_forecast_ingest")
+    day_ahead = bag.dags["weather_day_ahead"].timetable
+    assert isinstance(day_ahead, AssetOrTimeSchedule)
+    assert assets_of("weather_day_ahead") == {assets.FORECASTS.uri}
+    assert day_ahead.timetable.expression == "0 6,14 * * *"
+    assert "AssetOrTimeSchedule" in bag.dags["weather_day_ahead"].doc_md
+    # these stay on their clock, by decision (documented in their doc_md)
+    for dag_id in ("btc_hourly_edge", "billboard_weekly_prediction", "billboard_settlement"):
+        assert not assets_of(dag_id), dag_id
+        assert "Schedule: a clock, not the" in bag.dags[dag_id].doc_md, dag_id

@@ -72,6 +72,19 @@ def run_market_snapshots(
     return out
 
 
+def market_snapshots(logical_date: datetime, params: dict[str, Any] | None = None,
+                     settings: Any = None) -> dict[str, Any]:
+    """DAG task ``kalshi_market_snapshots``: :func:`run_market_snapshots` as of ``logical_date`` with
+    params ``series``, ``base_url``, ``max_books_per_series`` (``in_process_simulator`` is the DAG's
+    own demo option: it starts the simulator and passes its URL as ``base_url``)."""
+    from kalshi_edge.config import get_settings
+
+    p = params or {}
+    return run_market_snapshots(settings or get_settings(), as_of=logical_date,
+                                series=tuple(p.get("series") or ("KXHIGHNY",)), base_url=p.get("base_url"),
+                                max_books_per_series=int(p.get("max_books_per_series", 50)))
+
+
 def _open_tickers(client: KalshiRestClient, series: str) -> list[str]:
     return [m.ticker for m in client.iter_markets(series_ticker=series, status="open")]
 
@@ -96,3 +109,13 @@ def run_journal_ingest(settings: Any, *, as_of: datetime, journal_dir: Any = Non
         res = ingest_ws_journal(lake, f)
         out["sessions"][f.stem] = {"frames": res["frames"], "quarantined": res["rows_quarantined"]}
     return out
+
+
+def journal_ingest(logical_date: datetime, params: dict[str, Any] | None = None,
+                   settings: Any = None) -> dict[str, Any]:
+    """DAG task ``kalshi_ws_journal_ingest``: :func:`run_journal_ingest` as of ``logical_date``
+    (param ``journal_dir`` overrides ``data/journals/``)."""
+    from kalshi_edge.config import get_settings
+
+    return run_journal_ingest(settings or get_settings(), as_of=logical_date,
+                              journal_dir=(params or {}).get("journal_dir"))

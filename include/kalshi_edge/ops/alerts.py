@@ -280,3 +280,10 @@ def check_and_alert(settings: Any, *, now: datetime | None = None,
     if sent:
         _remember(settings, set(sent))
     return {"alerted": sent, "channels": configured_channels(settings)}
+
+
+def monitor(logical_date: datetime, params: dict | None = None, settings: Any = None) -> dict[str, Any]:
+    """DAG task ``ops_monitor``: :func:`check_and_alert` as of ``logical_date``."""
+    from kalshi_edge.config import get_settings
+
+    return check_and_alert(settings or get_settings(), now=logical_date)

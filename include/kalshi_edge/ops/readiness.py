@@ -378,3 +378,10 @@ def run_daily_readiness(settings: Any, *, as_of: datetime | None, lake: Any = No
                        f"{fam} is now {'READY' if now_ready else 'NOT READY'} for live trading",
                        {"family": fam, "ready": now_ready, "failing": failing, "as_of": as_of.isoformat()})
     return {"rows": res.rows_written, "ready": {f: rep.ready(f) for f in rep.families()}, "changes": changes}
+
+
+def daily_readiness(logical_date: datetime, params: dict | None = None, settings: Any = None) -> dict[str, Any]:
+    """DAG task ``ops_readiness``: :func:`run_daily_readiness` as of ``logical_date``."""
+    from kalshi_edge.config import get_settings
+
+    return run_daily_readiness(settings or get_settings(), as_of=logical_date)

@@ -26,10 +26,11 @@ def resolve_source(source_csv: str | None, settings: Settings) -> Path:
     return Path(source_csv) if source_csv else settings.sample_dir / SAMPLE_CSV
 
 
-def ingest_month(logical_date: datetime, source_csv: str | None = None, settings: Settings | None = None) -> dict:
+def ingest_month(logical_date: datetime, params: dict | None = None, settings: Settings | None = None) -> dict:
+    """DAG task: import the month before ``logical_date`` from param ``source_csv`` (default: sample)."""
     settings = settings or get_settings()
     month = month_for(logical_date)
-    source = resolve_source(source_csv, settings)
+    source = resolve_source((params or {}).get("source_csv"), settings)
     res = import_settled_contracts(Lake.from_settings(settings), source, month=month)
     from kalshi_edge.errors import require_rows
 
@@ -48,3 +49,16 @@ def market_calibration(settings: Settings | None = None) -> list[dict]:
     lake = Lake.from_settings(settings)
     refresh_catalog(lake)
     return query(lake, MARKET_CALIBRATION_SQL).to_dict(orient="records")
+
+
+# -- the DAG's task entry points (one signature: fn(logical_date, params, settings=None)) --------
+def validate(logical_date: datetime, params: dict | None = None, settings: Settings | None = None) -> dict:
+    """Validate the stored month ``params["month"]`` (default: the month ``logical_date`` ingests)."""
+    month = (params or {}).get("month") or f"{month_for(logical_date):%Y-%m}"
+    return validate_month(month, settings)
+
+
+def calibration_table(logical_date: datetime, params: dict | None = None,
+                      settings: Settings | None = None) -> list[dict]:
+    """The market calibration table over everything stored (``logical_date`` only dates the run)."""
+    return market_calibration(settings)

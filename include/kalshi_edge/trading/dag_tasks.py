@@ -1,18 +1,32 @@
-"""Plain functions the trading DAGs call (no Airflow imports; tested without Airflow)."""
+"""Plain functions the trading DAGs call (no Airflow imports; tested without Airflow). One
+signature like every DAG task function: ``fn(logical_date, params, settings=None)``."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 
-def place_from_sensor(intents: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-    """Send the sensor's intents (idempotent by client_order_id). Returns a small summary for XCom."""
+def place_from_sensor(logical_date: datetime, params: dict[str, Any] | None = None,
+                      settings: Any = None) -> dict[str, Any]:
+    """Send the sensor's intents (``params["intents"]``; idempotent by client_order_id) with the DAG's
+    params ``families``, ``base_url``, ``live``. Returns a small summary for XCom."""
     from kalshi_edge.config import get_settings
     from kalshi_edge.trading.runner import parse_families, place_intents
 
+    p = params or {}
+    intents = list(p.get("intents") or [])
     if not intents:
         return {"placed": [], "skipped": "no intents"}
-    res = place_intents(get_settings(), intents, families=parse_families(str(params.get("families") or "all")),
-                        base_url=params.get("base_url"), live_flag=bool(params.get("live")))
+    res = place_intents(settings or get_settings(), intents, families=parse_families(str(p.get("families") or "all")),
+                        base_url=p.get("base_url"), live_flag=bool(p.get("live")))
     return {"placed": res["placed"], "skipped": res["skipped"], "orders_sent": res["orders_sent"],
             "denied": res["denied"], "positions": len(res["positions"])}
+
+
+def settle(logical_date: datetime, params: dict[str, Any] | None = None, settings: Any = None) -> dict[str, Any]:
+    """DAG task ``trading_settlement``: settle and score the ledger as of ``logical_date``."""
+    from kalshi_edge.config import get_settings
+    from kalshi_edge.trading.settlement import run_settlement
+
+    return run_settlement(settings or get_settings(), as_of=logical_date, base_url=(params or {}).get("base_url"))
