@@ -114,9 +114,17 @@ def test_billboard_weather_and_lake_quality_succeed_on_the_celery_workers(stack)
 
 
 def test_trading_sensor_defers_to_the_triggerer_and_orders_once_per_client_order_id(stack):
+    from kalshi_edge.config import load_settings
+    from kalshi_edge.families.btc.tasks import retrain
     from kalshi_edge.trading.ledger import OrderLedger
 
-    run = stack.trigger("trading_sensor", pd.Timestamp.now(tz="UTC").isoformat())
+    # The sensor trades each family's MODEL strategy, which reads fitted artifacts only: train the
+    # BTC volatility model into the stack's models dir first (one Optuna trial on the sample bars),
+    # as `make demo` does; without an artifact every scan refuses and the sensor times out.
+    s = load_settings(data_dir=str(stack.data_dir), models_dir=str(stack.data_dir.parent / "models"),
+                      kalshi_env="local")
+    retrain(pd.Timestamp("2026-03-06", tz="UTC"), {"offline": True, "train_days": 7, "test_days": 3, "n_trials": 1}, s)
+    run = stack.trigger("trading_sensor", pd.Timestamp.now(tz="UTC").isoformat(), {"families": "btc"})
     tis = stack.wait_run("trading_sensor", run, timeout=300)
     by_task = {t["task_id"]: t for t in tis}
     assert by_task["watch_edges"]["state"] == "success"
