@@ -134,9 +134,16 @@ def test_trading_sensor_defers_to_the_triggerer_and_orders_once_per_client_order
     # paused the sensor, the triggerer (its own log file per trigger) ran EdgeTrigger and fired.
     logdir = stack.log_dir / "dag_id=trading_sensor" / f"run_id={run}" / "task_id=watch_edges"
     assert "Pausing task as DEFERRED" in (logdir / "attempt=1.log").read_text()
-    trigger_logs = sorted(logdir.glob("attempt=1.log.trigger.*.log"))
+    # the triggerer writes its per-trigger log asynchronously: allow it a bounded moment to flush
+    deadline, text = time.monotonic() + 60, ""
+    while time.monotonic() < deadline:
+        trigger_logs = sorted(logdir.glob("attempt=1.log.trigger.*.log"))
+        text = trigger_logs[0].read_text() if trigger_logs else ""
+        if "Trigger fired event" in text:
+            break
+        time.sleep(1)
     assert trigger_logs, f"no triggerer log in {logdir}"
-    assert "Trigger fired event" in trigger_logs[0].read_text()
+    assert "Trigger fired event" in text, text[-2000:]
 
     ledger_path = stack.data_dir / "ledger" / "orders_paper.jsonl"
     intents = [e["client_order_id"] for e in OrderLedger(ledger_path).events() if e["event"] == "intent"]
