@@ -129,11 +129,15 @@ def _no_obs():
 
 def _issue_from_forecasts(strategy: str, book: list[Path], forecasts: Path, actuals: Path | None):
     """`--forecasts`: the day-ahead PMF of every event day in the books, issued as at D-1 14:00 UTC."""
-    import pandas as pd
 
     from kalshi_edge.backtest.data import BookFormatError, load_books
     from kalshi_edge.families.weather.backtest_inputs import issued_day_ahead_frame
-    from kalshi_edge.families.weather.forecasts import ForecastFileError, read_actuals_csv, read_forecasts_csv
+    from kalshi_edge.families.weather.forecasts import (
+        ForecastFileError,
+        read_actuals_csv,
+        read_forecasts_csv,
+        with_actuals,
+    )
     from kalshi_edge.families.weather.tasks import load_history
 
     if strategy != "weather_day_ahead":
@@ -146,8 +150,7 @@ def _issue_from_forecasts(strategy: str, book: list[Path], forecasts: Path, actu
         if len(stations) == 1:
             history = load_history(stations[0], None, True)
             if actuals is not None:
-                history = pd.concat([history.dropna(), read_actuals_csv(actuals, stations[0])])
-                history = history[~history.index.duplicated(keep="last")].sort_index().asfreq("D")
+                history = with_actuals(history.dropna(), read_actuals_csv(actuals, stations[0]))
         issued = issued_day_ahead_frame(frame["ticker"].unique(), fc, history=history)
     except (ForecastFileError, BookFormatError, FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None

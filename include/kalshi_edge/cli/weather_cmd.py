@@ -227,13 +227,13 @@ def register(app: typer.Typer) -> None:
             None, help="more book files: `--book a.csv.gz b.csv.gz` works like `--book a --book b`"),
     ) -> None:
         """Model vs market vs fused on every event day and decision time: pmf.csv, scores.csv, report.html."""
-        import pandas as pd
 
         from kalshi_edge.families.weather.evaluate import TmaxFileError, read_tmax_csv
         from kalshi_edge.families.weather.forecasts import (
             ForecastFileError,
             read_actuals_csv,
             read_forecasts_csv,
+            with_actuals,
         )
         from kalshi_edge.families.weather.model import daily_series
         from kalshi_edge.families.weather.stations import load_registry
@@ -263,8 +263,7 @@ def register(app: typer.Typer) -> None:
             tpath = tmax or sample_dir() / f"tmax_{st.icao}.csv.gz"
             tm = read_tmax_csv(tpath)
             tm = daily_series(tm[tm["station"] == st.icao])
-            hist = pd.concat([tm.dropna(), act])
-            hist = hist[~hist.index.duplicated(keep="last")].sort_index().asfreq("D")
+            hist = with_actuals(tm.dropna(), act)
             res = run_vs_market(quotes, fc, act, hist, station=st.icao, series=st.series, at=times,
                                 same_day=same_day, tz=st.tz,
                                 std_offset_hours=st.std_utc_offset_hours)
@@ -297,7 +296,12 @@ def _evaluate_forecasts(tmax: Path, station: str, from_: str, out_path: Path, pa
         write_forecast_report,
         write_rows,
     )
-    from kalshi_edge.families.weather.forecasts import ForecastFileError, read_actuals_csv, read_forecasts_csv
+    from kalshi_edge.families.weather.forecasts import (
+        ForecastFileError,
+        read_actuals_csv,
+        read_forecasts_csv,
+        with_actuals,
+    )
     from kalshi_edge.families.weather.model import daily_series
     from kalshi_edge.families.weather.stations import load_registry
     from kalshi_edge.families.weather.tuning import WeatherParamsError, load_config
@@ -307,10 +311,7 @@ def _evaluate_forecasts(tmax: Path, station: str, from_: str, out_path: Path, pa
         cfg = load_config(params) if params else None
         frame = read_tmax_csv(tmax)
         hist = daily_series(frame[frame["station"] == station]).dropna()
-        if actuals is not None:
-            hist = pd.concat([hist, read_actuals_csv(actuals, station)])
-            hist = hist[~hist.index.duplicated(keep="last")].sort_index()
-        hist = hist.asfreq("D")
+        hist = with_actuals(hist, *([read_actuals_csv(actuals, station)] if actuals is not None else []))
         fc = read_forecasts_csv(forecasts)
         try:
             offset = load_registry().get(station).std_utc_offset_hours

@@ -139,3 +139,10 @@ def read_actuals_csv(path: str | Path, station: str | None = None) -> pd.Series:
             raise ForecastFileError(f"{path}: row {i + 1}: field {name!r} = {df[name].iloc[i]!r} is not valid")
     s = pd.Series(vals.to_numpy(float), index=pd.DatetimeIndex(dates), name="high_f").dropna()
     return s[~s.index.duplicated(keep="last")].sort_index()
+
+
+def with_actuals(history: pd.Series, *actuals: pd.Series) -> pd.Series:
+    """Observed daily highs plus climate-report actuals (later series win on shared days), as a
+    calendar-complete daily series (missing days NaN)."""
+    hist = pd.concat([history, *actuals]) if actuals else history
+    return hist[~hist.index.duplicated(keep="last")].sort_index().asfreq("D")

@@ -153,15 +153,13 @@ def load_forecasts(station: str, settings: Any, offline: bool) -> pd.DataFrame:
 def load_history(station: str, settings: Any, offline: bool) -> pd.Series:
     """Observed daily highs of ``station``: TMAX (lake or sample) plus, offline, the shipped CLI
     actuals (which win on shared days), as a calendar-complete series."""
-    from kalshi_edge.families.weather.forecasts import read_actuals_csv
+    from kalshi_edge.families.weather.forecasts import read_actuals_csv, with_actuals
     from kalshi_edge.families.weather.model import daily_series
 
     hist = daily_series(load_tmax(station, settings, offline)).dropna()
     # the shipped climate-report sample only offline: online, history is what the lake holds
-    for path in sorted(sample_dir().glob(f"cli_actuals_{station}_*.csv")) if offline else ():
-        hist = pd.concat([hist, read_actuals_csv(path, station)])
-    hist = hist[~hist.index.duplicated(keep="last")].sort_index()
-    return hist.asfreq("D")
+    paths = sorted(sample_dir().glob(f"cli_actuals_{station}_*.csv")) if offline else []
+    return with_actuals(hist, *(read_actuals_csv(p, station) for p in paths))
 
 
 def day_ahead_pmf(station: str, day: Any, as_of: Any, *, settings: Any = None, offline: bool | None = None,
