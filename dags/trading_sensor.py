@@ -12,7 +12,8 @@ task never sends an intent twice. Paper unless `TRADE_MODE=live` **and** the `li
 
 Params: `families` (btc, weather, billboard or all), `base_url` (any Kalshi-compatible host),
 `live` (false). Outputs: the order ledger `data/ledger/orders_<mode>.jsonl`; XCom holds the
-intents and a small summary. No backfill: trading is about now (catchup is off).
+intents and a small summary. A strategy that raised on every scan of the watch (say, a
+missing model artifact) turns the run red, naming it, after the other strategies' orders. No backfill: trading is about now (catchup is off).
 """
 
 from __future__ import annotations
@@ -47,11 +48,14 @@ def trading_sensor():
                        poll_seconds=15, timeout=240, deferrable=True)
 
     @task
-    def place_orders(intents: list[dict] | None, params=None, logical_date=None, dag_run=None) -> dict:
+    def place_orders(intents: list[dict] | None, params=None, logical_date=None, dag_run=None, ti=None) -> dict:
         from kalshi_edge.trading.dag_tasks import place_from_sensor
 
+        # strategies that failed on every scan (the sensor pushes {} when all priced): placed, then red
+        errors = ti.xcom_pull(task_ids="watch_edges", key="strategy_errors") if ti is not None else None
         # orders are idempotent by client_order_id, so a transient failure may be retried safely
-        return run_job(place_from_sensor, logical_date, {**(params or {}), "intents": intents or []},
+        return run_job(place_from_sensor, logical_date,
+                       {**(params or {}), "intents": intents or [], "strategy_errors": errors or {}},
                        dag_run=dag_run)
 
     place_orders(watch.output)

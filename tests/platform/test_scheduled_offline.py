@@ -105,7 +105,27 @@ def _sensor_dag(dagbag, base_url: str, watch_seconds: int = 3):
     return dag
 
 
+def test_trading_sensor_is_red_naming_a_model_strategy_that_has_no_artifact(dagbag, on_demo_lake, simulator,
+                                                                           caplog):
+    """Before any training the BTC model strategy raises on every scan: the book-only strategies'
+    orders are still placed, and the run is red (it used to be green, the model silently absent)."""
+    from kalshi_edge.modeling.artifacts import ArtifactStore
+
+    assert not ArtifactStore.from_settings(on_demo_lake).exists("btc", "latest")
+    dag = _sensor_dag(dagbag, simulator.base_url)
+    run = dag.test(logical_date=pendulum.datetime(2026, 12, 3, 9, 55, tz="UTC"), run_conf={"base_url": simulator.base_url})
+    assert run.state == "failed", _task_states(run)
+    states = _task_states(run)
+    assert "failed" in (states["watch_edges"], states["place_orders"]), states
+    failures = [r.getMessage() for r in caplog.records if "strategy failed on every scan" in r.getMessage()]
+    named = failures[0].split("every scan of this watch: ")[1].split(" (")[0] if failures else ""
+    assert "btc_vol_ladder" in named.split(", "), failures
+
+
 def test_trading_sensor_is_green_against_the_local_simulator(dagbag, on_demo_lake, simulator):
+    from kalshi_edge.demos.trading import ensure_models
+
+    ensure_models(on_demo_lake)  # every model strategy has its artifact, as after `make demo`
     dag = _sensor_dag(dagbag, simulator.base_url)
     run = dag.test(logical_date=pendulum.datetime(2026, 12, 3, 10, tz="UTC"), run_conf={"base_url": simulator.base_url})
     assert run.state == "success", _task_states(run)

@@ -178,3 +178,66 @@ def test_trading_sensor_dag_wires_its_params_into_the_sensor():
     assert not bag.import_errors
     task = bag.dags["trading_sensor"].get_task("watch_edges")
     assert task.families == "{{ params.families }}" and task.base_url == "{{ params.base_url }}"
+
+
+def test_a_strategy_failing_on_every_scan_is_named_and_one_that_recovered_is_not():
+    from kalshi_edge.trading.session import StrategyHealth
+
+    h = StrategyHealth()
+    h.add({"btc_vol_ladder": "ArtifactMissing: no btc artifact", "weather_day_ahead": "KeyError: 'KNYC'"})
+    h.add({"weather_day_ahead": None, "ladder_consensus": None})  # weather priced once: not failing
+    assert h.failing() == {"btc_vol_ladder": "ArtifactMissing: no btc artifact"}
+
+
+def test_scan_reports_which_strategy_raised(tmp_path, sim):
+    s = settings_for(tmp_path, models_dir=tmp_path / "models")  # no artifacts: the BTC model cannot price
+    outcomes: dict = {}
+    scan_intents(s, base_url=sim.base_url, client_kwargs=FAST, strategy_names=["btc_vol_ladder", "ladder_consensus"],
+                 outcomes=outcomes)
+    assert outcomes["ladder_consensus"] is None
+    assert "no btc artifact" in outcomes["btc_vol_ladder"]
+
+
+class _TI:
+    def __init__(self):
+        self.pushed = {}
+
+    def xcom_push(self, key, value):
+        self.pushed[key] = value
+
+
+def test_sensor_passes_strategy_errors_on_and_fails_when_nothing_fired():
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from kalshi_edge.trading.sensor import EdgeSensor
+
+    sensor = EdgeSensor(task_id="t", families=["btc"])
+    ti = _TI()
+    intents = [{"ticker": "X"}]
+    out = sensor.execute_complete({"ti": ti}, {"status": "fired", "intents": intents,
+                                               "strategy_errors": {"btc_vol_ladder": "boom"}})
+    assert out == intents and ti.pushed["strategy_errors"] == {"btc_vol_ladder": "boom"}
+    ti = _TI()
+    sensor.execute_complete({"ti": ti}, {"status": "fired", "intents": intents, "strategy_errors": {}})
+    assert ti.pushed["strategy_errors"] == {}
+    with pytest.raises(AirflowFailException, match="btc_vol_ladder"):
+        sensor.execute_complete({}, {"status": "timeout", "intents": [], "strategy_errors": {"btc_vol_ladder": "x"}})
+
+
+def test_place_from_sensor_places_the_other_strategies_then_fails_naming_the_broken_one(tmp_path, sim):
+    from datetime import UTC, datetime
+
+    from kalshi_edge.errors import JobFailed, is_transient
+    from kalshi_edge.trading.dag_tasks import place_from_sensor
+
+    s = settings_for(tmp_path)
+    intents = scan_intents(s, base_url=sim.base_url, strategy_params=PARAMS, client_kwargs=FAST,
+                           strategy_names=BOOK_ONLY)
+    assert intents
+    with pytest.raises(JobFailed, match="btc_vol_ladder") as err:
+        place_from_sensor(datetime(2026, 7, 12, tzinfo=UTC),
+                          {"intents": intents, "families": "all", "base_url": sim.base_url,
+                           "strategy_errors": {"btc_vol_ladder": "ArtifactMissing: no btc artifact"}}, settings=s)
+    assert not is_transient(err.value)  # not retried: the same run would fail the same way
+    placed = [e for e in OrderLedger(tmp_path / "ledger" / "orders_paper.jsonl").events() if e["event"] == "intent"]
+    assert placed  # the book-only strategies' orders went out before the run turned red

@@ -335,10 +335,13 @@ def _scan_strategies(settings: Any, families: Sequence[str], params: dict[str, d
 def scan_intents(settings: Any, *, families: Sequence[str] = FAMILIES, base_url: str | None = None,
                  strategy_params: dict[str, dict[str, Any]] | None = None, gates: GateConfig | None = None,
                  client_kwargs: dict[str, Any] | None = None,
-                 strategy_names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+                 strategy_names: Sequence[str] | None = None,
+                 outcomes: dict[str, str | None] | None = None) -> list[dict[str, Any]]:
     """Intents that pass the gates right now, as JSON-safe dicts. Read-only: no ledger, no order.
 
     The sensor's trigger calls this (a trigger may run twice, so it must have no side effects).
+    ``outcomes`` collects, per strategy that had markets to price, ``None`` (priced) or its error
+    (see :func:`~kalshi_edge.trading.session.decide_intents`).
     """
     from kalshi_edge.kalshi.rest import KalshiRestClient
 
@@ -348,7 +351,7 @@ def scan_intents(settings: Any, *, families: Sequence[str] = FAMILIES, base_url:
         now = clock()
         markets = rest_market_source(client)(now)
     intents = decide_intents(_scan_strategies(settings, families, strategy_params, strategy_names), markets, now,
-                             gates or GateConfig.from_settings(settings), set(families))
+                             gates or GateConfig.from_settings(settings), set(families), outcomes=outcomes)
     return [i.to_dict() for i in intents]
 
 

@@ -21,16 +21,18 @@ from airflow.sdk.bases.sensor import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from kalshi_edge.trading.session import StrategyHealth, strategy_failure_message
 from kalshi_edge.trading.strategy import FAMILIES
 
 
 def _scan(families: Sequence[str], base_url: str | None, strategy_params: dict | None,
-          strategies: Sequence[str] | None = None) -> list[dict[str, Any]]:
+          strategies: Sequence[str] | None = None,
+          outcomes: dict[str, str | None] | None = None) -> list[dict[str, Any]]:
     from kalshi_edge.config import get_settings
     from kalshi_edge.trading.runner import scan_intents
 
     return scan_intents(get_settings(), families=families, base_url=base_url, strategy_params=strategy_params,
-                        strategy_names=strategies)
+                        strategy_names=strategies, outcomes=outcomes)
 
 
 def _heartbeat(status: str, n_intents: int) -> None:
@@ -66,23 +68,26 @@ class EdgeTrigger(BaseTrigger):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout_seconds
         scanned, last_error = False, ""  # issue 13: a watch where no scan ever worked is an error
+        health = StrategyHealth()  # and a strategy that failed on every scan is named in the event
         while True:
             try:
+                outcomes: dict[str, str | None] = {}
                 intents = await asyncio.to_thread(_scan, self.families, self.base_url, self.strategy_params,
-                                                  self.strategies)
+                                                  self.strategies, outcomes)
+                health.add(outcomes)
                 scanned = True
             except Exception as exc:  # noqa: BLE001 - a failed scan is retried at the next poll
                 self.log.warning("edge scan failed: %s", exc)
                 last_error = scan_error_message(exc, self.base_url)
                 intents = []
             if intents:
-                yield TriggerEvent({"status": "fired", "intents": intents})
+                yield TriggerEvent({"status": "fired", "intents": intents, "strategy_errors": health.failing()})
                 return
             if loop.time() >= deadline:
                 if not scanned:
                     yield TriggerEvent({"status": "error", "intents": [], "error": last_error})
                     return
-                yield TriggerEvent({"status": "timeout", "intents": []})
+                yield TriggerEvent({"status": "timeout", "intents": [], "strategy_errors": health.failing()})
                 return
             await asyncio.sleep(self.poll_seconds)
 
@@ -131,21 +136,37 @@ class EdgeSensor(BaseSensorOperator):
 
     def poke(self, context: Any) -> PokeReturnValue:
         families, base_url = self._resolved()
+        outcomes: dict[str, str | None] = {}
         try:
-            intents = _scan(families, base_url, self.strategy_params)
+            intents = _scan(families, base_url, self.strategy_params, outcomes=outcomes)
         except Exception as exc:  # noqa: BLE001 - issue 13: unreachable exchange → red, not skipped
             _heartbeat("error", 0)
             raise AirflowFailException(scan_error_message(exc, base_url)) from exc
         _heartbeat("poked", len(intents))
+        health = StrategyHealth()
+        health.add(outcomes)
+        _push_strategy_errors(context, health.failing())
         return PokeReturnValue(is_done=bool(intents), xcom_value=intents or None)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         _heartbeat((event or {}).get("status", "no_event"), len((event or {}).get("intents") or []))
         if event and event.get("status") == "error":  # issue 13: every scan failed → the run is red
             raise AirflowFailException(str(event.get("error") or "every edge scan failed"))
+        failing = dict((event or {}).get("strategy_errors") or {})
         if not event or event.get("status") != "fired":
+            if failing:  # nothing to place, and a strategy could not price: red, naming it
+                raise AirflowFailException(strategy_failure_message(failing))
             raise AirflowSkipException("no intent passed the gates before the sensor timed out")
+        # The other strategies' intents are still placed; ``place_orders`` then fails the run.
+        _push_strategy_errors(context, failing)
         return list(event["intents"])
+
+
+def _push_strategy_errors(context: Any, failing: dict[str, str]) -> None:
+    """XCom ``strategy_errors`` (always pushed, ``{}`` when every strategy priced) for ``place_orders``."""
+    ti = context.get("ti") if context else None
+    if ti is not None:
+        ti.xcom_push(key="strategy_errors", value=failing)
 
 
 def scan_error_message(exc: BaseException, base_url: str | None) -> str:

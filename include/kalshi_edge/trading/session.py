@@ -81,9 +81,14 @@ class SessionStatus:
 
 
 def decide_intents(strategies: Sequence[Strategy], markets: list[MarketSnapshot], now: datetime, gates: GateConfig,
-                   families: set[str] | None = None, on_reject: Callable[[str], None] | None = None
-                   ) -> list[OrderIntent]:
-    """Every strategy's probabilities through the shared gates. Pure (the trigger relies on it)."""
+                   families: set[str] | None = None, on_reject: Callable[[str], None] | None = None,
+                   outcomes: dict[str, str | None] | None = None) -> list[OrderIntent]:
+    """Every strategy's probabilities through the shared gates. Pure (the trigger relies on it).
+
+    ``outcomes`` (when given) records, per strategy that had eligible markets, ``None`` when it
+    priced them and the one-line error when it raised: the sensor turns a strategy that failed on
+    every scan of a watch into a red run instead of a silent one.
+    """
     if families:
         markets = [m for m in markets if m.family in families]
     out: list[OrderIntent] = []
@@ -98,13 +103,48 @@ def decide_intents(strategies: Sequence[Strategy], markets: list[MarketSnapshot]
             log.warning("strategy %s failed: %s", strat.name, exc)
             if on_reject is not None:
                 on_reject(SkipReason.STRATEGY_ERROR)
+            if outcomes is not None:
+                from kalshi_edge.errors import describe
+
+                outcomes[strat.name] = describe(exc)
             continue
+        if outcomes is not None:
+            outcomes[strat.name] = None
         batch = build_intents(probs, eligible, strategy=strat.name, now=now, cfg=gates, refusals=strat.refusals)
         if on_reject is not None:
             for r in batch.rejections:
                 on_reject(r.reason)
         out.extend(batch.intents)
     return out
+
+
+class StrategyHealth:
+    """Which strategies priced their markets in at least one scan of a watch, and which only failed.
+
+    A model strategy that raises on every scan (no artifact, unreadable inputs) would otherwise
+    leave a green run with only the book-only strategies trading: ``failing()`` names it so the
+    run turns red (issue 13: nothing fails silently).
+    """
+
+    def __init__(self) -> None:
+        self.ok: set[str] = set()
+        self.errors: dict[str, str] = {}
+
+    def add(self, outcomes: dict[str, str | None]) -> None:
+        for name, err in outcomes.items():
+            if err is None:
+                self.ok.add(name)
+            else:
+                self.errors[name] = err
+
+    def failing(self) -> dict[str, str]:
+        return {n: e for n, e in sorted(self.errors.items()) if n not in self.ok}
+
+
+def strategy_failure_message(failing: dict[str, str]) -> str:
+    """One line naming each strategy that failed on every scan, with its last error."""
+    return (f"strategy failed on every scan of this watch: {', '.join(failing)} ("
+            + "; ".join(f"{n}: {e}" for n, e in failing.items()) + ")")
 
 
 class TradingSession:
