@@ -259,8 +259,38 @@ component_cmd() {
   esac
 }
 
+group_left() {  # group_left PGID: live (non-zombie) processes still in that process group
+  local d p
+  for d in /proc/[0-9]*; do
+    p="${d#/proc/}"
+    [ "$(statfield "$p" 5)" = "$1" ] && [ "$(statfield "$p" 3)" != "Z" ] && echo "$p"
+  done
+  return 0
+}
+
+reap_old_group() {  # reap_old_group NAME: a component killed from outside (its main process gone)
+  # can leave children behind, e.g. the scheduler's health-check server still holding its port,
+  # which makes the next scheduler exit at start-up. Wait for them (TERM, then KILL after 30 s).
+  local name="$1" f="$RUN/$1.pid" pid left i
+  [ -s "$f" ] || return 0
+  pid="$(pid_of "$name")"
+  [ -n "$pid" ] || return 0
+  left="$(group_left "$pid")"
+  [ -z "$left" ] && return 0
+  say "waiting for what is left of the old $name (process group $pid:" $left")"
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  for i in $(seq 1 60); do
+    left="$(group_left "$pid")"; [ -z "$left" ] && return 0
+    sleep 0.5
+  done
+  say "old $name group $pid did not exit in 30 s: SIGKILL" $left
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  for i in $(seq 1 20); do [ -z "$(group_left "$pid")" ] && return 0; sleep 0.25; done
+}
+
 start_component() {
   local name="$1" cmd; cmd="$(component_cmd "$name")"
+  reap_old_group "$name"
   [ -s "$LOGS/$name.log" ] && mv -f "$LOGS/$name.log" "$LOGS/$name.log.1"  # readiness reads this start's log only
   # Each component in its own session (process group = its pid), so stop reaches its children.
   # KALSHI_EDGE_NODE_NAME names the worker in task instances (hostname_callable below).
@@ -275,7 +305,8 @@ wait_ready() {
   local t0="$1" deadline=$((SECONDS + READY_TIMEOUT)) health
   while :; do
     for n in "${COMPONENTS[@]}"; do
-      alive "$n" || { dump_logs; die "$n exited during start-up (log: $LOGS/$n.log)"; }
+      alive "$n" || { dump_logs; echo "----- $n.log, the component that exited (last 80 lines) -----" >&2
+                      tail -80 "$LOGS/$n.log" >&2; die "$n exited during start-up (log: $LOGS/$n.log)"; }
     done
     health="$(api_get /api/v2/monitor/health || true)"
     local ok=1

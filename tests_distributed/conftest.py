@@ -38,6 +38,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes whose process group is ``pgid``."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            out.append(int(d.name))
+    return out
+
+
 def _script(*args: str, env: dict[str, str], timeout: float, check: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
@@ -155,16 +170,12 @@ class Stack:
         os.killpg(self.pid(component), sig)
 
     def wait_gone(self, component: str, timeout: float = 60) -> None:
-        pid = self.pid(component)
+        """Wait until the component's whole process group is gone (zombies count as gone): its
+        children (the scheduler's health-check server, a worker's pool) may outlive the main pid."""
+        pgid = self.pid(component)
         deadline = time.monotonic() + timeout
-        while Path(f"/proc/{pid}").exists():
-            # a zombie counts as gone (its parent, the stack script, has exited)
-            try:
-                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                    return
-            except (OSError, IndexError):
-                return
-            assert time.monotonic() < deadline, f"{component} (pid {pid}) still alive after {timeout}s"
+        while left := _group_members(pgid):
+            assert time.monotonic() < deadline, f"{component} (group {pgid}) still alive after {timeout}s: {left}"
             time.sleep(0.5)
 
     @property
