@@ -84,11 +84,13 @@ statfield() {  # statfield PID N: field N of /proc/PID/stat, counted after the "
 }
 starttime() { statfield "$1" 22; }
 record() { echo "$2 $(starttime "$2")" >"$RUN/$1.pid"; }
-alive() {  # alive NAME -> 0 if the recorded process is still the one we started
+alive() {  # alive NAME -> 0 if the recorded process is still the one we started, and not a zombie
+  # (a killed component whose parent has not reaped it yet is dead: treating that zombie as alive
+  # made `start` skip the restart, then report "exited during start-up" once it was reaped)
   local f="$RUN/$1.pid" pid st
   [ -s "$f" ] || return 1
   read -r pid st <"$f" || return 1
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] && [ "$(starttime "$pid")" = "$st" ]
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] && [ "$(starttime "$pid")" = "$st" ] && [ "$(statfield "$pid" 3)" != "Z" ]
 }
 pid_of() { awk '{print $1}' "$RUN/$1.pid"; }
 
@@ -269,8 +271,8 @@ group_left() {  # group_left PGID: live (non-zombie) processes still in that pro
 }
 
 reap_old_group() {  # reap_old_group NAME: a component killed from outside (its main process gone)
-  # can leave children behind, e.g. the scheduler's health-check server still holding its port,
-  # which makes the next scheduler exit at start-up. Wait for them (TERM, then KILL after 30 s).
+  # can leave children behind (the scheduler's health-check server holds a port, a worker's pool
+  # holds tasks): wait for them before starting a new one (TERM, then KILL after 30 s).
   local name="$1" f="$RUN/$1.pid" pid left i
   [ -s "$f" ] || return 0
   pid="$(pid_of "$name")"
