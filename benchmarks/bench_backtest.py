@@ -57,7 +57,7 @@ def run() -> list[dict]:
 
         get_strategy("ladder_consensus")  # registry import outside the timing
         t_ref = best_of(reference, 5)
-        t_rep = best_of(replay, 2)
+        t_rep = best_of(replay, 3)
     ref_ups, rep_ups = n / t_ref, n / t_rep
     ratio = rep_ups / ref_ups
     return [
