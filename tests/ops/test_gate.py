@@ -51,13 +51,11 @@ def test_live_trade_cli_refuses_an_unready_family_naming_the_criteria(live_env, 
     assert not ledger.exists() or not OrderLedger(ledger).events()
 
 
-def test_override_lets_an_unready_family_trade_live_and_is_ledgered(live_env, monkeypatch):
-    from kalshi_edge.trading import runner
+def test_override_lets_an_unready_family_trade_live_and_is_ledgered(live_env):
     from kalshi_edge.trading.runner import open_session
 
     s, sim = live_env
-    # The simulator has no order-group endpoint yet (issue #17 adds it): stand in for that one call.
-    monkeypatch.setattr(runner, "create_order_group", lambda client, contracts_limit: "og-test")
+    # the real live path end to end: the session's order group is created at the simulator too
     h = open_session(s, mode="live", live_flag=True, families=["btc"], base_url=sim.base_url, client_kwargs=FAST,
                      override_readiness="paper track record reviewed by J.D.; 1 contract only")
     try:
@@ -71,6 +69,8 @@ def test_override_lets_an_unready_family_trade_live_and_is_ledgered(live_env, mo
     assert ov["reason"] == "paper track record reviewed by J.D.; 1 contract only"
     assert ov["families"] == ["btc"]
     assert any("KXBTCD clean_data_days" in f for f in ov["failing"]["btc"])
+    sessions = [e for e in events if e["event"] == "session"]
+    assert sessions and sessions[-1]["order_group_id"] in sim.exchange.order_groups
     # The ledger still replays (the note touches no order) and the session starts clean.
     assert OrderLedger(h.ledger_path).open_orders() == []
 
