@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 import numpy as np
 
@@ -97,12 +98,27 @@ def order_fee(
     >>> order_fee(price="0.25", count="1")
     Decimal('0.02')
     """
+    sched = schedule or FeeSchedule()
+    if isinstance(price, Decimal) and isinstance(count, Decimal) and not sched.waived_at(at):
+        return _order_fee_exact(price, count, is_maker, sched.fee_type, sched.multiplier, tick)
     p = parse_price(price, "price")
     c = parse_count(count, "count")
-    sched = schedule or FeeSchedule()
     if c == ZERO or sched.waived_at(at):
         return ZERO.quantize(tick)
     return round_up(raw_fee(price=p, count=c, is_maker=is_maker, schedule=sched), tick)
+
+
+@lru_cache(maxsize=65_536)
+def _order_fee_exact(price: Decimal, count: Decimal, is_maker: bool, fee_type: FeeType, multiplier: Decimal,
+                     tick: Decimal) -> Decimal:
+    """:func:`order_fee` of Decimal inputs with no waiver in force, memoized: a session or a
+    backtest prices the same few (price, count) pairs on every step. Equal Decimals give the same
+    quantized fee, and invalid inputs raise (nothing is cached for them), so results are unchanged."""
+    p = parse_price(price, "price")
+    c = parse_count(count, "count")
+    if c == ZERO:
+        return ZERO.quantize(tick)
+    return round_up(raw_fee(price=p, count=c, is_maker=is_maker, schedule=FeeSchedule(fee_type, multiplier)), tick)
 
 
 def taker_fee_per_contract_vec(

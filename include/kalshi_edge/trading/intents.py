@@ -28,6 +28,7 @@ Size here is only a *proposal* (``GateConfig.max_count``); the risk engine decid
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
@@ -316,8 +317,14 @@ def edge_after_fees(*, win_prob: float, price: Decimal, count: Decimal, is_maker
     whole order (rounded up once per order). The probability is quantized to 1e-6 to stay in Decimal.
     """
     fee = order_fee(price=price, count=count, is_maker=is_maker, schedule=market.fee_schedule, tick=tick, at=at)
-    q = Decimal(str(round(win_prob, 6)))
-    return (q - price - fee / count).quantize(EV_Q), fee
+    return (_prob_decimal(win_prob) - price - fee / count).quantize(EV_Q), fee
+
+
+@functools.lru_cache(maxsize=4096)
+def _prob_decimal(p: float) -> Decimal:
+    """A probability quantized to 1e-6 as a Decimal (memoized: each side's taker and maker option
+    price the same probability)."""
+    return Decimal(str(round(p, 6)))
 
 
 def edge_after_fees_vec(win_prob: Any, price: Any, *, multiplier: float = 1.0, count: float = 1.0,
