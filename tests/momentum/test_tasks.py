@@ -33,4 +33,17 @@ def test_retrain_writes_one_versioned_artifact_and_reruns_identically(tmp_path):
     # the strategy reads it (never fits) and stamps its probabilities with the version
     strat = get_strategy("weather_momentum", {"use_model": "always", "models_dir": str(tmp_path / "models")})
     assert strat.model_version == art.version
+    # and prices its resting orders with the fitted maker-fill table, not the shared heuristic
+    from kalshi_edge.families.weather.momentum.fills import MakerFillModel
+    from tests.trading.conftest import snap
+
+    fitted = MakerFillModel.from_json(art.payload["fill_model"])
+    m = snap(bid="0.40", ask="0.42")
+    assert strat._maker_fill(m) == (fitted.prob(2, 300, "yes_bid"), fitted.prob(2, 300, "yes_ask"))
+    assert get_strategy("weather_momentum", {"use_model": "never"})._maker_fill(m) is None
+    heur = get_strategy("weather_momentum", {"use_model": "always", "models_dir": str(tmp_path / "models"),
+                                             "maker_fills": "heuristic"})
+    assert heur.model_version == art.version and heur._maker_fill(m) is None
+    with pytest.raises(ValueError, match="maker_fills"):
+        get_strategy("weather_momentum", {"use_model": "never", "maker_fills": "always"})
     assert json.loads(raw)["features"][0] == "mid_c"

@@ -67,6 +67,20 @@ def test_maker_chosen_when_resting_beats_crossing():
     assert it.fee_estimate == Decimal("0.00")  # plain quadratic series: makers pay nothing
 
 
+def test_a_strategys_own_fill_odds_replace_the_heuristic_per_side():
+    # Same book as above with the heuristic at 0.3 (0.3/sqrt(6) ≈ 0.12 × 0.09 ≈ 0.011 expected at
+    # the bid, 0.012 crossing, both under the 0.02 minimum): nothing trades. A strategy that
+    # measured a 0.9 fill rate for a YES bid at this spread rests there.
+    assert [r.reason for r in one(prob(p=0.53), snap(bid="0.44", ask="0.50")).rejections] == ["edge_too_small"]
+    (it,) = one(replace(prob(p=0.53), maker_fill=(0.9, 0.0)), snap(bid="0.44", ask="0.50")).intents
+    assert (it.liquidity, it.side, it.price) == ("maker", "yes", Decimal("0.44"))
+    # the odds are per side: a high NO-side rate does not make the YES bid rest
+    batch = one(replace(prob(p=0.53), maker_fill=(0.0, 0.9)), snap(bid="0.44", ask="0.50"))
+    assert batch.intents == [] and [r.reason for r in batch.rejections] == ["edge_too_small"]
+    with pytest.raises(ValueError, match="maker_fill"):
+        replace(prob(), maker_fill=(1.5, 0.2))
+
+
 def test_maker_fees_counted_on_maker_fee_series():
     m = replace(snap(bid="0.44", ask="0.50"),
                 fee_schedule=FeeSchedule(fee_type=FeeType.QUADRATIC_WITH_MAKER_FEES))

@@ -15,6 +15,8 @@ For every (probability, market) pair :func:`evaluate_edges`
    the one fee function** :func:`kalshi_edge.kalshi.fees.order_fee` (:func:`edge_after_fees`);
 3. chooses maker or taker by expected value: resting earns ``fill_prob × edge_maker`` (maker
    fee, usually zero, but the order may never fill), crossing earns ``edge_taker`` for sure;
+   ``fill_prob`` is the strategy's own per side when its probability carries ``maker_fill``
+   (``weather_momentum``'s fitted table), else :func:`maker_fill_probability`;
 4. gates on the minimum edge after fees per contract (``edge_too_small``);
 5. marks the row ``selected``; :func:`build_intents` turns selected rows into
    :class:`OrderIntent` with a deterministic ``client_order_id``.
@@ -364,12 +366,16 @@ def _price_options(p: ModelProbability, m: MarketSnapshot, cfg: GateConfig
     opts: list[tuple[float, Side, Liquidity, Decimal, Decimal, Decimal]] = []
     evs: dict[str, Decimal] = {}
     spread = m.spread if m.spread is not None else ONE
-    fill_p = maker_fill_probability(spread=spread, tick=m.tick, base=cfg.maker_fill_prob)
-    sides: list[tuple[Side, float, Decimal | None, Decimal | None]] = [
-        ("yes", p.p_yes, m.yes_ask, m.yes_bid),
-        ("no", 1.0 - p.p_yes, m.no_ask, m.no_bid),
+    if p.maker_fill is not None:  # the strategy's own (e.g. fitted) fill odds per side
+        fills = p.maker_fill
+    else:
+        h = maker_fill_probability(spread=spread, tick=m.tick, base=cfg.maker_fill_prob)
+        fills = (h, h)
+    sides: list[tuple[Side, float, Decimal | None, Decimal | None, float]] = [
+        ("yes", p.p_yes, m.yes_ask, m.yes_bid, fills[0]),
+        ("no", 1.0 - p.p_yes, m.no_ask, m.no_bid, fills[1]),
     ]
-    for side, q, ask, bid in sides:
+    for side, q, ask, bid, fill_p in sides:
         if cfg.allow_taker and ask is not None and ZERO < ask < ONE:
             edge, fee = edge_after_fees(win_prob=q, price=ask, count=count, is_maker=False, market=m,
                                         tick=cfg.fee_tick, at=p.as_of)

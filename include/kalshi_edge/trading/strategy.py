@@ -163,10 +163,17 @@ class ModelProbability:
     confidence: float = 1.0
     #: The artifact version the probability came from ("" for book-only strategies).
     model_version: str = ""
+    #: The strategy's own fill odds for a maker order resting at the touch, ``(YES bid, NO bid)``
+    #: (a NO bid at the NO touch is a YES offer at the YES ask), e.g. fitted from how often the
+    #: recorded market traded through that price. None: the shared heuristic
+    #: (:func:`kalshi_edge.trading.intents.maker_fill_probability`).
+    maker_fill: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.p_yes <= 1.0):
             raise ValueError(f"{self.ticker}: p_yes {self.p_yes} outside [0, 1]")
+        if self.maker_fill is not None and not all(0.0 <= f <= 1.0 for f in self.maker_fill):
+            raise ValueError(f"{self.ticker}: maker_fill {self.maker_fill} outside [0, 1]")
         if not (0.0 <= self.confidence <= 1.0):
             raise ValueError(f"{self.ticker}: confidence {self.confidence} outside [0, 1]")
         if self.as_of.tzinfo is None:

@@ -37,7 +37,11 @@ is the shared path of :mod:`kalshi_edge.trading.intents` and the risk engine):
 
 Maker-first: the drift the signals predict is a few cents, smaller than a taker's fee plus the
 spread most of the time, so the shared edge path rests at the bid (maker fee from the one fee
-function, ``quadratic`` series: zero) unless a taker's edge after fees is larger.
+function, ``quadratic`` series: zero) unless a taker's edge after fees is larger. The resting
+option's expected value uses the artifact's fitted maker-fill table (``fills.py``: how often the
+recorded touch traded through that price within ``horizon_s``, per spread and side) when there is
+one (``maker_fills=fitted``, the default), else the shared heuristic (``maker_fills=heuristic``
+or no artifact).
 """
 
 from __future__ import annotations
@@ -107,15 +111,18 @@ class WeatherMomentum(Strategy):
                  min_markets: int = 3, max_signals_per_market: int = 30, confidence: float = 0.7,
                  min_mid: float = 0.10, max_mid: float = 0.90, min_history_s: float = 300.0,
                  shadow: bool = False, shadow_log: str | None = None, use_model: str = "auto",
-                 models_dir: str | None = None, **params: Any) -> None:
+                 models_dir: str | None = None, maker_fills: str = "fitted", **params: Any) -> None:
         super().__init__(horizon_s=horizon_s, min_vel=min_vel, min_acc=min_acc, drift_gain=drift_gain,
                          max_shift_c=max_shift_c, min_mu_vel=min_mu_vel, coherence_tol=coherence_tol,
                          min_hazard=min_hazard, p_up_min=p_up_min, min_markets=min_markets,
                          max_signals_per_market=max_signals_per_market, confidence=confidence,
                          min_mid=min_mid, max_mid=max_mid, min_history_s=min_history_s, shadow=shadow,
-                         shadow_log=shadow_log, use_model=use_model, models_dir=models_dir, **params)
+                         shadow_log=shadow_log, use_model=use_model, models_dir=models_dir,
+                         maker_fills=maker_fills, **params)
         if use_model not in ("auto", "always", "never"):
             raise ValueError(f"weather_momentum: use_model {use_model!r} must be auto|always|never")
+        if maker_fills not in ("fitted", "heuristic"):
+            raise ValueError(f"weather_momentum: maker_fills {maker_fills!r} must be fitted|heuristic")
         if not 0.0 <= float(confidence) <= 1.0:
             raise ValueError(f"weather_momentum: confidence {confidence} outside [0, 1]")
         self.h_min = float(horizon_s) / 60.0
@@ -136,11 +143,18 @@ class WeatherMomentum(Strategy):
         self._last: dict[str, tuple] = {}
         self.model: dict[str, Any] | None = None
         self.model_version = RULES_VERSION
+        #: the artifact's maker-fill table (``fills.py``, fitted on the training days): the edge
+        #: path prices resting orders with these odds instead of the shared heuristic
+        self.fill_model: Any = None
         hawkes = None
         if use_model != "never":
             self._load_model(models_dir, required=use_model == "always")
             if self.model and self.model.get("hawkes"):
                 hawkes = HawkesParams(**self.model["hawkes"])
+            if self.model and self.model.get("fill_model") and maker_fills == "fitted":
+                from kalshi_edge.families.weather.momentum.fills import MakerFillModel
+
+                self.fill_model = MakerFillModel.from_json(self.model["fill_model"])
         self.engine = FeatureEngine(hawkes=hawkes)
 
     # ------------------------------------------------------------------ artifacts (read only)
@@ -245,7 +259,7 @@ class WeatherMomentum(Strategy):
                 self._sent[m.ticker] += 1
                 out.append(ModelProbability(
                     ticker=m.ticker, p_yes=fair, as_of=now, inputs_age_s=max((now - m.quote_ts).total_seconds(), 0.0),
-                    confidence=self.confidence, model_version=self.model_version))
+                    confidence=self.confidence, model_version=self.model_version, maker_fill=self._maker_fill(m)))
         self.signals = call_signals
         if self.shadow and call_signals:
             for s in call_signals:
@@ -255,6 +269,15 @@ class WeatherMomentum(Strategy):
                 with self.shadow_log.open("a", encoding="utf-8") as fh:
                     fh.writelines(json.dumps(s, sort_keys=True) + "\n" for s in call_signals)
         return out
+
+    def _maker_fill(self, m: MarketSnapshot) -> tuple[float, float] | None:
+        """Fitted fill odds within the signal horizon of a YES bid at the YES bid and of a NO bid
+        at the NO bid (= a YES offer at the YES ask), for this spread; None without a table."""
+        if self.fill_model is None or m.spread is None:
+            return None
+        spread_c = int(round(float(m.spread) * 100))
+        h = int(self.horizon_s)
+        return (float(self.fill_model.prob(spread_c, h, "yes_bid")), float(self.fill_model.prob(spread_c, h, "yes_ask")))
 
     # ------------------------------------------------------------------ signals
     def _signals(self, event: str, quoted: Sequence[MarketSnapshot], t: float) -> dict[str, dict[str, Any]]:
