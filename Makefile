@@ -62,7 +62,7 @@ demo: $(STAMP) ## run the main job end to end, offline, on data/sample and the l
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m kalshi_edge.demos
 
 lint: $(STAMP) ## ruff (with the Airflow AIR rules)
-	$(BIN)/ruff check include dags plugins tests benchmarks
+	$(BIN)/ruff check include dags plugins tests tests_browser tests_distributed benchmarks
 
 airflow: $(STAMP) ## Airflow 3 standalone on http://127.0.0.1:8080 (SQLite under .airflow/)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/airflow_standalone.sh

@@ -11,17 +11,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import requests
+
+from tests.airflow_api_server import airflow_api_server, airflow_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,12 +27,6 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 REPORT = PROJECT_ROOT / "data" / "reports" / "dashboard-browser.png"
 SECTIONS = ("sec-predictions", "sec-positions", "sec-orders", "sec-ledger", "sec-freshness", "sec-models",
             "sec-readiness")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def usd(x: Decimal) -> str:
@@ -59,36 +51,11 @@ def seeded(tmp_path_factory):
 def api_server(seeded):
     data, _, _ = seeded
     home = Path(os.environ["AIRFLOW_HOME"])
-    env = dict(os.environ, KALSHI_EDGE_DATA_DIR=str(data), KALSHI_EDGE_KALSHI_ENV="local")
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    airflow = [sys.executable, "-m", "airflow"]
-    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    port = _free_port()
-    log = open(home / "api-server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([*airflow, "api-server", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"api-server exited: {(home / 'api-server.log').read_text()[-2000:]}")
-            try:
-                if requests.get(f"{base}/api/v2/version", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(1)
-        else:
-            pytest.fail("api-server did not come up in 120 s")
+    env = airflow_env(KALSHI_EDGE_DATA_DIR=str(data), KALSHI_EDGE_KALSHI_ENV="local")
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    with airflow_api_server(env, home / "api-server.log") as base:
         password = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
         yield base, password
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture(scope="module")
