@@ -105,7 +105,7 @@ def latest_marks(lake: Any) -> dict[str, tuple[Decimal, str]]:
     sql = (f"SELECT ticker, CAST(yes_bid AS VARCHAR), CAST(yes_ask AS VARCHAR), CAST(snapshot_ts AS VARCHAR) "
            f"FROM {lake.scan_sql('kalshi_markets')} QUALIFY row_number() OVER "
            f"(PARTITION BY ticker ORDER BY snapshot_ts DESC) = 1")
-    with duckdb.connect() as con:
+    with lake.reading("kalshi_markets"), duckdb.connect() as con:
         rows = con.execute(sql).fetchall()
     out = {}
     for t, bid, ask, ts in rows:
@@ -138,7 +138,7 @@ def _latest(lake: Any, dataset: str, order_col: str, money: tuple[str, ...] = ()
     exact = f" REPLACE ({', '.join(f'CAST({c} AS VARCHAR) AS {c}' for c in money)})" if money else ""
     sql = (f"SELECT *{exact} FROM {lake.scan_sql(dataset)} WHERE {order_col} = "
            f"(SELECT max({order_col}) FROM {lake.scan_sql(dataset)})")
-    with duckdb.connect() as con:
+    with lake.reading(dataset), duckdb.connect() as con:
         return con.execute(sql).df()
 
 

@@ -95,11 +95,12 @@ def refresh_catalog(lake: Lake) -> list[str]:
 
 def query(lake: Lake, sql: str, params: list | None = None):
     """Run a read-only query against the catalog; returns a pandas frame."""
-    for ds in load_all_datasets().values():
-        lake.recover(ds)  # finish a write interrupted after its commit point: never read half of one
-    con = connect_readonly(lake)
-    try:
-        check_read_only(con, sql)
-        return con.execute(sql, params or []).df()
-    finally:
-        con.close()
+    # every dataset held steady for the query: interrupted writes rolled forward first, and no
+    # write's renames land in the middle of it (never half of a write)
+    with lake.reading(*load_all_datasets().values()):
+        con = connect_readonly(lake)
+        try:
+            check_read_only(con, sql)
+            return con.execute(sql, params or []).df()
+        finally:
+            con.close()

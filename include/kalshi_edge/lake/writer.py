@@ -30,6 +30,12 @@ quarantined with the reason, and per-dataset bounds (``Check.between`` in the de
 absurd values such as a ``1e300`` price.
 
 Writers to one dataset are serialized with a file lock (Airflow adds a one-slot pool on top).
+
+Readers are isolated from a publish in progress, not only from a crash: the renames of step 4 run
+under an exclusive *publish* lock (``<root>/.<dataset>.publish.lock``, held for milliseconds), and
+:meth:`Lake.read`, :meth:`Lake.partitions` and every query inside ``with lake.reading(ds):`` hold it
+shared while they list and read the files. A reader therefore sees the dataset before a write or
+after it, never half of its partitions (test: ``tests/lake/test_reader_isolation.py``).
 """
 
 from __future__ import annotations
@@ -247,8 +253,35 @@ class Lake:
 
     def files(self, ds: Dataset | str) -> list[Path]:
         self.recover(ds)
+        return self._list_files(ds)
+
+    def _list_files(self, ds: Dataset | str) -> list[Path]:
         d = self.dataset_dir(ds)
         return sorted(d.rglob(PART_FILE)) if d.exists() else []
+
+    def _publish_lock_path(self, ds: Dataset | str) -> Path:
+        return self.root / f".{ds if isinstance(ds, str) else ds.name}.publish.lock"
+
+    @contextlib.contextmanager
+    def reading(self, *datasets: Dataset | str) -> Iterator[None]:
+        """Hold the datasets steady while the caller lists and reads their files.
+
+        Interrupted writes are rolled forward first; then each dataset's publish lock is held
+        shared, so no write can rename partition files in the middle of the read (writers wait a
+        moment; other readers do not). Use it around any query over :meth:`scan_sql`.
+        """
+        names = sorted({d if isinstance(d, str) else d.name for d in datasets})
+        for name in names:
+            self.recover(name)
+        with contextlib.ExitStack() as stack:
+            for name in names:  # one global order: no two readers/writers wait on each other in a cycle
+                fh = _open_lock_file(self._publish_lock_path(name))
+                if fh is None:  # no lake root yet, or a read-only copy nobody writes to
+                    continue
+                stack.enter_context(fh)
+                fcntl.flock(fh, fcntl.LOCK_SH)
+                stack.callback(fcntl.flock, fh, fcntl.LOCK_UN)
+            yield
 
     @contextlib.contextmanager
     def _lock(self, ds: Dataset) -> Iterator[None]:
@@ -395,17 +428,26 @@ class Lake:
         Idempotent: an entry already renamed (its staged file is gone) is skipped, so a restart
         after a crash anywhere in here finishes the job.
         """
-        for staged_name, target_rel in txn.entries:
-            staged, target = txn.dir / staged_name, self.root / target_rel
-            if staged.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, target)
-                _crash_point("published")
+        with open(self._publish_lock_path(self._txn_ds_name(txn)), "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)  # readers in `reading()` see all of these renames or none
+            try:
+                for staged_name, target_rel in txn.entries:
+                    staged, target = txn.dir / staged_name, self.root / target_rel
+                    if staged.exists():
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(staged, target)
+                        _crash_point("published")
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
         for d in {(self.root / t).parent for _, t in txn.entries}:
             _fsync_dir(d)
         txn.journal.unlink(missing_ok=True)
         _crash_point("journal_removed")
         shutil.rmtree(txn.dir, ignore_errors=True)
+
+    def _txn_ds_name(self, txn: _Txn) -> str:
+        """The dataset a transaction belongs to (its journal lives in ``.txn/<dataset>/``)."""
+        return txn.journal.parent.name
 
     def _recover_locked(self, ds: Dataset | str) -> int:
         """Finish committed writes and discard uncommitted ones (caller holds the lock)."""
@@ -480,21 +522,24 @@ class Lake:
         """The dataset (or a filtered slice) as pandas, read with DuckDB. Empty frame if no data."""
         ds = get_dataset(ds) if isinstance(ds, str) else ds
         cols = columns or ds.schema.names
-        if not self.files(ds):
-            return ds.schema.empty_table().to_pandas()[cols]
-        sql = f"SELECT {', '.join(_q(c) for c in cols)} FROM {self.scan_sql(ds)}"
-        if where:
-            sql += f" WHERE {where}"
-        with duckdb.connect() as con:
-            return con.execute(sql).df()
+        with self.reading(ds):
+            if not self._list_files(ds):
+                return ds.schema.empty_table().to_pandas()[cols]
+            sql = f"SELECT {', '.join(_q(c) for c in cols)} FROM {self.scan_sql(ds)}"
+            if where:
+                sql += f" WHERE {where}"
+            with duckdb.connect() as con:
+                return con.execute(sql).df()
 
     def partitions(self, ds: Dataset | str) -> list[dict]:
         """One dict per partition: its folder, values and row count (from Parquet footers)."""
         ds = get_dataset(ds) if isinstance(ds, str) else ds
         out = []
-        for f in self.files(ds):
-            rel = f.parent.relative_to(self.dataset_dir(ds))
-            out.append({"partition": str(rel), "rows": pq.ParquetFile(f).metadata.num_rows, "bytes": f.stat().st_size})
+        with self.reading(ds):
+            for f in self._list_files(ds):
+                rel = f.parent.relative_to(self.dataset_dir(ds))
+                out.append({"partition": str(rel), "rows": pq.ParquetFile(f).metadata.num_rows,
+                            "bytes": f.stat().st_size})
         return out
 
     def row_count(self, ds: Dataset | str) -> int:
@@ -521,6 +566,17 @@ class _Txn:
     dir: Path
     journal: Path
     entries: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _open_lock_file(path: Path):  # noqa: ANN202 - a text file object or None
+    """The lock file opened for flock: created when the lake is writable, opened read-only when
+    it exists but is not, None when neither (nothing can be writing there)."""
+    for mode in ("a", "r"):
+        try:
+            return open(path, mode)  # noqa: SIM115 - closed by the caller's ExitStack
+        except OSError:
+            continue
+    return None
 
 
 def _fsync_dir(path: Path) -> None:

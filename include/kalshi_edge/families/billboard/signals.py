@@ -166,7 +166,7 @@ def signal_features(lake: Lake, as_of: date) -> pd.DataFrame:
                avg(value) FILTER (WHERE d <= DATE '{d}' - INTERVAL 7 DAY AND d > DATE '{d}' - INTERVAL 14 DAY) AS prev_7d
         FROM s GROUP BY song_id, signal ORDER BY song_id, signal
     """
-    with duckdb.connect() as con:
+    with lake.reading(BILLBOARD_SIGNALS), duckdb.connect() as con:
         long = con.execute(sql).df()
     long["wow"] = long["mean_7d"] / long["prev_7d"].where(long["prev_7d"] != 0) - 1
     wide = long.drop(columns=["prev_7d"]).pivot(index="song_id", columns="signal")
