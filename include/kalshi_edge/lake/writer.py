@@ -268,7 +268,8 @@ class Lake:
 
         Interrupted writes are rolled forward first; then each dataset's publish lock is held
         shared, so no write can rename partition files in the middle of the read (writers wait a
-        moment; other readers do not). Use it around any query over :meth:`scan_sql`.
+        moment; other readers do not). Use it around any query over :meth:`scan_sql`; do not
+        write to the same dataset inside it (the write's publish would wait for this very lock).
         """
         names = sorted({d if isinstance(d, str) else d.name for d in datasets})
         for name in names:
