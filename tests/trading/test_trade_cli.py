@@ -62,3 +62,24 @@ def test_reset_kill_switch(tmp_path, monkeypatch, capsys):
     assert cli_main()(["trade", "--reset-kill-switch"]) == 0
     assert not ks.tripped
     assert "drawdown 120" in capsys.readouterr().out
+
+
+def test_trade_exits_1_naming_a_model_strategy_that_could_not_price(tmp_path, monkeypatch, capsys):
+    """No BTC artifact: `btc_vol_ladder` raises on every step. The session still runs (and the other
+    strategies trade), but the command ends with exit 1 and one line naming the strategy and why."""
+    monkeypatch.setenv("KALSHI_EDGE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KALSHI_EDGE_MODELS_DIR", str(tmp_path / "models"))
+    from kalshi_edge.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        with run_simulator_in_thread(seed=1, clock=ManualClock(BUILTIN_CLOCK)) as sim:
+            rc = cli_main()(["trade", "--paper", "--once", "--family", "btc", "--base-url", sim.base_url,
+                             "--strategy", "btc_vol_ladder", "--strategy", "ladder_consensus"])
+    finally:
+        get_settings.cache_clear()
+    cap = capsys.readouterr()
+    out = " ".join((cap.out + cap.err).split())
+    assert rc == 1
+    assert "strategy failed on every step of this session: btc_vol_ladder (" in out
+    assert "no btc artifact 'latest' yet" in out and "ladder_consensus" not in out.split("session: ")[1]

@@ -138,3 +138,10 @@ def register(app: typer.Typer) -> None:
                      ("unknown outcomes", summary["unknown"]), ("resting cancelled on exit", cancelled),
                      ("positions", len(summary["positions"])), ("realized PnL net", summary["realized_pnl_net"]),
                      ("denied", summary["denied"]), ("last signal", summary["last_signal"])])
+        failing = summary.get("strategy_errors") or {}
+        if failing:  # a model that could not price its markets is a failed session, not a quiet one
+            from kalshi_edge.trading.session import strategy_failure_message
+
+            console.print(f"[red]error:[/red] {strategy_failure_message(failing, 'step of this session')}",
+                          soft_wrap=True)
+            raise typer.Exit(1)

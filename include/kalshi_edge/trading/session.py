@@ -141,9 +141,9 @@ class StrategyHealth:
         return {n: e for n, e in sorted(self.errors.items()) if n not in self.ok}
 
 
-def strategy_failure_message(failing: dict[str, str]) -> str:
+def strategy_failure_message(failing: dict[str, str], where: str = "scan of this watch") -> str:
     """One line naming each strategy that failed on every scan, with its last error."""
-    return (f"strategy failed on every scan of this watch: {', '.join(failing)} ("
+    return (f"strategy failed on every {where}: {', '.join(failing)} ("
             + "; ".join(f"{n}: {e}" for n, e in failing.items()) + ")")
 
 
@@ -166,6 +166,8 @@ class TradingSession:
         self.families = families
         self.maker_ttl_s = maker_ttl_s
         self.status = SessionStatus()
+        #: which strategies priced their markets this session, and which only raised (see summary())
+        self.strategy_health = StrategyHealth()
         #: When a list, every intent's risk decision is appended here (backtests, parity tests, reports).
         self.decision_log: list[dict[str, Any]] | None = None
         self._needs_reconcile = True
@@ -217,8 +219,11 @@ class TradingSession:
 
     def decide(self, now: datetime, markets: list[MarketSnapshot]) -> list[OrderIntent]:
         """Intents every strategy's probabilities pass the gates with (pure: no orders, no ledger)."""
-        return decide_intents(self.strategies, markets, now, self.gates, self.families,
-                              on_reject=lambda r: self.status.bump(self.status.rejected, r))
+        outcomes: dict[str, str | None] = {}
+        intents = decide_intents(self.strategies, markets, now, self.gates, self.families,
+                                 on_reject=lambda r: self.status.bump(self.status.rejected, r), outcomes=outcomes)
+        self.strategy_health.add(outcomes)
+        return intents
 
     def execute(self, intents: list[OrderIntent] | None) -> dict[str, Any]:
         """Reconcile if needed, then send ``intents`` (or, if None, this step's own decisions)
@@ -520,6 +525,8 @@ class TradingSession:
             "positions": positions, "fees": str(fees), "realized_pnl_net": str(self.ledger.realized_pnl()),
             "denied": dict(self.status.denied), "rejected": dict(self.status.rejected),
             "last_signal": self.status.last_signal, "errors": self.status.errors[-5:],
+            # strategy → its last error, for strategies that raised on every step they had markets
+            "strategy_errors": self.strategy_health.failing(),
         }
 
 
