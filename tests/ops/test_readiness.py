@@ -55,6 +55,41 @@ def test_uptime_counts_slots_with_a_heartbeat(settings):
     assert uptime(beats, end=end, days=1, interval_s=3600) == (20 / 24, 20, 24)
 
 
+def test_a_heartbeat_of_a_run_that_could_not_work_is_downtime(settings):
+    end = datetime(2026, 7, 31, tzinfo=UTC)
+    for i in range(24):  # every hourly slot has a run, but 4 of them could not reach the exchange
+        record_heartbeat(settings, at=end - timedelta(hours=24) + timedelta(hours=i, minutes=1),
+                         status="error" if i % 6 == 0 else "ok")
+    assert uptime(read_heartbeats(settings), end=end, days=1, interval_s=3600) == (20 / 24, 20, 24)
+    assert len(read_heartbeats(settings, ok_only=False)) == 24
+
+
+def test_the_sensor_writes_an_error_heartbeat_when_it_could_not_work(settings, monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    from kalshi_edge.config import get_settings
+    from kalshi_edge.ops.heartbeat import heartbeat_path
+    from kalshi_edge.trading.sensor import EdgeSensor
+
+    monkeypatch.setenv("KALSHI_EDGE_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    try:
+        sensor = EdgeSensor(task_id="t", families=["btc"])
+        with pytest.raises(AirflowSkipException):  # nothing passed the gates: a normal, healthy run
+            sensor.execute_complete({}, {"status": "timeout", "intents": [], "strategy_errors": {}})
+        with pytest.raises(AirflowFailException):  # the exchange never answered
+            sensor.execute_complete({}, {"status": "error", "intents": [], "error": "edge scan failed: refused"})
+        with pytest.raises(AirflowFailException):  # a model never priced
+            sensor.execute_complete({}, {"status": "timeout", "intents": [],
+                                         "strategy_errors": {"btc_vol_ladder": "ArtifactMissing"}})
+    finally:
+        get_settings.cache_clear()
+    lines = [json.loads(x) for x in heartbeat_path(settings).read_text().splitlines()]
+    assert [e["status"] for e in lines] == ["ok", "error", "error"]
+    assert "refused" in lines[1]["detail"] and "btc_vol_ladder" in lines[2]["detail"]
+    assert len(read_heartbeats(settings)) == 1
+
+
 def _seed_ready_billboard(lake, settings, sim_url, as_of: datetime):
     """30 days of KXTOPSONG market data from the real snapshot job against the simulator, plus a
     paper track record and a backtest summary. The track record (30 settled markets, 20 won) and

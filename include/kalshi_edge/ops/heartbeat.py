@@ -3,7 +3,9 @@
 Append-only JSONL (like the order ledger, and for the same reason: each run appends one small
 event, concurrently with readers) at ``data/ops/heartbeats.jsonl``. Uptime over a window is the
 share of expected heartbeat slots (``sensor_heartbeat_seconds`` apart) that hold at least one
-heartbeat: a sensor that did not run in a slot is down for that slot.
+``ok`` heartbeat: a sensor that did not run in a slot is down for that slot, and so is one that ran
+but could not do its work (``status: "error"``: the exchange did not answer, or a strategy raised
+on every scan).
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def record_heartbeat(settings: Any, *, component: str = "sensor", status: str = 
     return ev
 
 
-def read_heartbeats(settings: Any, component: str = "sensor") -> list[datetime]:
-    """Heartbeat times of ``component``, sorted (unparseable lines, e.g. a torn last line, skipped)."""
+def read_heartbeats(settings: Any, component: str = "sensor", *, ok_only: bool = True) -> list[datetime]:
+    """Heartbeat times of ``component``, sorted (unparseable lines, e.g. a torn last line, skipped);
+    only the ``ok`` ones unless ``ok_only=False`` (a line without a status counts as ok)."""
     path = heartbeat_path(settings)
     if not path.exists():
         return []
@@ -48,7 +51,7 @@ def read_heartbeats(settings: Any, component: str = "sensor") -> list[datetime]:
     for raw in path.read_bytes().splitlines():
         try:
             ev = json.loads(raw)
-            if ev.get("component", "sensor") == component:
+            if ev.get("component", "sensor") == component and (not ok_only or ev.get("status", "ok") == "ok"):
                 out.append(datetime.fromisoformat(ev["at"]))
         except (ValueError, KeyError, TypeError):
             continue

@@ -35,12 +35,14 @@ def _scan(families: Sequence[str], base_url: str | None, strategy_params: dict |
                         strategy_names=strategies, outcomes=outcomes)
 
 
-def _heartbeat(status: str, n_intents: int) -> None:
-    """Every sensor run leaves a heartbeat (the readiness uptime criterion counts them)."""
+def _heartbeat(status: str, n_intents: int, *, ok: bool = True, detail: str = "") -> None:
+    """Every sensor run leaves a heartbeat; the readiness uptime criterion counts only the ``ok``
+    ones: a run that could not reach the exchange, or in which a strategy never priced, was not up."""
     from kalshi_edge.config import get_settings
     from kalshi_edge.ops.heartbeat import record_heartbeat
 
-    record_heartbeat(get_settings(), status="ok", detail=f"{status}; {n_intents} intents")
+    text = f"{status}; {n_intents} intents" + (f"; {detail}" if detail else "")
+    record_heartbeat(get_settings(), status="ok" if ok else "error", detail=text[:500])
 
 
 class EdgeTrigger(BaseTrigger):
@@ -140,19 +142,26 @@ class EdgeSensor(BaseSensorOperator):
         try:
             intents = _scan(families, base_url, self.strategy_params, outcomes=outcomes)
         except Exception as exc:  # noqa: BLE001 - issue 13: unreachable exchange → red, not skipped
-            _heartbeat("error", 0)
-            raise AirflowFailException(scan_error_message(exc, base_url)) from exc
-        _heartbeat("poked", len(intents))
+            msg = scan_error_message(exc, base_url)
+            _heartbeat("error", 0, ok=False, detail=msg)
+            raise AirflowFailException(msg) from exc
         health = StrategyHealth()
         health.add(outcomes)
-        _push_strategy_errors(context, health.failing())
+        failing = health.failing()
+        _heartbeat("poked", len(intents), ok=not failing,
+                   detail=strategy_failure_message(failing, "poke") if failing else "")
+        _push_strategy_errors(context, failing)
         return PokeReturnValue(is_done=bool(intents), xcom_value=intents or None)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        _heartbeat((event or {}).get("status", "no_event"), len((event or {}).get("intents") or []))
-        if event and event.get("status") == "error":  # issue 13: every scan failed → the run is red
-            raise AirflowFailException(str(event.get("error") or "every edge scan failed"))
         failing = dict((event or {}).get("strategy_errors") or {})
+        scan_failed = bool(event) and event.get("status") == "error"
+        _heartbeat((event or {}).get("status", "no_event"), len((event or {}).get("intents") or []),
+                   ok=not scan_failed and not failing,
+                   detail=str(event.get("error") or "") if scan_failed else
+                   (strategy_failure_message(failing) if failing else ""))
+        if scan_failed:  # issue 13: every scan failed → the run is red
+            raise AirflowFailException(str(event.get("error") or "every edge scan failed"))
         if not event or event.get("status") != "fired":
             if failing:  # nothing to place, and a strategy could not price: red, naming it
                 raise AirflowFailException(strategy_failure_message(failing))
