@@ -163,3 +163,19 @@ def test_momentum_exit_on_signal_reversal():
     assert s.exits([_position("no", 0.30, t0)], [snap], now) == []  # a NO position agrees with a fall
     s._adj[ev] = (now.timestamp(), {tk: {"shift_c": -0.3}})  # below the threshold: held
     assert s.exits([_position("yes", 0.45, t0)], [snap], now) == []
+
+
+def test_report_hit_rate_counts_entries_and_exits_apart(tmp_path):
+    # a hand-made run: one market settled NO; a YES bought (a miss) and sold (a right exit), a NO bought (a hit)
+    tk = "KXHIGHNY-25DEC05-B32.5"
+    (tmp_path / "summary.json").write_text(json.dumps({
+        "strategy": "weather_momentum", "pnl_net": "-0.10", "max_drawdown": 0.1,
+        "per_market": {tk: {"pnl_net": "-0.10", "result": "no"}},
+        "exits": {"time_exit": {"fills": 1, "contracts": "1"}}}))
+    (tmp_path / "trades.csv").write_text("ts,ticker,side,action,price,count,fee,liquidity\n"
+                                         f"2025-12-05T15:00:00+00:00,{tk},yes,buy,0.40,1,0.02,taker\n"
+                                         f"2025-12-05T15:05:00+00:00,{tk},yes,sell,0.38,1,0.02,taker\n"
+                                         f"2025-12-05T15:06:00+00:00,{tk},no,buy,0.60,1,0.02,taker\n")
+    r = backtest_report(tmp_path)
+    assert (r["hit_rate"], r["entries_judged"], r["exit_hit_rate"], r["exits_judged"]) == (0.5, 2, 1.0, 1)
+    assert r["exits"] == {"time_exit": {"fills": 1, "contracts": "1"}}

@@ -174,3 +174,25 @@ def test_a_strategy_never_exits_another_strategys_position(tmp_path):
     book.offset_s = 120
     sess.step()  # nothing left of greedy's: no further sell
     assert len(sells(sess.ledger)) == 1
+
+
+def test_exit_intent_sells_our_side_at_its_bid_with_the_one_fee():
+    from kalshi_edge.trading.intents import exit_intent
+
+    m = MarketSnapshot(ticker=A, yes_bid=Decimal("0.40"), yes_ask=Decimal("0.44"), quote_ts=NOW,
+                       close_time=NOW + timedelta(hours=6))
+    cfg = GateConfig()
+    kw = dict(strategy="s", ticker=A, event_ticker="KXHIGHNY-26MAR01", family="weather", count=Decimal("10"),
+              market=m, now=NOW, cfg=cfg, reason="time_exit")
+    yes = exit_intent(side="yes", **kw)
+    no = exit_intent(side="no", p_yes=0.30, **kw)
+    assert (yes.action, yes.price, yes.liquidity, yes.reason) == ("sell", Decimal("0.40"), "taker", "time_exit")
+    assert (no.price, no.book_side, no.yes_price) == (Decimal("0.56"), "bid", Decimal("0.44"))
+    for i in (yes, no):
+        assert i.fee_estimate == order_fee(price=i.price, count=Decimal("10"), is_maker=False)
+    # what selling earns over holding: bid − fee/count − P(our side wins) (mid 0.42 for YES; 0.70 for NO)
+    assert yes.edge_per_contract == Decimal("0.40") - yes.fee_estimate / 10 - Decimal("0.42")
+    assert no.edge_per_contract == Decimal("0.56") - no.fee_estimate / 10 - Decimal("0.70")
+    assert yes.client_order_id == exit_intent(side="yes", **kw).client_order_id != no.client_order_id
+    empty = MarketSnapshot(ticker=A, yes_bid=None, yes_ask=Decimal("0.44"), quote_ts=NOW)
+    assert exit_intent(side="yes", **{**kw, "market": empty}) is None  # nothing to sell into
