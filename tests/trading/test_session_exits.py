@@ -196,3 +196,36 @@ def test_exit_intent_sells_our_side_at_its_bid_with_the_one_fee():
     assert yes.client_order_id == exit_intent(side="yes", **kw).client_order_id != no.client_order_id
     empty = MarketSnapshot(ticker=A, yes_bid=None, yes_ask=Decimal("0.44"), quote_ts=NOW)
     assert exit_intent(side="yes", **{**kw, "market": empty}) is None  # nothing to sell into
+
+
+def test_an_exit_cancels_the_strategys_resting_buy_there_and_drops_its_new_buy(tmp_path):
+    from kalshi_edge.trading.intents import build_intents
+
+    class Rebuyer(Scalper):
+        name = "rebuyer_test"
+
+        def probabilities(self, markets, now):  # wants to buy at every step
+            return [ModelProbability(m.ticker, 0.70, now) for m in markets]
+
+    broker = PaperBroker(cash=Decimal("100"))
+    book = Book([{A: ("0.40", "0.45", None)}, {A: ("0.55", "0.60", None)}], broker)
+    sess = session(book, broker, OrderLedger(tmp_path / "o.jsonl"), [Rebuyer()])
+    sess.decision_log = []
+    sess.step()
+    assert sess.ledger.net_positions() == {A: Decimal("10.00")}
+    # a minute later, a resting YES bid of the same strategy on the market (maker, at the bid)
+    book.offset_s = 60
+    [rest] = build_intents([ModelProbability(A, 0.70, book.now())], book.markets(book.now()), strategy="rebuyer_test",
+                           now=book.now(),
+                           cfg=GateConfig(max_count=Decimal("5"), allow_taker=False, maker_fill_prob=1.0)).intents
+    sess._send(rest, book.now())
+    assert broker.resting_order_ids()
+    book.i = 1
+    sess.step()
+    assert broker.resting_order_ids() == []
+    assert sess.ledger.orders[rest.client_order_id].state == "cancelled"
+    assert sess.ledger.orders[rest.client_order_id].reason == "exit"
+    assert sess.ledger.net_positions() == {}
+    step2 = [d for d in sess.decision_log if d["at"] == book.now().isoformat()]
+    assert sorted((d["action"], d["decision"], d["reason"]) for d in step2) == [("buy", "exiting", "edge"),
+                                                                                ("sell", "approved", "take_profit")]

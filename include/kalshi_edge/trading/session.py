@@ -284,7 +284,11 @@ class TradingSession:
                 else:
                     kept.append(i)
             intents = kept
-            self._cancel_own_buys(leaving, now)
+            try:
+                self._cancel_own_buys(leaving, now)
+            except Exception as exc:  # noqa: BLE001 - the sells still go (bounded by the position); reconcile next step
+                self._needs_reconcile = True
+                self._note_failure("exit cancel", exc)
         exits += own_exits
         for intent in [*exits, *intents]:
             self.status.last_signal = (f"{intent.ticker} {intent.side}@{intent.price} edge "
