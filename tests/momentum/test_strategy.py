@@ -95,3 +95,87 @@ def test_hazard_throttle_uses_the_intraday_hazard_of_the_event_day():
     noon = datetime(2025, 12, 5, 17, tzinfo=UTC).timestamp()
     assert _hazard(ev, day_before) == 1.0
     assert _hazard(ev, late) < 0.1 < _hazard(ev, noon) < 1.0
+
+
+def test_backtest_exits_are_deterministic_and_go_through_the_loop(two_runs, tmp_path):
+    a, b = two_runs
+    da, db = (a / "decisions.csv").read_text(), (b / "decisions.csv").read_text()
+    assert da == db
+    sa = json.loads((a / "summary.json").read_text())
+    exits = {k: v for k, v in sa["exits"].items() if k != "stop_loss"}
+    assert exits and set(exits) <= {"take_profit", "time_exit", "signal_reversal"}
+    sells = [r.split(",") for r in (a / "trades.csv").read_text().strip().splitlines()[1:] if ",sell," in r]
+    assert sum(v["fills"] for v in sa["exits"].values()) == len(sells) > 0
+    # exits=false: every entry is held to settlement (no strategy sells)
+    assert _run(tmp_path / "hold", {"use_model": "never", "exits": False}) == 0
+    sh = json.loads((tmp_path / "hold" / "summary.json").read_text())
+    assert set(sh["exits"]) <= {"stop_loss"}
+
+
+def _position(side: str, entry_p_yes: float, entered: datetime, count: str = "10"):
+    from kalshi_edge.trading.strategy import StrategyPosition
+
+    return StrategyPosition(strategy="weather_momentum", ticker="KXHIGHNY-25DEC05-B32.5", event_ticker="KXHIGHNY-25DEC05",
+                            family="weather", side=side, count=Decimal(count), avg_price=Decimal("0.42"),
+                            entered_at=entered, entry_p_yes=entry_p_yes, first_entered_at=entered)
+
+
+def test_momentum_exit_on_target_net_of_the_exit_fee_and_on_horizon():
+    # synthetic quotes: one market (the ladder cannot be judged, so no reversal signal) at chosen prices
+    s = get_strategy("weather_momentum", {"use_model": "never", "horizon_s": 300})
+    t0 = datetime(2025, 12, 5, 15, tzinfo=UTC)
+    tk = "KXHIGHNY-25DEC05-B32.5"
+    now = t0 + timedelta(seconds=100)
+    # bid 0.46: net of the taker fee on 10 (0.18) it is 0.442 < the 0.45 entered on → held
+    assert s.exits([_position("yes", 0.45, t0)], [_snap(tk, "0.46", "0.48", now)], now) == []
+    # bid 0.47: 0.47 − 0.18/10 = 0.452 ≥ 0.45 → take profit
+    [ex] = s.exits([_position("yes", 0.45, t0)], [_snap(tk, "0.47", "0.49", now)], now)
+    assert ex.reason == "take_profit" and ex.ticker == tk
+    assert order_fee(price=Decimal("0.47"), count=Decimal("10")) == Decimal("0.18")
+    # a NO position: its bid is 1 − YES ask; entered on P(yes) 0.55, i.e. NO worth 0.45
+    [ex] = s.exits([_position("no", 0.55, t0)], [_snap(tk, "0.50", "0.53", now)], now)
+    assert ex.reason == "take_profit"
+    assert s.exits([_position("no", 0.55, t0)], [_snap(tk, "0.52", "0.54", now)], now) == []
+    # the horizon: 300 s after the entry's decision the drift window is over
+    later = t0 + timedelta(seconds=300)
+    [ex] = s.exits([_position("yes", 0.45, t0)], [_snap(tk, "0.46", "0.48", later)], later)
+    assert ex.reason == "time_exit"
+    just_before = t0 + timedelta(seconds=299)
+    assert s.exits([_position("yes", 0.45, t0)], [_snap(tk, "0.46", "0.48", just_before)], just_before) == []
+    # a quote stamped after `now` is not known yet: no exit on it (no look-ahead)
+    assert s.exits([_position("yes", 0.45, t0)], [_snap(tk, "0.60", "0.62", later + timedelta(seconds=1))],
+                   later) == []
+    # exits=false holds to settlement
+    off = get_strategy("weather_momentum", {"use_model": "never", "exits": False})
+    assert off.exits([_position("yes", 0.45, t0)], [_snap(tk, "0.47", "0.49", later)], later) == []
+
+
+def test_momentum_exit_on_signal_reversal():
+    s = get_strategy("weather_momentum", {"use_model": "never", "reversal_c": 0.5})
+    t0 = datetime(2025, 12, 5, 15, tzinfo=UTC)
+    tk, ev = "KXHIGHNY-25DEC05-B32.5", "KXHIGHNY-25DEC05"
+    now = t0 + timedelta(seconds=60)
+    snap = _snap(tk, "0.40", "0.42", now)
+    # the step's signal (as probabilities() left it for this event at `now`): the mid is expected to fall 2c
+    s._adj[ev] = (now.timestamp(), {tk: {"shift_c": -2.0}})
+    [ex] = s.exits([_position("yes", 0.45, t0)], [snap], now)
+    assert ex.reason == "signal_reversal" and ex.p_yes == pytest.approx(0.39)
+    assert s.exits([_position("no", 0.30, t0)], [snap], now) == []  # a NO position agrees with a fall
+    s._adj[ev] = (now.timestamp(), {tk: {"shift_c": -0.3}})  # below the threshold: held
+    assert s.exits([_position("yes", 0.45, t0)], [snap], now) == []
+
+
+def test_report_hit_rate_counts_entries_and_exits_apart(tmp_path):
+    # a hand-made run: one market settled NO; a YES bought (a miss) and sold (a right exit), a NO bought (a hit)
+    tk = "KXHIGHNY-25DEC05-B32.5"
+    (tmp_path / "summary.json").write_text(json.dumps({
+        "strategy": "weather_momentum", "pnl_net": "-0.10", "max_drawdown": 0.1,
+        "per_market": {tk: {"pnl_net": "-0.10", "result": "no"}},
+        "exits": {"time_exit": {"fills": 1, "contracts": "1"}}}))
+    (tmp_path / "trades.csv").write_text("ts,ticker,side,action,price,count,fee,liquidity\n"
+                                         f"2025-12-05T15:00:00+00:00,{tk},yes,buy,0.40,1,0.02,taker\n"
+                                         f"2025-12-05T15:05:00+00:00,{tk},yes,sell,0.38,1,0.02,taker\n"
+                                         f"2025-12-05T15:06:00+00:00,{tk},no,buy,0.60,1,0.02,taker\n")
+    r = backtest_report(tmp_path)
+    assert (r["hit_rate"], r["entries_judged"], r["exit_hit_rate"], r["exits_judged"]) == (0.5, 2, 1.0, 1)
+    assert r["exits"] == {"time_exit": {"fills": 1, "contracts": "1"}}

@@ -2,7 +2,7 @@
 with a replayed market source, a simulated clock and the backtest broker.
 
 There is no second loop here: the session does the reconcile, fills, maker expiry, strategies,
-shared gates (:mod:`kalshi_edge.trading.intents`), stop-loss exits, risk engine (daily loss cap,
+shared gates (:mod:`kalshi_edge.trading.intents`), stop-loss and strategy exits, risk engine (daily loss cap,
 drawdown kill switch, already-working and duplicate checks) and ledger exactly as it does live
 and in paper. This module only feeds it recorded quotes and advances its clock.
 
@@ -260,6 +260,14 @@ class Backtester:
         sharpe = float(rets.mean() / rets.std() * math.sqrt(per_year)) if len(rets) > 1 and rets.std() > 0 else 0.0
         peak = eq["equity"].cummax() if len(eq) else pd.Series(dtype=float)
         max_dd = float((peak - eq["equity"]).max()) if len(eq) else 0.0
+        exit_reason = {d["client_order_id"]: d["reason"] for d in (self.session.decision_log or [])
+                       if d["action"] == "sell" and d["decision"] == "approved"}
+        exits: dict[str, dict[str, Any]] = {}
+        for t in self.trades:
+            if t.action == "sell":
+                e = exits.setdefault(exit_reason.get(t.client_order_id, "sell"), {"fills": 0, "contracts": ZERO})
+                e["fills"] += 1
+                e["contracts"] += t.count
         fee_mismatch = sum(1 for t in self.trades if t.fee > order_fee(price=t.price, count=t.count,
                                                                          is_maker=t.liquidity == "maker"))
         summary = {
@@ -287,6 +295,7 @@ class Backtester:
             "kill_switch": self.kill_switch.info().get("reason", ""),
             "strategies": [s.name for s in self.strategies],
             "fee_fills_above_order_fee": fee_mismatch,
+            "exits": {k: {"fills": v["fills"], "contracts": str(v["contracts"])} for k, v in sorted(exits.items())},
             "per_market": {k: {kk: (str(vv) if isinstance(vv, Decimal) else vv) for kk, vv in v.items()}
                            for k, v in sorted(per_market.items())},
         }

@@ -95,9 +95,11 @@ def html_fragment(result: BacktestResult) -> str:
     )
 
 
-#: Columns of decisions.csv: one row per intent the session saw, with the risk engine's answer.
+#: Columns of decisions.csv: one row per intent the session saw, with the risk engine's answer;
+#: ``reason`` is the intent's (``edge`` for entries; ``stop_loss``, ``take_profit``, ``time_exit``,
+#: ``signal_reversal``, ... for exits).
 DECISION_COLUMNS = ["at", "client_order_id", "strategy", "ticker", "side", "action", "price", "proposed",
-                    "liquidity", "p_yes", "model_version", "decision", "size"]
+                    "liquidity", "p_yes", "model_version", "decision", "size", "reason"]
 
 
 def write_outputs(result: BacktestResult, out_dir: Path) -> dict[str, Path]:

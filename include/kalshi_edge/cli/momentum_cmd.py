@@ -78,8 +78,10 @@ def register(app: typer.Typer) -> None:
         r = backtest_report(run_dir, books=[*(book or []), *(more_books or [])])
         print_table(f"backtest report {r['strategy']}", ["metric", "value"],
                     [(k, r[k]) for k in ("pnl_net", "pnl_ci_low", "pnl_ci_high", "interval_contains_zero",
-                                         "bootstrap", "trades", "hit_rate", "max_drawdown", "maker_share",
-                                         "fees_paid")])
+                                         "bootstrap", "trades", "hit_rate", "exit_hit_rate", "max_drawdown", "maker_share",
+                                         "fees_paid")]
+                    + [(f"exits: {k}", f"{v['fills']} fills, {v['contracts']} contracts")
+                       for k, v in r["exits"].items()])
         out.print(r["verdict"])
 
     app.add_typer(mom, name="momentum")

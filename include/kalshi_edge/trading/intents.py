@@ -491,6 +491,37 @@ def intent_from_row(row: EdgeRow, m: MarketSnapshot, *, now: datetime, cfg: Gate
     )
 
 
+def exit_intent(*, strategy: str, ticker: str, event_ticker: str, family: str, side: Side, count: Decimal,
+                market: MarketSnapshot, now: datetime, cfg: GateConfig, reason: str,
+                p_yes: float | None = None) -> OrderIntent | None:
+    """A taker **sell** of ``count`` contracts of ``side`` at our side's bid (YES bid for YES, NO bid
+    = 1 − YES ask for NO): the one way an exit (a strategy's, or the risk stop-loss) is priced.
+
+    The fee is the one fee function's (:func:`kalshi_edge.kalshi.fees.order_fee`, taker, whole
+    order); ``edge_per_contract`` is what selling earns over holding at ``p_yes`` (the strategy's
+    belief, else the market's mid): ``bid − fee/count − P(our side wins)``, to 1e-6 dollars.
+    ``reason`` is the intent's reason (``stop_loss``, ``take_profit``, ``time_exit``, ...); the
+    ``client_order_id`` is deterministic (strategy, market, side, ``sell``, time bucket), so the
+    same exit decided again after a restart is never sent twice. None when our side has no bid.
+    """
+    bid = market.yes_bid if side == "yes" else market.no_bid
+    if bid is None or not ZERO < bid < ONE or count <= 0:
+        return None
+    fee = order_fee(price=bid, count=count, is_maker=False, schedule=market.fee_schedule, tick=cfg.fee_tick, at=now)
+    mid = float(market.mid) if market.mid is not None else float(bid if side == "yes" else ONE - bid)
+    q = p_yes if p_yes is not None else mid
+    win = q if side == "yes" else 1.0 - q
+    edge = (bid - fee / count - _prob_decimal(win)).quantize(EV_Q)
+    return OrderIntent(
+        client_order_id=client_order_id(strategy=strategy, ticker=ticker, side=side, action="sell", decided_at=now,
+                                        bucket_s=cfg.decision_bucket_s),
+        strategy=strategy, family=family, ticker=ticker, event_ticker=event_ticker, side=side, action="sell",
+        price=bid, count=count, liquidity="taker", p_yes=q, confidence=1.0, edge_per_contract=edge,
+        fee_estimate=fee, decided_at=now, quote_ts=market.quote_ts, close_time=market.close_time, reason=reason,
+        market_p=float(market.mid) if market.mid is not None else None,
+    )
+
+
 def build_intents(
     probabilities: Iterable[ModelProbability],
     markets: Sequence[MarketSnapshot],

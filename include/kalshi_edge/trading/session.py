@@ -20,6 +20,18 @@ ledger records ``amend`` ``sent`` before the request and ``done``/``failed`` aft
 answer blocks the market until reconcile reads the order's price at the exchange. An amend never
 creates a second order, and its decision id is never sent again.
 
+**Exits.** Every step, before new entries, the session sells (taker, at our side's bid, priced by
+:func:`~kalshi_edge.trading.intents.exit_intent` with the one fee function) the positions past the
+risk stop-loss (strategy ``stop_loss``) and those a strategy's :meth:`Strategy.exits` asks to close.
+A strategy only ever sees, and exits, the positions **it** opened (:meth:`TradingSession.strategy_positions`:
+its own fills on the market, capped by the market's net position); the exit is its own intent
+(``strategy`` = its name, ``reason`` = the exit's reason, e.g. ``take_profit``), through the same
+risk engine (sells are bounded by the position, never by exposure limits), ledger (deterministic
+``client_order_id``, never sent twice) and broker as every order: so backtest, paper and live
+exit alike. Before an exit the strategy's own resting buys on that market are cancelled, and its
+new buys on that market in the same step are dropped (``exiting`` in the decision log): a step
+never buys and sells the same market for one strategy.
+
 Nothing here reads the wall clock: ``clock`` is injected (the exchange's clock for the simulator).
 """
 
@@ -34,11 +46,11 @@ from typing import Any
 
 from kalshi_edge.kalshi.money import ZERO
 from kalshi_edge.trading.brokers import Broker, OutcomeUnknown, PlaceResult, own_resting_order_ids
-from kalshi_edge.trading.intents import GateConfig, OrderIntent, SkipReason, build_intents
+from kalshi_edge.trading.intents import GateConfig, OrderIntent, SkipReason, build_intents, exit_intent
 from kalshi_edge.trading.ledger import OrderLedger, reconcile
 from kalshi_edge.trading.portfolio import build_state
 from kalshi_edge.trading.risk import Approved, RiskEngine, protection_fields
-from kalshi_edge.trading.strategy import MarketSnapshot, Strategy
+from kalshi_edge.trading.strategy import MarketSnapshot, Strategy, StrategyPosition
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +82,8 @@ class SessionStatus:
     unknown: int = 0
     reconciles: int = 0
     amends: int = 0
+    #: exit orders sent, by reason (``stop_loss``, ``take_profit``, ``time_exit``, ...)
+    exits: dict[str, int] = field(default_factory=dict)
     denied: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -176,6 +190,11 @@ class TradingSession:
         self._peak: Decimal | None = None
         #: (UTC date, equity at this session's first step that day): the daily loss baseline.
         self._day_start: tuple[Any, Decimal] | None = None
+        #: ticker → client_order_ids of the ledger's orders on it (grown incrementally; the ledger never drops one)
+        self._coids_by_ticker: dict[str, list[str]] = {}
+        self._indexed = 0
+        #: strategies that implement :meth:`Strategy.exits` (the default returns none: not called)
+        self._exiters = [s for s in self.strategies if type(s).exits is not Strategy.exits]
 
     # ------------------------------------------------------------------ reconcile
     def _note_failure(self, where: str, exc: BaseException) -> None:
@@ -257,8 +276,25 @@ class TradingSession:
         state0 = self._state(now, balance, marks, equity, active, trading)
         if self.risk.guard(state0) is not None and self._kill_switch_tripped():
             return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped (drawdown)"}
-        # Stop-loss exits go first: they reduce risk and are never blocked by exposure limits.
+        # Exits go first: they reduce risk and are never blocked by exposure limits.
         exits = self._stop_loss_exits(now, markets, state0)
+        stopped = {i.ticker for i in exits}
+        own_exits = [i for i in self._strategy_exits(now, markets) if i.ticker not in stopped]
+        if own_exits:
+            leaving = {(i.strategy, i.ticker) for i in own_exits}
+            kept = []
+            for i in intents:
+                if i.action == "buy" and (i.strategy, i.ticker) in leaving:
+                    self._log_decision(now, i, "exiting")  # never buy and sell one market in a step
+                else:
+                    kept.append(i)
+            intents = kept
+            try:
+                self._cancel_own_buys(leaving, now)
+            except Exception as exc:  # noqa: BLE001 - the sells still go (bounded by the position); reconcile next step
+                self._needs_reconcile = True
+                self._note_failure("exit cancel", exc)
+        exits += own_exits
         for intent in [*exits, *intents]:
             self.status.last_signal = (f"{intent.ticker} {intent.side}@{intent.price} edge "
                                        f"{intent.edge_per_contract:.3f} ({intent.strategy})")
@@ -298,6 +334,8 @@ class TradingSession:
                 if self._kill_switch_tripped():  # the drawdown check just tripped it
                     return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped"}
                 continue
+            if intent.action == "sell":
+                self.status.bump(self.status.exits, intent.reason)
             ok = self._send(intent.with_count(decision.count), now)
             if ok is None:  # outcome unknown: reconcile before anything else
                 if not self.reconcile():
@@ -315,6 +353,7 @@ class TradingSession:
             "ticker": intent.ticker, "side": intent.side, "action": intent.action, "price": str(intent.price),
             "proposed": str(intent.count), "liquidity": intent.liquidity, "p_yes": intent.p_yes,
             "model_version": intent.model_version, "decision": decision, "size": "" if size is None else str(size),
+            "reason": intent.reason,
         })
 
     def _state(self, now: datetime, balance: Decimal, marks: dict, equity: Decimal, active: bool,
@@ -341,9 +380,6 @@ class TradingSession:
 
     def _stop_loss_exits(self, now: datetime, markets: list[MarketSnapshot], state: Any) -> list[OrderIntent]:
         """Sell intents (taker, at our side's bid) for positions past the stop-loss."""
-        from kalshi_edge.kalshi.fees import order_fee
-        from kalshi_edge.trading.intents import client_order_id
-
         by = {m.ticker: m for m in markets}
         sell_marks: dict[str, Decimal] = {}
         for t, p in self.ledger.positions.items():
@@ -356,19 +392,113 @@ class TradingSession:
         out = []
         for t in self.risk.stop_loss_tickers(state, sell_marks):
             p, m = self.ledger.positions[t], by[t]
-            side = "yes" if p.position > 0 else "no"
-            count = abs(p.position)
-            price = sell_marks[t]
-            out.append(OrderIntent(
-                client_order_id=client_order_id(strategy="stop_loss", ticker=t, side=side, action="sell",
-                                                decided_at=now, bucket_s=self.gates.decision_bucket_s),
-                strategy="stop_loss", family=p.family, ticker=t, event_ticker=p.event_ticker, side=side,  # type: ignore[arg-type]
-                action="sell", price=price, count=count, liquidity="taker",
-                p_yes=float(m.mid) if m.mid is not None else 0.5, confidence=1.0, edge_per_contract=ZERO,
-                fee_estimate=order_fee(price=price, count=count, schedule=m.fee_schedule, tick=self.gates.fee_tick),
-                decided_at=now, quote_ts=m.quote_ts, close_time=m.close_time, reason="stop_loss",
+            intent = exit_intent(strategy="stop_loss", ticker=t, event_ticker=p.event_ticker, family=p.family,
+                                 side="yes" if p.position > 0 else "no", count=abs(p.position), market=m, now=now,
+                                 cfg=self.gates, reason="stop_loss")
+            if intent is not None:
+                out.append(intent)
+        return out
+
+    # ------------------------------------------------------------------ strategy exits
+    def _index_orders(self) -> None:
+        orders = self.ledger.orders
+        if len(orders) == self._indexed:
+            return
+        for coid in list(orders)[self._indexed:]:
+            self._coids_by_ticker.setdefault(orders[coid].ticker, []).append(coid)
+        self._indexed = len(orders)
+
+    def strategy_positions(self, strategy: str) -> list[StrategyPosition]:
+        """The open positions ``strategy`` opened, from the ledger (restart-safe: rebuilt from its events).
+
+        Per market: the strategy's own fills (buys − sells, signed +YES / −NO), capped by the
+        market's net position (a stop-loss or another strategy may have sold some); nothing when
+        they point to different sides. The entry is the strategy's latest filled buy of the side
+        held (its decision time and P(yes)), the first entry the one after its holding was last flat.
+        """
+        self._index_orders()
+        orders = self.ledger.orders
+        out: list[StrategyPosition] = []
+        for t, p in sorted(self.ledger.positions.items()):
+            if p.position == 0:
+                continue
+            held = "yes" if p.position > 0 else "no"
+            net = ZERO
+            first = last = None
+            for coid in self._coids_by_ticker.get(t, ()):
+                r = orders[coid]
+                if r.strategy != strategy or r.filled == 0:
+                    continue
+                net += r.filled if (r.side == "yes") == (r.action == "buy") else -r.filled
+                own = net if held == "yes" else -net
+                if own <= 0:
+                    first = last = None  # flat (or the other side): a later buy starts a new holding
+                elif r.action == "buy" and r.side == held:
+                    first = first or r
+                    last = r
+            own = net if held == "yes" else -net
+            count = min(own, abs(p.position))
+            if count <= 0 or last is None or first is None:
+                continue
+            out.append(StrategyPosition(
+                strategy=strategy, ticker=t, event_ticker=p.event_ticker, family=p.family, side=held, count=count,
+                avg_price=p.cost / abs(p.position), entered_at=datetime.fromisoformat(last.decided_at),
+                entry_p_yes=last.p_yes, first_entered_at=datetime.fromisoformat(first.decided_at),
+                entry_client_order_id=last.client_order_id,
             ))
         return out
+
+    def _strategy_exits(self, now: datetime, markets: list[MarketSnapshot]) -> list[OrderIntent]:
+        """Sell intents for the exits every strategy asks for, on its own positions only."""
+        if not self._exiters or not any(p.position != 0 for p in self.ledger.positions.values()):
+            return []
+        by = {m.ticker: m for m in markets}
+        out: list[OrderIntent] = []
+        for strat in self._exiters:
+            positions = self.strategy_positions(strat.name)
+            if not positions:
+                continue
+            mine = {p.ticker: p for p in positions}
+            try:
+                signals = strat.exits(positions, [m for m in markets if strat.wants(m)], now)
+            except Exception as exc:  # noqa: BLE001 - one strategy's failure must not stop the others
+                log.warning("strategy %s exits failed: %s", strat.name, exc)
+                self.status.bump(self.status.rejected, SkipReason.STRATEGY_ERROR)
+                continue
+            done: set[str] = set()
+            for sig in signals:
+                pos = mine.get(sig.ticker)
+                if pos is None:  # not a position this strategy opened: never touched
+                    log.warning("strategy %s asked to exit %s, which it does not hold; ignored", strat.name, sig.ticker)
+                    continue
+                m = by.get(sig.ticker)
+                if m is None or sig.ticker in done:
+                    continue
+                count = pos.count if sig.count is None else min(sig.count, pos.count)
+                intent = exit_intent(strategy=strat.name, ticker=pos.ticker, event_ticker=pos.event_ticker,
+                                     family=pos.family, side=pos.side, count=count, market=m, now=now,  # type: ignore[arg-type]
+                                     cfg=self.gates, reason=sig.reason, p_yes=sig.p_yes)
+                if intent is not None:
+                    done.add(sig.ticker)
+                    out.append(intent)
+        return out
+
+    def _cancel_own_buys(self, leaving: set[tuple[str, str]], now: datetime) -> None:
+        """Cancel this session's resting buys of a strategy on a market it is exiting."""
+        for r in self.ledger.open_orders():
+            if (r.action == "buy" and (r.strategy, r.ticker) in leaving and r.order_id
+                    and r.state in ("acknowledged", "partially_filled")
+                    and self.ledger.is_own(client_order_id=r.client_order_id)):
+                self._cancel_resting(r, now, "exit")
+
+    def _cancel_resting(self, r: Any, now: datetime, reason: str) -> None:
+        self.broker.cancel(r.order_id)  # idempotent; a failure raises → reconcile next step
+        for coid, f in self.broker.new_fills():  # fills that raced the cancel
+            if coid in self.ledger.orders:
+                self.ledger.record_fill(client_order_id=coid, fill_id=f.fill_id, count=f.count, yes_price=f.yes_price,
+                                        fee=f.fee, is_taker=f.is_taker, ts=f.ts)
+        if not self.ledger.orders[r.client_order_id].terminal:
+            self.ledger.append("cancelled", client_order_id=r.client_order_id, reason=reason, at=now.isoformat())
 
     def _amends(self, strategy: str) -> bool:
         if self.gates.amend_resting:
@@ -430,14 +560,7 @@ class TradingSession:
             age = (now - datetime.fromisoformat(r.decided_at)).total_seconds()
             if age < self.maker_ttl_s:
                 continue
-            self.broker.cancel(r.order_id)  # idempotent; a failure raises → reconcile next step
-            for coid, f in self.broker.new_fills():  # fills that raced the cancel
-                if coid in self.ledger.orders:
-                    self.ledger.record_fill(client_order_id=coid, fill_id=f.fill_id, count=f.count, yes_price=f.yes_price,
-                                            fee=f.fee, is_taker=f.is_taker, ts=f.ts)
-            if not self.ledger.orders[r.client_order_id].terminal:
-                self.ledger.append("cancelled", client_order_id=r.client_order_id, reason="maker_ttl",
-                                   at=now.isoformat())
+            self._cancel_resting(r, now, "maker_ttl")
 
     def _safe_balance(self, fallback: Decimal) -> Decimal:
         try:
@@ -522,7 +645,7 @@ class TradingSession:
         return {
             "steps": self.status.steps, "orders_sent": self.status.orders_sent, "fills": self.status.fills,
             "unknown": self.status.unknown, "reconciles": self.status.reconciles, "amends": self.status.amends,
-            "positions": positions, "fees": str(fees), "realized_pnl_net": str(self.ledger.realized_pnl()),
+            "exits": dict(self.status.exits), "positions": positions, "fees": str(fees), "realized_pnl_net": str(self.ledger.realized_pnl()),
             "denied": dict(self.status.denied), "rejected": dict(self.status.rejected),
             "last_signal": self.status.last_signal, "errors": self.status.errors[-5:],
             # strategy → its last error, for strategies that raised on every step they had markets

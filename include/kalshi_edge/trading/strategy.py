@@ -16,7 +16,10 @@ The protocol (families/README.md, "Strategy protocol"):
   input was at ``as_of``); markets it declines get no probability, or a :class:`Refusal` in
   :attr:`Strategy.refusals` with a :class:`~kalshi_edge.trading.intents.SkipReason`;
 * it reads fitted artifacts only and never fits (a backtest calls it thousands of times), it
-  places no orders and writes nothing.
+  places no orders and writes nothing;
+* optionally, exits: :meth:`Strategy.exits` gets the positions the strategy itself opened
+  (:class:`StrategyPosition`) and returns :class:`ExitSignal` for those to close now; the session
+  sells them through the shared path (default: none, every entry is held to settlement).
 
 Strategies are registered by name with :func:`register_strategy` and built with
 :func:`get_strategy`. The modules in :data:`STRATEGY_MODULES` register them when imported; a
@@ -193,6 +196,62 @@ class Refusal:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class StrategyPosition:
+    """What one strategy holds in one market, as the ledger tells it (the input of :meth:`Strategy.exits`).
+
+    ``count`` contracts of ``side`` that this strategy bought and may sell: its own fills (buys
+    minus sells), never more than the market's net position (a stop-loss or another strategy may
+    have sold part of it). ``avg_price`` is the market's average cost per contract held (fees
+    excluded). ``entered_at`` / ``entry_p_yes`` are the decision time and the model's P(yes) of the
+    strategy's latest filled entry into this holding (the fair value it bought on);
+    ``first_entered_at`` the decision time of its first.
+    """
+
+    strategy: str
+    ticker: str
+    event_ticker: str
+    family: str
+    side: str
+    count: Decimal
+    avg_price: Decimal
+    entered_at: datetime
+    entry_p_yes: float
+    first_entered_at: datetime
+    entry_client_order_id: str = ""
+
+    @property
+    def entry_fair(self) -> float:
+        """The fair value of our side the latest entry was bought on (P(yes) or 1 − P(yes))."""
+        return self.entry_p_yes if self.side == "yes" else 1.0 - self.entry_p_yes
+
+
+@dataclass(frozen=True, slots=True)
+class ExitSignal:
+    """A strategy's decision to close (part of) a position it holds.
+
+    ``reason`` names why (``take_profit``, ``time_exit``, ``signal_reversal``, ...; it becomes the
+    sell intent's ``reason`` and shows in the decision log and the session's counters); ``count``
+    the contracts to sell (None: the whole position); ``p_yes`` the strategy's belief now, if it
+    has one (the exit's edge is priced against it; default the market's mid). The session turns
+    it into a taker sell at our side's bid (:func:`kalshi_edge.trading.intents.exit_intent`).
+    """
+
+    ticker: str
+    reason: str
+    count: Decimal | None = None
+    p_yes: float | None = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.reason:
+            raise ValueError(f"{self.ticker}: an exit needs a reason")
+        if self.count is not None and self.count <= 0:
+            raise ValueError(f"{self.ticker}: exit count {self.count} must be positive")
+        if self.p_yes is not None and not 0.0 <= self.p_yes <= 1.0:
+            raise ValueError(f"{self.ticker}: p_yes {self.p_yes} outside [0, 1]")
+
+
 class Strategy(ABC):
     """What a family implements. Subclasses set ``name`` and ``family`` and accept ``**params``.
 
@@ -226,6 +285,19 @@ class Strategy(ABC):
     def wants(self, market: MarketSnapshot) -> bool:
         """Whether this strategy trades ``market`` (default: its family, or everything for 'any')."""
         return self.family == "any" or market.family == self.family
+
+    def exits(self, positions: Sequence[StrategyPosition], markets: Sequence[MarketSnapshot],
+              now: datetime) -> list[ExitSignal]:
+        """Positions this strategy opened that it wants to close now (default: none, hold to settlement).
+
+        Called by the session every step with the positions **this** strategy opened (never
+        another's) that are still open, after :meth:`probabilities` of the same step. Like
+        :meth:`probabilities` it may only use data stamped at or before ``now`` and places no
+        orders: the session prices each :class:`ExitSignal` as a sell through the shared path,
+        passes the risk engine (exits reduce risk and are never blocked by exposure limits), the
+        ledger (deterministic ``client_order_id``, never sent twice) and the broker.
+        """
+        return []
 
     @abstractmethod
     def probabilities(self, markets: Sequence[MarketSnapshot], now: datetime) -> list[ModelProbability]:

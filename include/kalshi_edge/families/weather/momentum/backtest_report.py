@@ -1,5 +1,5 @@
 """The strategy report of a ``kalshi-edge backtest`` run: PnL net of fees with a bootstrap
-interval, hit rate, max drawdown, maker share and fees paid.
+interval, hit rate, max drawdown, maker share, fees paid and the exits by reason.
 
 Reads the run's ``summary.json`` and ``trades.csv`` (written by the one backtester); money sums
 are exact (Decimal); only the bootstrap interval is computed in floats. The interval resamples
@@ -61,7 +61,11 @@ def backtest_report(run_dir: Path | str, *, books: list[Path | str] | None = Non
     maker = sum((Decimal(t["count"]) for t in trades if t["liquidity"] == "maker"), Decimal(0))
     fees = sum((Decimal(t["fee"]) for t in trades), Decimal(0))
     judged = [t for t in trades if results.get(t["ticker"]) in ("yes", "no")]
-    hits = sum(1 for t in judged if t["side"] == results[t["ticker"]])
+    # an entry (buy) is right when its side settles in the money; an exit (sell) when its side does not
+    entries = [t for t in judged if t.get("action", "buy") != "sell"]
+    exits = [t for t in judged if t.get("action", "buy") == "sell"]
+    hits = sum(1 for t in entries if t["side"] == results[t["ticker"]])
+    exit_hits = sum(1 for t in exits if t["side"] != results[t["ticker"]])
     pnl = Decimal(str(summary.get("pnl_net", "0")))
     days = sorted(by_day)
     vals = np.array([float(by_day[d]) for d in days])
@@ -80,11 +84,16 @@ def backtest_report(run_dir: Path | str, *, books: list[Path | str] | None = Non
         "strategy": summary.get("strategy"), "pnl_net": str(pnl), "pnl_ci_low": round(lo, 2), "pnl_ci_high": round(hi, 2),
         "interval_contains_zero": contains_zero, "bootstrap": (f"{resamples} resamples of {len(days)} event days"
                       + ("" if books else " (traded days only: pass the books to count idle days)")),
-        "trades": len(trades), "hit_rate": round(hits / len(judged), 4) if judged else None, "trades_judged": len(judged),
+        "trades": len(trades), "hit_rate": round(hits / len(entries), 4) if entries else None, "trades_judged": len(judged),
+        "entries_judged": len(entries), "exit_hit_rate": round(exit_hits / len(exits), 4) if exits else None,
+        "exits_judged": len(exits),
         "markets_win_rate": summary.get("win_rate"), "max_drawdown": summary.get("max_drawdown"),
         "maker_share": round(float(maker / contracts), 4) if contracts else None, "contracts": str(contracts),
         "fees_paid": str(fees), "per_day_pnl": {d: str(by_day[d]) for d in days}, "verdict": verdict,
-        "hit_rate_definition": "share of fills whose side (yes/no) matches the market's settlement",
+        "hit_rate_definition": "share of entry fills (buys) whose side (yes/no) matches the market's settlement",
+        "exit_hit_rate_definition": ("share of exit fills (sells: the strategy's exits and stop-losses) whose side "
+                                     "settled out of the money (selling beat holding to settlement)"),
+        "exits": summary.get("exits", {}),
     }
     (run / "momentum_report.json").write_text(json.dumps(out, indent=2) + "\n")
     return out

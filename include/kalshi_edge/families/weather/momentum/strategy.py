@@ -34,6 +34,21 @@ is the shared path of :mod:`kalshi_edge.trading.intents` and the risk engine):
    budget); contracts per market and dollars per event are capped by the shared risk engine.
 9. **Shadow mode** (``shadow=true``): signals are computed and logged (logger + ``shadow_log``
    JSONL when given) and no probability is returned, so no order can follow.
+10. **Exits** (``exits=true``, the default; :meth:`WeatherMomentum.exits`, called by the session
+    every step with the positions this strategy opened): a position is sold (taker, at our side's
+    bid, through the shared exit path) with the first reason that holds, in this order:
+
+    - ``take_profit``: our side's bid, net of the exit's taker fee per contract (the one fee
+      function, for the whole position), is at least the fair value of our side the latest entry
+      was bought on plus ``take_profit_c`` cents (default 0): the predicted drift has been earned;
+    - ``signal_reversal``: the strategy's signal for the market now points against our side by at
+      least ``reversal_c`` cents (default 0.5, the entry threshold): a YES held while the model
+      now expects the mid to fall, or a NO while it expects a rise;
+    - ``time_exit``: ``exit_after_s`` seconds (default ``horizon_s``) have passed since the
+      latest entry's decision: the drift window the entry was priced on is over.
+
+    Only quotes stamped at or before ``now`` are used (the same feature engine as the entries).
+    ``exits=false`` holds every entry to settlement (the behaviour before exits existed).
 
 Maker-first: the drift the signals predict is a few cents, smaller than a taker's fee plus the
 spread most of the time, so the shared edge path rests at the bid (maker fee from the one fee
@@ -58,12 +73,15 @@ from typing import Any
 
 from kalshi_edge.families.weather.momentum.features import FEATURES, FeatureEngine, HawkesParams
 from kalshi_edge.families.weather.momentum.stream import BookEvent
+from kalshi_edge.kalshi.fees import order_fee
 from kalshi_edge.trading.intents import SkipReason
 from kalshi_edge.trading.strategy import (
+    ExitSignal,
     MarketSnapshot,
     ModelProbability,
     Refusal,
     Strategy,
+    StrategyPosition,
     register_strategy,
 )
 
@@ -111,20 +129,35 @@ class WeatherMomentum(Strategy):
                  min_markets: int = 3, max_signals_per_market: int = 30, confidence: float = 0.7,
                  min_mid: float = 0.10, max_mid: float = 0.90, min_history_s: float = 300.0,
                  shadow: bool = False, shadow_log: str | None = None, use_model: str = "auto",
-                 models_dir: str | None = None, maker_fills: str = "fitted", **params: Any) -> None:
+                 models_dir: str | None = None, maker_fills: str = "fitted", exits: bool = True,
+                 exit_after_s: float | None = None, take_profit_c: float = 0.0, reversal_c: float = 0.5,
+                 **params: Any) -> None:
         super().__init__(horizon_s=horizon_s, min_vel=min_vel, min_acc=min_acc, drift_gain=drift_gain,
                          max_shift_c=max_shift_c, min_mu_vel=min_mu_vel, coherence_tol=coherence_tol,
                          min_hazard=min_hazard, p_up_min=p_up_min, min_markets=min_markets,
                          max_signals_per_market=max_signals_per_market, confidence=confidence,
                          min_mid=min_mid, max_mid=max_mid, min_history_s=min_history_s, shadow=shadow,
                          shadow_log=shadow_log, use_model=use_model, models_dir=models_dir,
-                         maker_fills=maker_fills, **params)
+                         maker_fills=maker_fills, exits=exits, exit_after_s=exit_after_s,
+                         take_profit_c=take_profit_c, reversal_c=reversal_c, **params)
         if use_model not in ("auto", "always", "never"):
             raise ValueError(f"weather_momentum: use_model {use_model!r} must be auto|always|never")
         if maker_fills not in ("fitted", "heuristic"):
             raise ValueError(f"weather_momentum: maker_fills {maker_fills!r} must be fitted|heuristic")
         if not 0.0 <= float(confidence) <= 1.0:
             raise ValueError(f"weather_momentum: confidence {confidence} outside [0, 1]")
+        if not isinstance(exits, bool):
+            raise ValueError(f"weather_momentum: exits {exits!r} must be true or false")
+        self.exits_enabled = exits
+        self.exit_after_s = float(horizon_s if exit_after_s is None else exit_after_s)
+        if self.exit_after_s <= 0:
+            raise ValueError(f"weather_momentum: exit_after_s {exit_after_s} must be positive")
+        self.take_profit = Decimal(str(take_profit_c)) / 100
+        self.reversal_c = float(reversal_c)
+        #: event → (epoch seconds, the per-market signal adjustments computed then): exits read the
+        #: signals of the same step the entries were priced on
+        self._adj: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+        self._fee_tick: Decimal | None = None
         self.h_min = float(horizon_s) / 60.0
         self.horizon_s = float(horizon_s)
         self.min_vel, self.min_acc = float(min_vel), float(min_acc)
@@ -220,16 +253,13 @@ class WeatherMomentum(Strategy):
         out: list[ModelProbability] = []
         call_signals: list[dict[str, Any]] = []
         for event, ladder in sorted(by_event.items()):
-            quoted = [m for m in ladder if m.two_sided() and m.ticker in self.engine._b]
-            if len(quoted) < self.min_markets:
+            quoted, adj, total = self._event_signals(event, ladder, t)
+            if adj is None:
+                if total is not None:
+                    self.refusals += [Refusal(m.ticker, SkipReason.INCOHERENT_LADDER.value,
+                                              f"mids sum to {total:.3f} (tolerance ±{self.coherence_tol})")
+                                      for m in quoted]
                 continue
-            total = sum(float(m.mid) if m.mid is not None else float((m.yes_bid or 0) + (m.yes_ask or 1)) / 2
-                        for m in ladder)
-            if abs(total - 1.0) > self.coherence_tol:
-                self.refusals += [Refusal(m.ticker, SkipReason.INCOHERENT_LADDER.value,
-                                          f"mids sum to {total:.3f} (tolerance ±{self.coherence_tol})") for m in quoted]
-                continue
-            adj = self._signals(event, quoted, t)
             for m in quoted:
                 a = adj.get(m.ticker)
                 if a is None or abs(a["shift_c"]) < 0.5:
@@ -269,6 +299,74 @@ class WeatherMomentum(Strategy):
                 with self.shadow_log.open("a", encoding="utf-8") as fh:
                     fh.writelines(json.dumps(s, sort_keys=True) + "\n" for s in call_signals)
         return out
+
+    def _event_signals(self, event: str, ladder: Sequence[MarketSnapshot], t: float
+                       ) -> tuple[list[MarketSnapshot], dict[str, dict[str, Any]] | None, float | None]:
+        """(two-sided markets, the ladder's signals or None, the mids' sum when the ladder is incoherent)."""
+        quoted = [m for m in ladder if m.two_sided() and m.ticker in self.engine._b]
+        if len(quoted) < self.min_markets:
+            return quoted, None, None
+        total = sum(float(m.mid) if m.mid is not None else float((m.yes_bid or 0) + (m.yes_ask or 1)) / 2
+                    for m in ladder)
+        if abs(total - 1.0) > self.coherence_tol:
+            return quoted, None, total
+        adj = self._signals(event, quoted, t)
+        self._adj[event] = (t, adj)
+        return quoted, adj, None
+
+    # ------------------------------------------------------------------ exits
+    def exits(self, positions: Sequence[StrategyPosition], markets: Sequence[MarketSnapshot],
+              now: datetime) -> list[ExitSignal]:
+        """Take profit, signal reversal or horizon elapsed (module docstring, item 10), in that order."""
+        if not self.exits_enabled or not positions:
+            return []
+        mine = [m for m in markets if self.wants(m)]
+        self._feed(mine, now)  # idempotent: a step's quotes enter the features once
+        by = {m.ticker: m for m in mine}
+        t = now.timestamp()
+        if self._fee_tick is None:
+            self._fee_tick = Decimal(str(getattr(self._settings(), "fee_rounding_tick", "0.01")))
+        out: list[ExitSignal] = []
+        for p in positions:
+            m = by.get(p.ticker)
+            if m is None or m.quote_ts > now:
+                continue
+            bid = m.yes_bid if p.side == "yes" else m.no_bid
+            if bid is None or bid <= 0:
+                continue  # nothing to sell into
+            fee = order_fee(price=bid, count=p.count, is_maker=False, schedule=m.fee_schedule, tick=self._fee_tick,
+                            at=now)
+            net = bid - fee / p.count
+            target = Decimal(str(round(p.entry_fair, 6))) + self.take_profit
+            if net >= target:
+                out.append(ExitSignal(p.ticker, "take_profit",
+                                      detail=f"bid {bid} net of fee {net:.4f} ≥ entry fair {target:.4f}"))
+                continue
+            shift = self._current_shift(p.event_ticker, p.ticker, t, by)
+            if shift is not None and (-shift if p.side == "yes" else shift) >= self.reversal_c:
+                fair = min(max(float(m.mid) + shift / 100.0, 0.01), 0.99) if m.mid is not None else None
+                out.append(ExitSignal(p.ticker, "signal_reversal", p_yes=fair,
+                                      detail=f"signal {shift:+.2f}c against a {p.side} position"))
+                continue
+            held = (now - p.entered_at).total_seconds()
+            if held >= self.exit_after_s:
+                out.append(ExitSignal(p.ticker, "time_exit",
+                                      detail=f"held {held:.0f}s ≥ {self.exit_after_s:.0f}s since the entry"))
+        return out
+
+    def _current_shift(self, event: str, ticker: str, t: float, by: dict[str, MarketSnapshot]) -> float | None:
+        """The signal's shift (cents) for ``ticker`` at ``t``: 0 when the ladder has no signal for it,
+        None when the ladder cannot be judged (too few quotes, incoherent)."""
+        hit = self._adj.get(event)
+        if hit is None or hit[0] != t:
+            ladder = [m for m in by.values() if m.event_ticker == event]
+            _, adj, _ = self._event_signals(event, ladder, t)
+            if adj is None:
+                return None
+        else:
+            adj = hit[1]
+        a = adj.get(ticker)
+        return 0.0 if a is None else float(a["shift_c"])
 
     def _maker_fill(self, m: MarketSnapshot) -> tuple[float, float] | None:
         """Fitted fill odds within the signal horizon of a YES bid at the YES bid and of a NO bid
