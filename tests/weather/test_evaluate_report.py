@@ -151,3 +151,16 @@ def test_forecast_report_without_quotes_says_so(tmp_path):
     page = write_forecast_report(res, tmp_path / "r.html", quotes_given=False, history=hist).read_text()
     assert "No market prices for these rows." in page and "No --candles or --book was given" in page
     assert "Walk-forward setup" in page and "EMOS train window" in page
+
+
+def test_a_bad_settled_price_names_file_row_and_field(tmp_path, fixtures_dir, capsys):
+    bad = tmp_path / "settled.csv"
+    rows = pd.read_csv(fixtures_dir / "highest_temp_settled_2021_2024.csv.gz", dtype=str).head(5)
+    rows.loc[2, "last_price_cents"] = "forty"
+    rows.to_csv(bad, index=False)
+    rc = main(["weather", "evaluate", "--tmax", str(fixtures_dir / "tmax_KNYC.csv.gz"), "--station", "KNYC",
+               "--from", "2024-12-25", "--out", str(tmp_path / "o.csv"), "--settled", str(bad)])
+    assert rc == 2
+    err = capsys.readouterr()
+    assert "settled.csv: row 3 field last_price_cents: 'forty'" in err.out + err.err
+    assert not (tmp_path / "o_report.html").exists() and not (tmp_path / "o.csv").exists()

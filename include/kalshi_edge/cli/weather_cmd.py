@@ -62,7 +62,8 @@ def register(app: typer.Typer) -> None:
                 result = evaluate_station(frame, station, start, config=cfg, progress=advance)
         except (TmaxFileError, WeatherParamsError, ValueError) as exc:
             raise UserError(str(exc)) from None
-        write_rows(result.rows, out_path)
+        import numpy as np
+
         from kalshi_edge.families.weather.evaluate import (
             settled_market_scores,
             settled_sample_path,
@@ -74,11 +75,19 @@ def register(app: typer.Typer) -> None:
 
         spath = settled or settled_sample_path()
         try:
-            market, market_note = settled_market_scores(read_settled_csv(spath), station, result.per_day)
+            sdf = read_settled_csv(spath)
+            price = pd.to_numeric(sdf["last_price_cents"], errors="coerce")
+            bad = price.isna() | (price < 0) | (price > 100)
+            if bad.any():
+                i = int(np.argmax(bad.to_numpy()))
+                raise UserError(f"{spath}: row {i + 1} field last_price_cents: {sdf['last_price_cents'].iloc[i]!r} "
+                                "is not a price in cents (0..100)")
+            market, market_note = settled_market_scores(sdf, station, result.per_day)
         except (LakeError, ValueError, FileNotFoundError) as exc:
             if settled is not None:
                 raise UserError(str(exc)) from None
             market, market_note = None, f"the shipped settled-contracts file could not be read ({exc})"
+        write_rows(result.rows, out_path)  # after every input was read: a bad file writes nothing
         per_day = result.per_day
         if market is not None and len(market):
             per_day = per_day.merge(market, on="date", how="left")
