@@ -245,14 +245,14 @@ def write_report(res: EvalResult, path: str | Path, *, bars_name: str = "", rows
             if r.count:
                 cal_rows.append({"forecaster": name, "bin": f"{r.p_low:.1f}–{r.p_high:.1f}", "rows": int(r.count),
                                  "mean p": f"{r.mean_p:.3f}", "observed": f"{r.freq:.3f}"})
-    png = reliability_plot_png({"model": (res.rows["p_yes"], res.rows["outcome"]),
-                                "baseline GBM+EWMA": (res.rows["p_baseline"], res.rows["outcome"])},
-                               title="BTC evaluate: reliability (n per bin)")
+    imgs = "".join(png_img_tag(reliability_plot_png({name: (res.rows[col], res.rows["outcome"])},
+                                                    title=f"{name}: reliability (n per bin)"), f"reliability {name}")
+                   for name, col in (("model", "p_yes"), ("baseline GBM+EWMA", "p_baseline")))
     sections = [
         {"title": "Walk-forward setup", "html": setup_html(setup, res.blocks)},
         {"title": "Scores: model vs baseline on the same rows",
          "html": comparison_html(scores, "baseline GBM+EWMA", unit="hours", rows=len(res.rows), intro=intro)},
-        {"title": "Reliability (probabilities, bin counts)", "html": png_img_tag(png, "reliability") + table_html(cal_rows)},
+        {"title": "Reliability (probabilities, bin counts)", "html": imgs + table_html(cal_rows)},
         {"title": "Market", "html": no_market_html(NO_MARKET_REASON.format(
             step=float(su.get("strike_step") or 0), first=first, last=last))},
     ]

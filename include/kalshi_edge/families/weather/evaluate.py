@@ -394,7 +394,8 @@ SETTLED_CAVEAT = (
     "recorded: it is the last trade before the market closed, usually after much or all of the day's high was "
     "known, while the model issues at the start of the day. So this is not a same-instant comparison; it bounds "
     "from above what the market knew when the model issued. Prices are normalised multiplicatively over the ladder "
-    "(the documented market pmf, market_pmf.py)."
+    "(the documented market pmf, market_pmf.py), which spreads each 2 °F bracket's mass evenly over its two "
+    "integers: the market's PIT therefore piles up near 0.25 and 0.75 by construction."
 )
 
 
