@@ -94,3 +94,15 @@ def test_verdict_wording_says_when_the_interval_contains_zero():
         "model is better")
     assert verdict(Estimate("d", 0.1, 50, 0.01, 0.2, "bootstrap"), "model", "baseline").startswith(
         "baseline is better")
+
+
+def test_the_report_is_deterministic(tmp_path):
+    from datetime import datetime
+
+    from kalshi_edge.families.btc.bars import read_bars_csv
+    from kalshi_edge.families.btc.evaluate import evaluate, write_report
+
+    res = evaluate(read_bars_csv(SAMPLE), start=datetime.fromisoformat("2026-03-06T12:00+00:00"))
+    a = write_report(res, tmp_path / "a.html").read_bytes()
+    assert a == write_report(res, tmp_path / "b.html").read_bytes()  # no wall clock, fixed bootstrap seed
+    assert b"generated 2026-03-06 23:00:00 UTC" in a
