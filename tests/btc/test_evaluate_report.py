@@ -22,13 +22,22 @@ def run(tmp_path_factory):
     app.command("noop")(lambda: None)  # a second command keeps typer from collapsing the group
     d = tmp_path_factory.mktemp("btc_eval")
     out = d / "ev.csv"
-    r = CliRunner().invoke(app, ["btc", "evaluate", "--bars", str(SAMPLE), "--from", "2026-03-05T00:00Z",
-                                 "--out", str(out)])
-    assert r.exit_code == 0, r.output
     from kalshi_edge.config import get_settings
 
-    meta = json.loads((get_settings().models_dir / "btc" / "evaluate_btcusd_5m_2026-02-21_2026-03-06.json")
-                      .read_text())["meta"]
+    # a module fixture runs before the per-test settings isolation: isolate the models dir here too
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KALSHI_EDGE_DATA_DIR", str(d / "data"))
+        mp.setenv("KALSHI_EDGE_MODELS_DIR", str(d / "models"))
+        get_settings.cache_clear()
+        try:
+            r = CliRunner().invoke(app, ["btc", "evaluate", "--bars", str(SAMPLE), "--from", "2026-03-05T00:00Z",
+                                         "--out", str(out)])
+            assert r.exit_code == 0, r.output
+            art = get_settings().models_dir / "btc" / "evaluate_btcusd_5m_2026-02-21_2026-03-06.json"
+            assert art.is_relative_to(d)
+        finally:
+            get_settings.cache_clear()
+    meta = json.loads(art.read_text())["meta"]
     return r.output, out, d / "ev_report.html", meta
 
 
