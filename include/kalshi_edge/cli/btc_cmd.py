@@ -25,11 +25,12 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Output CSV: forecast_ts,settle_ts,strike,p_yes,outcome"),
         params: Path | None = typer.Option(None, "--params", help="Model JSON from `btc train` (hyperparameters)"),
         warmup_hours: float = typer.Option(0.0, "--warmup-hours", help="Extra history before the first forecast (hours)"),
+        report: Path | None = typer.Option(None, "--report", help="HTML report (default: <out>_report.html)"),
     ) -> None:
         """Honest walk-forward evaluation of the model vs the GBM+EWMA baseline on the same rows."""
         from kalshi_edge.config import get_settings
         from kalshi_edge.families.btc.bars import BarsError, BarsReport, read_bars_csv
-        from kalshi_edge.families.btc.evaluate import evaluate, write_rows
+        from kalshi_edge.families.btc.evaluate import evaluate, write_report, write_rows
         from kalshi_edge.families.btc.model import ModelParams, load_model
 
         if horizon_minutes <= 0 or strikes <= 0 or strike_step <= 0:
@@ -70,6 +71,9 @@ def register(app: typer.Typer) -> None:
         art = save_model(get_settings().models_dir / "btc" / f"evaluate_{bars.name.split('.')[0]}.json",
                          res.last_state, res.params, meta)
         console.print(f"parameters + metadata: {art}")
+        rep = write_report(res, report or out.with_name(out.stem + "_report.html"), bars_name=bars.name,
+                           rows_csv=str(out), metadata=str(art))
+        console.print(f"report: {rep}", soft_wrap=True)
 
     @grp.command("train")
     def train_cmd(

@@ -29,8 +29,10 @@ def register(app: typer.Typer) -> None:
         candles: Path | None = typer.Option(None, "--candles", help="with --forecasts: KXHIGH trade candles, to "
                                             "score the market on the same days"),
         book: list[Path] | None = typer.Option(None, "--book", help="with --forecasts: recorded top-of-book CSV(s)"),
-        report: Path | None = typer.Option(None, "--report", help="with --forecasts: HTML report (default: "
-                                           "<out>_report.html)"),
+        report: Path | None = typer.Option(None, "--report", help="HTML report (default: <out>_report.html)"),
+        settled: Path | None = typer.Option(None, "--settled", help="without --forecasts: settled KXHIGH contracts "
+                                            "CSV whose last prices are scored as the market on the same days "
+                                            "(default: the shipped data/sample/kalshi_history file)"),
         more_books: list[Path] | None = typer.Argument(None, help="more book files after --book"),
     ) -> None:
         """Walk-forward day-ahead evaluation: issue each day's distribution from earlier rows only,
@@ -60,7 +62,42 @@ def register(app: typer.Typer) -> None:
                 result = evaluate_station(frame, station, start, config=cfg, progress=advance)
         except (TmaxFileError, WeatherParamsError, ValueError) as exc:
             raise UserError(str(exc)) from None
-        write_rows(result.rows, out_path)
+        import numpy as np
+
+        from kalshi_edge.families.weather.evaluate import (
+            settled_market_scores,
+            settled_sample_path,
+            write_evaluation_report,
+        )
+        from kalshi_edge.families.weather.model import daily_series
+        from kalshi_edge.lake.errors import LakeError
+        from kalshi_edge.sources.kalshi_history import read_settled_csv
+
+        spath = settled or settled_sample_path()
+        try:
+            sdf = read_settled_csv(spath)
+            price = pd.to_numeric(sdf["last_price_cents"], errors="coerce")
+            bad = price.isna() | (price < 0) | (price > 100)
+            if bad.any():
+                i = int(np.argmax(bad.to_numpy()))
+                raise UserError(f"{spath}: row {i + 1} field last_price_cents: {sdf['last_price_cents'].iloc[i]!r} "
+                                "is not a price in cents (0..100)")
+            market, market_note = settled_market_scores(sdf, station, result.per_day)
+        except (LakeError, ValueError, FileNotFoundError) as exc:
+            if settled is not None:
+                raise UserError(str(exc)) from None
+            market, market_note = None, f"the shipped settled-contracts file could not be read ({exc})"
+        write_rows(result.rows, out_path)  # after every input was read: a bad file writes nothing
+        per_day = result.per_day
+        if market is not None and len(market):
+            per_day = per_day.merge(market, on="date", how="left")
+        per_day_path = out_path.with_name(out_path.stem + "_per_day.csv")
+        per_day.to_csv(per_day_path, index=False, float_format="%.6g")
+        report_path = report or out_path.with_name(out_path.stem + "_report.html")
+        rep = write_evaluation_report(
+            result, report_path, history=daily_series(frame[frame["station"] == station]), tmax_name=tmax.name,
+            config=cfg, market=market, market_note=f"{market_note} ({spath.name})",
+            outputs=f"{out_path} (distributions), {per_day_path} (per-day scores)")
         print_table(
             f"{station} day-ahead from {start} ({result.days_scored} days scored)",
             ["forecast", "RPS (°F)", "Brier 2°F brackets"],
@@ -78,7 +115,17 @@ def register(app: typer.Typer) -> None:
                 [[r.year, r.days, f"{r.model_rps:.4f}", f"{r.clim_rps:.4f}", f"{r.rps_ratio:.4f}",
                   f"{r.model_brier2:.4f}", f"{r.clim_brier2:.4f}"] for r in years.itertuples()],
             )
-        out.print(f"wrote {len(result.rows)} rows to {out_path}")
+        if market is not None and len(market):
+            sub = result.per_day.merge(market, on="date")
+            print_table(f"{station}: the {len(sub)} days with settled-contract last prices (same days; the last "
+                        "trade is taken late in the day, see the report)",
+                        ["forecast", "RPS (°F)", "Brier 2°F brackets"],
+                        [[name, f"{sub[f'{k}_rps'].mean():.4f}", f"{sub[f'{k}_brier2'].mean():.4f}"]
+                         for name, k in (("model", "model"), ("climatology", "clim"), ("market", "market"))])
+        else:
+            out.print(f"market: no prices for these days: {market_note}")
+        out.print(f"wrote {len(result.rows)} rows to {out_path}, per-day scores to {per_day_path}")
+        out.print(f"report: {rep}", soft_wrap=True)
 
     @grp.command("tune")
     def tune_cmd(
@@ -350,5 +397,10 @@ def _evaluate_forecasts(tmax: Path, station: str, from_: str, out_path: Path, pa
                     ["forecast", "RPS (°F) [95% CI]", "Brier 2°F", "RMSE of mean (°F)"],
                     [[r.forecast, f"{r.rps:.4f} [{r.rps_lo:.4f}, {r.rps_hi:.4f}]", f"{r.brier2:.4f}",
                       f"{r.rmse_mean_f:.2f}"] for r in m.itertuples()])
-    rep = write_forecast_report(res, report or out_path.with_name(out_path.stem + "_report.html"))
+    rep = write_forecast_report(res, report or out_path.with_name(out_path.stem + "_report.html"),
+                                quotes_given=quotes is not None, forecasts_name=forecasts.name, history=hist,
+                                outputs=f"{out_path} (distributions), {per_day_path} (per-day scores)")
+    if res.market_summary is None:
+        out.print("market: no prices for these days" + (" in the --candles/--book files given" if quotes is not None
+                                                        else " (no --candles/--book given)"))
     out.print(f"wrote {len(res.rows)} rows to {out_path}, per-day scores to {per_day_path}, report {rep}")
