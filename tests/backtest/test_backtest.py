@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -157,3 +158,14 @@ def test_cli_book_takes_several_files_after_one_flag(tmp_path, frame):
                  "--out", str(tmp_path)]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["load"]["files"] == 2 and summary["updates"] == 2 * len(frame)
+
+
+def test_the_backtest_ledger_is_stamped_with_the_replayed_time(frame):
+    """Every ledger event of a replay carries the simulated time of its step (the recorded day),
+    not the wall clock of the machine running it."""
+    bt = Backtester(get_strategy("longshot_fade"))
+    bt.run(frame)
+    ats = [datetime.fromisoformat(e["at"]) for e in bt.ledger.memory]
+    assert ats
+    first, last = frame["ts"].min().to_pydatetime(), frame["ts"].max().to_pydatetime()
+    assert all(first <= a <= last + timedelta(minutes=1) for a in ats), (min(ats), max(ats), first, last)

@@ -117,7 +117,7 @@ class Backtester:
         self.clock = SimClock(_EPOCH)
         self.broker = BacktestBroker(self.book, self.clock, cash=self.cfg.bankroll, touch_size=self.cfg.touch_size,
                                      tick=self.cfg.gates.fee_tick)
-        self.ledger = OrderLedger(None)
+        self.ledger = OrderLedger(None, clock=self.clock)  # events stamped with the replayed time
         self.kill_switch = MemoryKillSwitch()
         self.risk = RiskEngine(self.cfg.limits, self.kill_switch)
         self.session = TradingSession(

@@ -45,7 +45,7 @@ import os
 import re
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -166,8 +166,12 @@ class OrderLedger:
     fsync per simulated fill would dominate replay time).
     """
 
-    def __init__(self, path: Path | None, *, session: str | None = None) -> None:
+    def __init__(self, path: Path | None, *, session: str | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        #: What stamps an event's ``at`` when the caller gives none: the wall clock, or the
+        #: simulated clock of a backtest (so a replayed day's ledger carries that day's times).
+        self.clock = clock
         #: This process's trading session: recorded on every intent it writes (see :func:`new_session_id`).
         self.session = session or new_session_id()
         #: session id → the exchange order group it recorded (``session`` events; every session's).
@@ -246,7 +250,8 @@ class OrderLedger:
             raise ValueError(f"unknown ledger event {event!r}")
         with self._lock:
             self._seq += 1
-            ev = {"seq": self._seq, "event": event, "at": fields.pop("at", None) or datetime.now(UTC).isoformat(),
+            at = fields.pop("at", None) or (self.clock() if self.clock is not None else datetime.now(UTC))
+            ev = {"seq": self._seq, "event": event, "at": at.isoformat() if isinstance(at, datetime) else at,
                   **fields}
             if self.path is None:
                 # In memory (backtests): no serialization round trip, just the same value types.
