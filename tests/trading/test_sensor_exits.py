@@ -152,3 +152,17 @@ def test_an_empty_run_is_red_when_the_kill_switch_is_tripped(sim, settings):
     with pytest.raises(JobFailed, match="kill switch tripped") as err:
         run(sim, settings, [])
     assert not is_transient(err.value)
+
+
+def test_an_empty_run_still_checks_exits_before_turning_red_for_a_strategy_that_never_priced(sim, settings):
+    from kalshi_edge.errors import JobFailed
+
+    run(sim, settings, [entry(sim, settings, "ladder_consensus", 0.60)])
+    sim.set_book(TICKER, yes=[("0.10", "500")], no=[("0.85", "500")])
+    with pytest.raises(JobFailed, match="btc_vol_ladder"):
+        place_from_sensor(WHEN, {"intents": [], "families": "weather", "base_url": sim.base_url,
+                                 "strategy_errors": {"btc_vol_ladder": "ArtifactMissing: no btc artifact"}},
+                          settings=settings)
+    led = ledger_of(settings)
+    assert [r.strategy for r in sells(led)] == ["stop_loss"] and exchange_position(sim) == 0  # exited first
+    led.close()
