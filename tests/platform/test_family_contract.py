@@ -170,8 +170,9 @@ def test_task_entry_points_take_their_inputs_from_params():
     from kalshi_edge.trading.dag_tasks import place_from_sensor
 
     when = datetime(2026, 7, 13, 2, tzinfo=UTC)
-    # the sensor's XCom arrives as params["intents"]; none → nothing sent, no settings or network needed
-    assert place_from_sensor(when, {"families": "all", "intents": []}) == {"placed": [], "skipped": "no intents"}
+    # the sensor's XCom arrives as params["intents"]; none and nothing held → nothing sent, no network needed
+    out = place_from_sensor(when, {"families": "all", "intents": []})
+    assert out["placed"] == [] and out["checked_positions"] == 0 and "nothing to check" in out["skipped"]
     with pytest.raises(ValueError, match="params\\['name'\\]"):
         validate(when, {})
     assert f"{month_for(when):%Y-%m}" == "2026-06"

@@ -131,6 +131,25 @@ def test_trading_sensor_is_green_against_the_local_simulator(dagbag, on_demo_lak
     assert run.state == "success", _task_states(run)
 
 
+def test_trading_sensor_is_green_and_still_checks_exits_when_nothing_passes_the_gates(dagbag, on_demo_lake,
+                                                                                       simulator, monkeypatch):
+    """No intent passes (min edge $5 a contract): the watch succeeds with none and ``place_orders``
+    still runs its session step, which checks the held positions' exits (it used to be skipped)."""
+    from kalshi_edge.config import get_settings
+    from kalshi_edge.demos.trading import ensure_models
+
+    ensure_models(on_demo_lake)
+    monkeypatch.setenv("KALSHI_EDGE_MIN_EDGE_DOLLARS", "5")
+    get_settings.cache_clear()
+    dag = _sensor_dag(dagbag, simulator.base_url)
+    run = dag.test(logical_date=pendulum.datetime(2026, 12, 3, 10, 2, tz="UTC"), run_conf={"base_url": simulator.base_url})
+    states = _task_states(run)
+    assert run.state == "success" and states == {"watch_edges": "success", "place_orders": "success"}, states
+    place = next(ti for ti in run.get_task_instances() if ti.task_id == "place_orders")
+    summary = place.xcom_pull(task_ids="place_orders")
+    assert summary["placed"] == [] and {"exits", "checked_positions"} <= set(summary), summary
+
+
 def test_trading_sensor_is_red_when_the_exchange_is_down(dagbag, on_demo_lake):
     import socket
 

@@ -82,10 +82,8 @@ def test_trigger_fires_with_intents_and_serializes(tmp_path, sim, monkeypatch):
     assert not sim.exchange.orders  # a trigger has no side effects
     sensor = EdgeSensor(task_id="t", families=["btc"], base_url=sim.base_url, strategy_params=PARAMS)
     assert sensor.execute_complete({}, payload) == payload["intents"]
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    with pytest.raises(AirflowSkipException):
-        sensor.execute_complete({}, {"status": "timeout", "intents": []})
+    # nothing passed the gates: a success with no intents (place_orders still checks the exits)
+    assert sensor.execute_complete({}, {"status": "timeout", "intents": []}) == []
     get_settings.cache_clear()
 
 
@@ -206,9 +204,7 @@ class _TI:
         self.pushed[key] = value
 
 
-def test_sensor_passes_strategy_errors_on_and_fails_when_nothing_fired():
-    from airflow.sdk.exceptions import AirflowFailException
-
+def test_sensor_passes_strategy_errors_on_also_when_nothing_fired():
     from kalshi_edge.trading.sensor import EdgeSensor
 
     sensor = EdgeSensor(task_id="t", families=["btc"])
@@ -220,8 +216,26 @@ def test_sensor_passes_strategy_errors_on_and_fails_when_nothing_fired():
     ti = _TI()
     sensor.execute_complete({"ti": ti}, {"status": "fired", "intents": intents, "strategy_errors": {}})
     assert ti.pushed["strategy_errors"] == {}
-    with pytest.raises(AirflowFailException, match="btc_vol_ladder"):
-        sensor.execute_complete({}, {"status": "timeout", "intents": [], "strategy_errors": {"btc_vol_ladder": "x"}})
+    # nothing fired and a strategy never priced: the watch succeeds with no intents and hands the
+    # error on, so place_orders checks the held positions' exits first, then turns the run red
+    ti = _TI()
+    assert sensor.execute_complete({"ti": ti}, {"status": "timeout", "intents": [],
+                                                "strategy_errors": {"btc_vol_ladder": "x"}}) == []
+    assert ti.pushed["strategy_errors"] == {"btc_vol_ladder": "x"}
+    ti = _TI()
+    assert sensor.execute_complete({"ti": ti}, {"status": "timeout", "intents": [], "strategy_errors": {}}) == []
+    assert ti.pushed["strategy_errors"] == {}
+
+
+def test_a_poking_sensor_that_times_out_returns_no_intents_instead_of_failing(monkeypatch):
+    from kalshi_edge.trading import sensor as mod
+
+    monkeypatch.setattr(mod, "_scan", lambda *a, **k: [])
+    monkeypatch.setattr(mod, "_heartbeat", lambda *a, **k: None)
+    s = mod.EdgeSensor(task_id="t", families=["btc"], deferrable=False, timeout=0, poll_seconds=0)
+    ti = _TI()
+    assert s.execute({"ti": ti}) == []
+    assert ti.pushed["strategy_errors"] == {}
 
 
 def test_place_from_sensor_places_the_other_strategies_then_fails_naming_the_broken_one(tmp_path, sim):

@@ -355,21 +355,50 @@ def scan_intents(settings: Any, *, families: Sequence[str] = FAMILIES, base_url:
     return [i.to_dict() for i in intents]
 
 
+def _holds_nothing(ledger_path: Path) -> bool:
+    """True when the ledger at ``ledger_path`` has no held position and no order that is not yet
+    terminal (a resting one may fill): a step without intents has nothing to check. A missing
+    ledger is not created."""
+    if not ledger_path.exists():
+        return True
+    with OrderLedger(ledger_path) as led:
+        return not led.net_positions() and not led.open_orders()
+
+
 def place_intents(settings: Any, intents: Sequence[dict[str, Any]], *, families: Sequence[str] = FAMILIES,
                   base_url: str | None = None, ledger_path: Path | None = None, live_flag: bool = False,
                   client_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Send the sensor's intents through reconcile → risk → ledger → broker (paper unless the
-    live switches are on). Idempotent: an intent whose ``client_order_id`` is in the ledger is
-    skipped, so a retried task never sends twice. Returns the session summary."""
+    """The sensor path's one session step: send the sensor's intents (possibly none) through
+    reconcile → exits (risk stop-loss + each strategy's :meth:`Strategy.exits` on the ledger's held
+    positions) → risk → ledger → broker (paper unless the live switches are on). Idempotent: an
+    intent (entry or exit) whose ``client_order_id`` is in the ledger is skipped, so a retried task
+    never sends twice. Returns the session summary plus ``checked_positions`` (positions held when
+    the exits were checked).
+
+    With no intents and nothing held or working in the ledger there is nothing to check: no
+    session is opened (no exchange request, no order group, no ledger write) and the summary says so.
+    """
     from kalshi_edge.trading.intents import OrderIntent
 
     parsed = [OrderIntent.from_dict(dict(d)) for d in intents]
-    h = open_session(settings, mode="live" if live_flag else "paper", live_flag=live_flag, families=families,
+    mode = "live" if live_flag else "paper"
+    if not parsed:
+        if live_flag:
+            require_live_allowed(settings=settings, live_flag=live_flag)  # refused the same, even with nothing to do
+        path = ledger_path or Path(settings.data_dir) / "ledger" / f"orders_{mode}.jsonl"
+        if _holds_nothing(path):
+            return {"placed": [], "skipped": "no intents and no held position or working order: nothing to check",
+                    "checked_positions": 0, "orders_sent": 0, "exits": {}, "denied": {}, "positions": {},
+                    "errors": [], "strategy_errors": {}}
+    h = open_session(settings, mode=mode, live_flag=live_flag, families=families,
                      base_url=base_url, ledger_path=ledger_path, client_kwargs=client_kwargs,
                      cancel_on_shutdown=False, trader="sensor")
     try:
-        result = h.session.execute(parsed)
+        h.session.reconcile()  # fills of earlier runs' resting orders first, so the count below is current
+        checked = len(h.session.ledger.net_positions())
+        result = h.session.execute(parsed)  # (execute reconciles again only if that failed)
         summary = h.session.summary()
     finally:
         h.close()
-    return {"placed": result.get("placed", []), "skipped": result.get("skipped", ""), **summary}
+    return {"placed": result.get("placed", []), "skipped": result.get("skipped", ""), "checked_positions": checked,
+            **summary}

@@ -6,6 +6,12 @@ configured markets through the REST client (the same read-only scan the CLI uses
 :func:`kalshi_edge.trading.runner.scan_intents`) and fires a :class:`TriggerEvent` carrying the
 intents that pass the gates. It has no side effects — a trigger may run more than once — so
 orders are placed by the *next* task (``place_intents``), idempotently by ``client_order_id``.
+
+A watch in which no intent passed the gates is a success that returns ``[]``, not a skip: the
+next task runs on every run, because that one session step also checks the exits of the held
+positions (risk stop-loss, each strategy's own exits). Only a watch in which the exchange never
+answered is red here; a strategy that failed on every scan is named in XCom ``strategy_errors``
+and turns the run red in the next task, after the exits were checked.
 A scan reads fitted artifacts only (the strategies never fit); its cost per poll is measured by
 ``benchmarks/bench_sensor.py`` in ``make bench``.
 """
@@ -18,7 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.sdk.bases.sensor import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from kalshi_edge.trading.session import StrategyHealth, strategy_failure_message
@@ -95,9 +101,11 @@ class EdgeTrigger(BaseTrigger):
 
 
 class EdgeSensor(BaseSensorOperator):
-    """Waits (deferred, in the triggerer) until an intent passes the gates; returns the intents.
+    """Waits (deferred, in the triggerer) until an intent passes the gates; returns the intents,
+    or ``[]`` when none passed before the timeout (a success: the next task still checks exits).
 
-    ``deferrable=False`` pokes in the worker instead (one scan per ``poke_interval``).
+    ``deferrable=False`` pokes in the worker instead (one scan per ``poke_interval``); its
+    timeout also returns ``[]``.
     """
 
     #: The DAG's params reach the sensor through these (``"{{ params.families }}"``, ``"{{ params.base_url }}"``).
@@ -127,7 +135,10 @@ class EdgeSensor(BaseSensorOperator):
     def execute(self, context: Any) -> Any:
         self.families, self.base_url = self._resolved()
         if not self.deferrable:
-            return super().execute(context)
+            try:
+                return super().execute(context)
+            except AirflowSensorTimeout:  # nothing passed the gates: the exit check still runs next
+                return []
         self.defer(
             trigger=EdgeTrigger(families=self.families, base_url=self.base_url,
                                 strategy_params=self.strategy_params, poll_seconds=self.poll_seconds,
@@ -162,12 +173,13 @@ class EdgeSensor(BaseSensorOperator):
                    (strategy_failure_message(failing) if failing else ""))
         if scan_failed:  # issue 13: every scan failed → the run is red
             raise AirflowFailException(str(event.get("error") or "every edge scan failed"))
-        if not event or event.get("status") != "fired":
-            if failing:  # nothing to place, and a strategy could not price: red, naming it
-                raise AirflowFailException(strategy_failure_message(failing))
-            raise AirflowSkipException("no intent passed the gates before the sensor timed out")
-        # The other strategies' intents are still placed; ``place_orders`` then fails the run.
+        # The other strategies' intents are placed and the held positions' exits checked by
+        # ``place_orders``, which then fails the run naming a strategy that never priced.
         _push_strategy_errors(context, failing)
+        if not event or event.get("status") != "fired":
+            self.log.info("no intent passed the gates before the sensor timed out; the next task "
+                          "still checks the exits of the held positions")
+            return []
         return list(event["intents"])
 
 
