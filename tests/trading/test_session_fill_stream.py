@@ -176,6 +176,49 @@ def test_a_fill_pushed_just_before_the_drain_is_not_left_in_flight():
     assert broker.fill_polls == 0 and broker.fills_pushed == 3
 
 
+def test_a_dropped_socket_costs_exactly_one_poll_that_recovers_the_missed_fill():
+    import asyncio
+    import time
+
+    from kalshi_edge.kalshi.rest import KalshiRestClient
+    from kalshi_edge.kalshi.ws import FillStream, KalshiWsClient
+    from kalshi_edge.trading.brokers import RestBroker
+    from tests.trading.test_broker_amend import T, _intent
+
+    def take(n: int) -> None:
+        sim.call(lambda: sim.exchange.create_order("other", {
+            "ticker": T, "side": "ask", "count": str(n), "price": "0.25", "time_in_force": "immediate_or_cancel"},
+            v2=True))
+
+    with run_simulator_in_thread(seed=7, clock=ManualClock(BUILTIN_CLOCK)) as sim:
+        sim.set_book(T, yes=[("0.20", "10")], no=[("0.70", "10")])
+        client = KalshiRestClient(sim.base_url, backoff_base=0.005, timeout=5.0)
+        stream = FillStream(KalshiWsClient(sim.ws_url, backoff_base=0.1)).start()
+        broker = RestBroker(client, fill_stream=stream)
+        broker.place(_intent("0.25", count="9"), count=Decimal("9"))
+        take(1)
+        first = broker.new_fills()
+        asyncio.run_coroutine_threadsafe(stream.client._ws.close(), stream._loop).result(5)  # the socket drops
+        while stream.client.connected.is_set():
+            time.sleep(0.005)
+        take(2)  # filled while the socket is down: never pushed to us
+        end = time.monotonic() + 5
+        while not stream.healthy and time.monotonic() < end:
+            time.sleep(0.01)
+        assert stream.healthy and stream.client.connects == 2
+        recovered = broker.new_fills()
+        polls_after_gap = broker.fill_polls
+        take(3)
+        later = [broker.new_fills(), broker.new_fills()]
+        stream.stop()
+        client.close()
+    assert [f.count for _, f in first] == [Decimal(1)]
+    assert [f.count for _, f in recovered] == [Decimal(2)]  # the poll found the missed fill, once
+    assert polls_after_gap == 1 and broker.fill_poll_reasons == {"socket down or reconnected": 1}
+    assert [[f.count for _, f in fs] for fs in later] == [[Decimal(3)], []]  # pushed again, no more polls
+    assert broker.fill_polls == 1
+
+
 def test_a_fill_stream_that_cannot_connect_falls_back_to_polling_with_one_warning(tmp_path, caplog):
     with socket.socket() as s:  # a loopback port nothing listens on
         s.bind(("127.0.0.1", 0))
