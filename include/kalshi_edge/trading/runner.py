@@ -13,6 +13,10 @@ Every session with a :class:`RestBroker` (live, paper on the simulator, the sens
 creates its own exchange order group at start, records ``{session, order_group_id}`` in the ledger
 (one ``session`` event) and sends every order in that group, so two traders on one account never
 cancel each other's orders (:func:`~kalshi_edge.trading.brokers.own_resting_order_ids`).
+
+Such a session can learn its fills from the WebSocket ``fill`` channel (``fills="ws"``, `trade
+--fills ws`): a :class:`~kalshi_edge.kalshi.ws.FillStream` in its :class:`RestBroker`, REST polling
+after a dropped socket, and polling with one warning when the socket cannot connect.
 """
 
 from __future__ import annotations
