@@ -22,7 +22,12 @@ def parse_duration(text: str) -> float:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
-def _status_table(summary: dict, mode: str, kind: str):  # -> rich Table
+def _fills_text(fill_status: dict) -> str:
+    """'ws, 0 REST fill polls' — where fills come from and how often REST was polled for them."""
+    return f"{fill_status['fill_source']}, {fill_status['fill_polls']} REST fill polls"
+
+
+def _status_table(summary: dict, mode: str, kind: str, fill_status: dict | None = None):  # -> rich Table
     from rich.table import Table
 
     t = Table(title=f"kalshi-edge trade — {mode} ({kind})", show_header=False)
@@ -34,6 +39,8 @@ def _status_table(summary: dict, mode: str, kind: str):  # -> rich Table
     t.add_row("PnL (realized, net) / fees", f"{summary['realized_pnl_net']} / {summary['fees']}")
     t.add_row("last signal", summary["last_signal"] or "—")
     t.add_row("unknown / reconciles", f"{summary['unknown']} / {summary['reconciles']}")
+    if fill_status is not None:
+        t.add_row("fill source", _fills_text(fill_status))
     if summary["errors"]:
         t.add_row("last error", summary["errors"][-1][:100])
     return t
@@ -53,6 +60,7 @@ def register(app: typer.Typer) -> None:
         interval: Annotated[float, typer.Option("--interval", help="Seconds between decision cycles")] = 5.0,
         ledger: Annotated[Path | None, typer.Option("--ledger", help="Order ledger file (JSONL)")] = None,
         market_data: Annotated[str, typer.Option("--market-data", help="rest (polling) | ws (streamed order books)")] = "rest",
+        fills: Annotated[str | None, typer.Option("--fills", help="ws (the WebSocket fill channel; REST polling after a drop or if it cannot connect) | rest (poll GET /portfolio/fills each cycle); default: ws with --market-data ws, else rest")] = None,
         strategy: Annotated[list[str] | None, typer.Option("--strategy", help="Trade with these strategies only (repeatable; default: each family's own)")] = None,
         keep_orders: Annotated[bool, typer.Option("--keep-orders", help="Do not cancel resting orders on exit")] = False,
         reset_kill_switch: Annotated[bool, typer.Option("--reset-kill-switch", help="Clear a tripped kill switch and exit")] = False,
@@ -92,20 +100,25 @@ def register(app: typer.Typer) -> None:
             raise UserError("--interval must be positive")
         if market_data not in ("rest", "ws"):
             raise UserError(f"--market-data: {market_data!r} is not rest or ws")
+        fills = fills if fills is not None else market_data
+        if fills not in ("rest", "ws"):
+            raise UserError(f"--fills: {fills!r} is not ws or rest")
         try:
             from kalshi_edge.trading.runner import strategies_for
 
             chosen = strategies_for(fams, names=strategy, settings=settings) if strategy else None
             handle = open_session(settings, mode="live" if live else "paper", live_flag=live, families=fams,
                                   base_url=base_url, ledger_path=ledger, cancel_on_shutdown=not keep_orders,
-                                  market_data=market_data, strategies=chosen,
+                                  market_data=market_data, fills=fills, strategies=chosen,
                                   adopt_exchange_state=adopt_exchange_state,
                                   override_readiness=override_readiness)
         except (LiveNotAllowed, SessionError) as exc:
             raise UserError(str(exc)) from None
         sess = handle.session
+        for warning in handle.warnings:
+            console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
         console.print(f"trading {','.join(fams)} — {handle.mode} via {handle.broker_kind} at {handle.base_url}; "
-                      f"ledger {handle.ledger_path}")
+                      f"fills via {handle.fills}; ledger {handle.ledger_path}")
         from kalshi_edge.trading.session import SessionHalted
 
         cancelled = 0
@@ -117,11 +130,11 @@ def register(app: typer.Typer) -> None:
                 from rich.live import Live
 
                 deadline = time.monotonic() + seconds
-                with Live(_status_table(sess.summary(), handle.mode, handle.broker_kind), console=console,
-                          refresh_per_second=2, transient=False) as view:
+                table = _status_table(sess.summary(), handle.mode, handle.broker_kind, handle.fill_status())
+                with Live(table, console=console, refresh_per_second=2, transient=False) as view:
                     while time.monotonic() < deadline:
                         sess.step()
-                        view.update(_status_table(sess.summary(), handle.mode, handle.broker_kind))
+                        view.update(_status_table(sess.summary(), handle.mode, handle.broker_kind, handle.fill_status()))
                         time.sleep(min(interval, max(deadline - time.monotonic(), 0)))
         except KeyboardInterrupt:
             console.print("interrupted; shutting down")
@@ -130,6 +143,7 @@ def register(app: typer.Typer) -> None:
         finally:
             cancelled = sess.shutdown()
             summary = sess.summary()
+            fill_polls = handle.fill_status()["fill_polls"]
             handle.close()
         if halted:
             raise UserError(f"trade stopped: {halted}")
@@ -137,7 +151,8 @@ def register(app: typer.Typer) -> None:
                     [("orders sent", summary["orders_sent"]), ("fills", summary["fills"]),
                      ("unknown outcomes", summary["unknown"]), ("resting cancelled on exit", cancelled),
                      ("positions", len(summary["positions"])), ("realized PnL net", summary["realized_pnl_net"]),
-                     ("denied", summary["denied"]), ("last signal", summary["last_signal"])])
+                     ("denied", summary["denied"]), ("last signal", summary["last_signal"]),
+                     ("fill source", handle.fills), ("REST fill polls", fill_polls)])
         failing = summary.get("strategy_errors") or {}
         if failing:  # a model that could not price its markets is a failed session, not a quiet one
             from kalshi_edge.trading.session import strategy_failure_message

@@ -617,6 +617,33 @@ class FillStream:
         self._connects_at_drain = self.client.connects if self.healthy else -1
         return self
 
+    def sync(self, timeout: float = 2.0) -> bool:
+        """A barrier: True once every fill the server queued before now is in the queue.
+
+        Sends ``list_subscriptions`` and waits for its ``ok`` reply: the server answers after
+        everything it queued before on this connection (the simulator does; on Kalshi it is the
+        best order the socket offers), so a fill of an order whose REST answer already came back is
+        drained by the next :meth:`drain`. False when the socket is down, drops while waiting, or
+        the reply does not come within ``timeout`` seconds: the caller then polls REST.
+        """
+        import time
+
+        loop = self._loop
+        if loop is None or loop.is_closed() or not self.healthy:
+            return False
+        connects = self.client.connects
+        try:
+            cid = asyncio.run_coroutine_threadsafe(self.client.list_subscriptions(), loop).result(timeout)
+        except Exception:  # noqa: BLE001 - the loop ended or the send failed: not synced
+            return False
+        end = time.monotonic() + timeout
+        while cid not in self.client.replies:
+            if time.monotonic() >= end or self.client.connects != connects or not self.healthy:
+                return False
+            time.sleep(0.002)
+        self.client.replies.pop(cid, None)
+        return self.client.connects == connects
+
     def drain(self) -> tuple[list[Any], bool]:
         """(fills received since the last drain, complete?)."""
         out = []

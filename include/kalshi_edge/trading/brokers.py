@@ -301,7 +301,11 @@ class RestBroker(Broker):
         #: A :class:`kalshi_edge.kalshi.ws.FillStream`: while its socket is up, :meth:`new_fills`
         #: takes the pushed fills instead of polling; after any gap it polls once.
         self.fill_stream = fill_stream
+        #: ``GET /portfolio/fills`` polls :meth:`new_fills` made (every call without a stream;
+        #: with one, only after a gap), why (reason → count), and fills taken from the socket.
         self.fill_polls = 0
+        self.fill_poll_reasons: dict[str, int] = {}
+        self.fills_pushed = 0
         self._held_fills: list[Any] = []
 
     @staticmethod
@@ -414,17 +418,45 @@ class RestBroker(Broker):
         st = self.client.get_exchange_status()
         return bool(st.get("exchange_active")), bool(st.get("trading_active"))
 
+    @property
+    def fill_source(self) -> str:
+        """Where :meth:`new_fills` takes fills from right now: ``ws`` (the socket is up),
+        ``ws-down`` (a stream whose socket is down: polling until it is back) or ``rest``."""
+        if self.fill_stream is None:
+            return "rest"
+        return "ws" if self.fill_stream.healthy else "ws-down"
+
     def new_fills(self) -> list[tuple[str, FillInfo]]:
+        """Own fills not returned before, as ``(client_order_id, FillInfo)``.
+
+        With a :attr:`fill_stream` whose socket stayed up since the last call, the pushed fills
+        (after a barrier, so nothing the exchange already sent is still in flight); otherwise, and
+        whenever a pushed fill lacks its own ``fill_id`` (it could not be matched with the REST
+        list), one ``GET /portfolio/fills``. Either way each ``fill_id`` is returned once.
+        """
+        reason = "no stream"
         if self.fill_stream is not None:
+            synced = self.fill_stream.sync() if hasattr(self.fill_stream, "sync") else True
             pushed, complete = self.fill_stream.drain()
-            if complete:
+            if not complete:
+                reason = "socket down or reconnected"
+            elif not synced:
+                reason = "no barrier reply"
+            elif any(not f.fill_id or f.fill_id == f.trade_id for f in pushed):
+                reason = "pushed fill without fill_id"
+            else:
                 # A fill can arrive before the create's response names its order: keep it for later.
                 held, self._held_fills = self._held_fills, []
                 got = self._take_fills([*held, *pushed], hold_unknown=True)
                 self._held_fills = self._held_fills[-1000:]  # fills of other sessions' orders age out
+                self.fills_pushed += len(got)
                 return got
         self.fill_polls += 1
-        return self._take_fills(self.client.iter_fills())
+        self.fill_poll_reasons[reason] = self.fill_poll_reasons.get(reason, 0) + 1
+        got = self._take_fills(self.client.iter_fills())
+        if self._held_fills:  # a held fill the poll did not return as ours stays held (bounded)
+            self._held_fills = [f for f in self._held_fills if f.fill_id not in self._seen_fills][-1000:]
+        return got
 
     def _take_fills(self, fills: Any, *, hold_unknown: bool = False) -> list[tuple[str, FillInfo]]:
         out: list[tuple[str, FillInfo]] = []

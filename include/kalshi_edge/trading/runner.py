@@ -13,12 +13,16 @@ Every session with a :class:`RestBroker` (live, paper on the simulator, the sens
 creates its own exchange order group at start, records ``{session, order_group_id}`` in the ledger
 (one ``session`` event) and sends every order in that group, so two traders on one account never
 cancel each other's orders (:func:`~kalshi_edge.trading.brokers.own_resting_order_ids`).
+
+Such a session can learn its fills from the WebSocket ``fill`` channel (``fills="ws"``, `trade
+--fills ws`): a :class:`~kalshi_edge.kalshi.ws.FillStream` in its :class:`RestBroker`, REST polling
+after a dropped socket, and polling with one warning when the socket cannot connect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -124,6 +128,41 @@ class SessionHandle:
     base_url: str
     ledger_path: Path
     close: Callable[[], None]
+    #: What ``fills=`` asked for after the fallback: ``ws`` (the WebSocket ``fill`` channel),
+    #: ``rest`` (``GET /portfolio/fills`` each step) or ``in-process`` (the paper broker).
+    fills: str = "rest"
+    #: Warnings the caller should show (e.g. the fill stream could not connect).
+    warnings: list[str] = field(default_factory=list)
+
+    def fill_status(self) -> dict[str, Any]:
+        """``fill_source`` now (``ws``, ``ws-down`` while the socket reconnects, ``rest``,
+        ``in-process``) and ``fill_polls``, the ``GET /portfolio/fills`` polls so far."""
+        broker = self.session.broker
+        if not isinstance(broker, RestBroker):
+            return {"fill_source": "in-process", "fill_polls": 0}
+        return {"fill_source": broker.fill_source, "fill_polls": broker.fill_polls}
+
+
+#: Seconds :func:`open_session` waits for the fill stream's subscription before polling instead.
+FILL_STREAM_TIMEOUT_S = 5.0
+
+
+def _start_fill_stream(settings: Any, wurl: str, *, timeout: float) -> tuple[Any, str | None]:
+    """(a started :class:`~kalshi_edge.kalshi.ws.FillStream`, None), or (None, the warning) when
+    its socket cannot connect and subscribe to ``fill`` within ``timeout`` seconds."""
+    from kalshi_edge.kalshi.ws import FillStream, KalshiWsClient
+
+    try:
+        stream = FillStream(KalshiWsClient.from_settings(settings, url=wurl, open_timeout=timeout))
+        stream.start(timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - any failure to start means: poll REST instead
+        return None, f"fill stream at {wurl} could not start ({exc}); polling GET /portfolio/fills each step instead"
+    if stream.healthy:
+        return stream, None
+    why = f"{type(stream.error).__name__}: {stream.error}" if stream.error else f"no subscription within {timeout:g}s"
+    stream.stop(timeout=1.0)
+    return None, (f"fill stream at {wurl} could not connect ({why}); "
+                  "polling GET /portfolio/fills each step instead")
 
 
 def _is_simulator(base_url: str) -> Callable[[], datetime] | None:
@@ -193,8 +232,17 @@ def open_session(
     adopt_exchange_state: bool = False,
     override_readiness: str | None = None,
     trader: str | None = None,
+    fills: str = "rest",
+    fill_stream_timeout: float = FILL_STREAM_TIMEOUT_S,
 ) -> SessionHandle:
     """Build the session (does not step it). Raises :class:`LiveNotAllowed` with the reason.
+
+    ``fills="ws"``: a session with a :class:`RestBroker` (live, paper on the simulator) learns
+    its fills from the WebSocket ``fill`` channel (:class:`~kalshi_edge.kalshi.ws.FillStream`,
+    at ``ws_url`` or the root derived from the REST host) instead of polling
+    ``GET /portfolio/fills`` every step; after a dropped socket it polls once. A stream that
+    cannot connect within ``fill_stream_timeout`` seconds is replaced by polling, with one
+    warning (logged and in ``handle.warnings``). ``fills="rest"`` polls every step.
 
     ``trader`` names a trader that spans many short sessions (the sensor's order task, one
     session per run): its sessions reuse the order group its last session recorded in this
@@ -213,6 +261,8 @@ def open_session(
         raise SessionError(str(exc)) from None
     if market_data not in ("rest", "ws"):
         raise ValueError(f"market_data: {market_data!r} is not rest|ws")
+    if fills not in ("rest", "ws"):
+        raise ValueError(f"fills: {fills!r} is not rest|ws")
     client = KalshiRestClient.from_settings(settings, base_url=url, **(client_kwargs or {}))
     gates = gates or GateConfig.from_settings(settings)
     limits = limits or RiskLimits.from_settings(settings)
@@ -267,6 +317,28 @@ def open_session(
             return snaps
 
         broker, clock, kind = paper, now_utc, "paper-in-process"
+    # 4. Fills: the WebSocket fill channel (subscribed before the reconcile below, so a fill after
+    # it is pushed and one before it is in the reconcile's REST reads), else REST polling.
+    warnings: list[str] = []
+    fill_source = "in-process" if kind == "paper-in-process" else "rest"
+    if fills == "ws" and isinstance(broker, RestBroker):
+        stream, warning = _start_fill_stream(settings, ws_url or derived_ws, timeout=fill_stream_timeout)
+        if stream is None:
+            import logging
+
+            logging.getLogger(__name__).warning("%s", warning)
+            warnings.append(str(warning))
+        else:
+            broker.fill_stream = stream
+            closers.insert(0, stream.stop)
+            fill_source = "ws"
+
+    def abort() -> None:  # a refusal below: close what was opened, then re-raise
+        for c in closers:
+            c()
+        ledger.close()
+        client.close()
+
     ledger_path = ledger_path or Path(settings.data_dir) / "ledger" / f"orders_{mode}.jsonl"
     ledger = OrderLedger(ledger_path)
     if kind != "paper-in-process":  # stop before trading if the exchange forgot what the ledger has
@@ -275,8 +347,7 @@ def open_session(
         try:
             check_exchange_state(ledger, broker, adopt=adopt_exchange_state, where=f"{kind} at {url}")
         except BaseException:
-            ledger.close()
-            client.close()
+            abort()
             raise
         # Each trader owns its orders (issue 13): this session's own order group, recorded in the
         # ledger before any order; every order carries it, and shutdown / the kill switch cancel
@@ -289,8 +360,7 @@ def open_session(
             ledger.record_session(order_group_id=order_group_id, broker=kind, contracts_limit=contracts_limit,
                                   **({"trader": trader} if trader else {}))
         except BaseException:
-            ledger.close()
-            client.close()
+            abort()
             raise
     risk = RiskEngine(limits, KillSwitch.from_settings(settings))
     session = TradingSession(
@@ -308,7 +378,7 @@ def open_session(
         client.close()
 
     return SessionHandle(session=session, mode=mode, broker_kind=kind, base_url=url, ledger_path=ledger_path,
-                         close=close)
+                         close=close, fills=fill_source, warnings=warnings)
 
 
 #: Strategies the trigger's scans reuse (their loaded artifacts), by configuration; rebuilt after
