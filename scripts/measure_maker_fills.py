@@ -80,6 +80,11 @@ def measure_kxhighny(paths: list[Path], horizon_s: int) -> dict:
 def measure_crypto(paths: list[Path], horizon_s: int) -> dict:
     events = [e for p in paths for e in events_from_crypto_snapshots(p)]
     events.sort(key=lambda e: e.ts_ns)
+    return measure_crypto_events(events, horizon_s)
+
+
+def measure_crypto_events(events: list[BookEvent], horizon_s: int) -> dict:
+    """(spread bucket, side) → (n, fills) with spreads in ticks of the tapered grid (time-ordered events)."""
     total: dict = {}
     for _name, f in _region_maps():
         m = MakerFillModel.fit(_mapped(events, f), horizons_s=(horizon_s,))

@@ -67,3 +67,31 @@ def test_default_not_above_the_shipped_kxhighny_day():
         assert default <= high, (f"{lo}-{hi} ticks", default, k / n, (low, high))
         # and well below the old heuristic, which this day refutes in every bucket
         assert 0.3 / lo ** 0.5 > high
+
+
+def _script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("measure_maker_fills", ROOT / "scripts/measure_maker_fills.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_measurement_counts_crypto_spreads_in_ticks_of_their_region():
+    """The tapered grid ($0.001 below 10c): a 9.3/9.4c touch is one tick, not 0 cents, and a
+    trade-through into another region is still a fill. Synthetic stream (the situation is
+    exact; recorded books do not isolate it)."""
+    from kalshi_edge.families.weather.momentum.stream import BookEvent
+
+    s = 1_000_000_000
+    ev = [BookEvent(0, "A", 9.3, 9.4), BookEvent(400 * s, "A", 9.3, 9.4),  # low region: 1 tick, no fill
+          BookEvent(0, "B", 10.0, 11.0), BookEvent(100 * s, "B", 9.0, 9.5),  # mid: 1 tick, ask falls below 10c
+          BookEvent(400 * s, "B", 9.0, 9.5)]
+    ev.sort(key=lambda e: e.ts_ns)
+    c = _script().measure_crypto_events(ev, 300)
+    n_bid, k_bid = c[(1, "yes_bid")]
+    # 4 grid samples each (0..90 s have 300 s ahead): A's never filled, B's all filled by the drop;
+    # in raw cents A's 0.1c spread would be 0 "ticks" and dropped (n = 4)
+    assert (n_bid, k_bid) == (8, 4)
+    assert sum(n for (lo, side), (n, _k) in c.items() if lo > 1) == 0
