@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     risk_max_orders_per_second: float = Field(default=5.0, gt=0)
     min_edge_dollars: Decimal = Field(default=Decimal("0.02"), ge=0, description="Minimum EV per contract after fees")
     max_quote_age_seconds: float = Field(default=30.0, gt=0)
+    maker_fill_prob: float | None = Field(default=None, ge=0, le=1, description=(
+        "Override the measured maker-fill table with the old heuristic base/sqrt(spread ticks) (None = measured)"))
     max_spot_age_seconds: float = Field(default=120.0, gt=0, description="BTC staleness guard")
     # -- scheduled jobs (issue 13) --------------------------------------------------------
     airflow_url: str = Field(default="http://127.0.0.1:8080", description="Airflow API server (doctor checks it)")

@@ -16,7 +16,8 @@ For every (probability, market) pair :func:`evaluate_edges`
 3. chooses maker or taker by expected value: resting earns ``fill_prob × edge_maker`` (maker
    fee, usually zero, but the order may never fill), crossing earns ``edge_taker`` for sure;
    ``fill_prob`` is the strategy's own per side when its probability carries ``maker_fill``
-   (``weather_momentum``'s fitted table), else :func:`maker_fill_probability`;
+   (``weather_momentum``'s fitted table), else :func:`maker_fill_probability` (a measured table
+   by spread in ticks, :data:`MAKER_FILL_TABLE`);
 4. gates on the minimum edge after fees per contract (``edge_too_small``);
 5. marks the row ``selected``; :func:`build_intents` turns selected rows into
    :class:`OrderIntent` with a deterministic ``client_order_id``.
@@ -115,8 +116,13 @@ class GateConfig:
     min_depth: Decimal = Decimal("1")
     #: Contracts proposed per intent; the risk engine sizes down (never up).
     max_count: Decimal = Decimal("10")
-    #: Base probability that a resting order at the touch fills before it is replaced.
-    maker_fill_prob: float = 0.3
+    #: Chance a resting order at the touch is traded through within the session's maker TTL, by
+    #: spread in ticks: ``((lowest ticks of the bucket, rate), ...)``, ascending. The default is
+    #: measured (:data:`MAKER_FILL_TABLE`, see :func:`maker_fill_probability`).
+    maker_fill_table: tuple[tuple[int, float], ...] = field(default_factory=lambda: MAKER_FILL_TABLE)
+    #: Set: ignore the table and use the old heuristic ``maker_fill_prob / sqrt(spread in ticks)``
+    #: (what-ifs and tests; ``KALSHI_EDGE_MAKER_FILL_PROB``). None (default): the measured table.
+    maker_fill_prob: float | None = None
     allow_maker: bool = True
     allow_taker: bool = True
     #: Decisions within one bucket of this many seconds share a client_order_id (see below).
@@ -129,11 +135,12 @@ class GateConfig:
 
     @classmethod
     def from_settings(cls, settings: object, **overrides: object) -> GateConfig:
-        """Gates from :class:`kalshi_edge.config.Settings` (min edge, quote age, fee tick)."""
+        """Gates from :class:`kalshi_edge.config.Settings` (min edge, quote age, fee tick, maker fill override)."""
         base = cls(
             min_edge_dollars=Decimal(str(settings.min_edge_dollars)),  # type: ignore[attr-defined]
             max_quote_age_s=float(settings.max_quote_age_seconds),  # type: ignore[attr-defined]
             fee_tick=Decimal(str(settings.fee_rounding_tick)),  # type: ignore[attr-defined]
+            maker_fill_prob=getattr(settings, "maker_fill_prob", None),
         )
         return replace(base, **overrides) if overrides else base  # type: ignore[arg-type]
 
@@ -351,11 +358,48 @@ def edge_after_fees_vec(win_prob: Any, price: Any, *, multiplier: float = 1.0, c
     return q - px - fee
 
 
-def maker_fill_probability(*, spread: Decimal, tick: Decimal, base: float) -> float:
-    """Heuristic chance a resting order at the touch fills: ``base`` at a one-tick spread, falling
-    as 1/sqrt(spread in ticks) because wide books trade rarely. Clipped to [0, 1]."""
+#: Measured chance that a resting order at the touch is traded *through* (the backtester's maker
+#: fill: strictly through our price, last in the queue) within 300 s = ``TradingSession.maker_ttl_s``,
+#: by spread in ticks ``(lowest ticks of the bucket, rate)``. Measured with the one fitter
+#: (:meth:`kalshi_edge.families.weather.momentum.fills.MakerFillModel.fit`, 30 s grid, both sides
+#: pooled) by ``scripts/measure_maker_fills.py`` on every recorded book the project reads:
+#:
+#: ======  ===============================================  ==================================  =======
+#: ticks   KXHIGHNY, 13 days (n, Wilson 95 %)               crypto 15m, 8 series (n, Wilson)     default
+#: ======  ===============================================  ==================================  =======
+#: 1       6.79 % n=227,378 [6.69, 6.90]; days 4.6–12.7 %    43.8 % n=3,436 [42.2, 45.5]          4.5 %
+#: 2       4.52 % n=84,378 [4.38, 4.66]; days 1.65–13.0 %    37.2 % n=1,738 [34.9, 39.5]          1.5 %
+#: 3–4     5.01 % n=74,916 [4.86, 5.17]; days 1.8–11.4 %     40.4 % n=1,250 [37.7, 43.2]          1.5 %
+#: 5–9     6.20 % n=45,306 [5.98, 6.42]; days 1.9–16.9 %     42.1 % n=776 [38.7, 45.6]            1.5 %
+#: ≥10     5.88 % n=8,646 [5.40, 6.39]; days 1.75–13.5 %     27.3 % n=44 [16.4, 41.9]             1.5 %
+#: ======  ===============================================  ==================================  =======
+#:
+#: The default is the lower end: the lower-filling source (KXHIGHNY) and, because its rate moves
+#: from day to day far more than any day's interval (a default is a prior for an unseen day), the
+#: lowest single day per bucket rounded down to 0.5 pp, so no recorded day filled less often. The
+#: old heuristic (0.3 / sqrt(ticks): 30 %, 21 %, 15–17 %, 10–13 %, ≤ 9.5 %) overstated the pooled
+#: KXHIGHNY rates 1.6–4.7× (5–13× the lowest day); it understates the busy crypto books, whose
+#: strategies may pass their own ``maker_fill``. The edge path rests only when the spread is wider
+#: than one tick, so the one-tick row is for completeness.
+MAKER_FILL_TABLE: tuple[tuple[int, float], ...] = ((1, 0.045), (2, 0.015), (3, 0.015), (5, 0.015), (10, 0.015))
+
+
+def maker_fill_probability(*, spread: Decimal, tick: Decimal, base: float | None = None,
+                           table: Sequence[tuple[int, float]] = MAKER_FILL_TABLE) -> float:
+    """Chance a resting order at the touch fills within the maker TTL, from the spread in ticks.
+
+    By default the measured :data:`MAKER_FILL_TABLE` (the rate of the last bucket whose lowest
+    tick count ≤ the spread's). With ``base`` set, the old heuristic instead: ``base`` at a
+    one-tick spread, falling as 1/sqrt(spread in ticks). Clipped to [0, 1].
+    """
     ticks = max(float(spread / tick), 1.0) if tick > 0 else 1.0
-    return min(max(base / math.sqrt(ticks), 0.0), 1.0)
+    if base is not None:
+        return min(max(base / math.sqrt(ticks), 0.0), 1.0)
+    rate = table[0][1] if table else 0.0
+    for lo, r in table:
+        if ticks + 1e-9 >= lo:
+            rate = r
+    return min(max(rate, 0.0), 1.0)
 
 
 def _price_options(p: ModelProbability, m: MarketSnapshot, cfg: GateConfig
@@ -369,7 +413,7 @@ def _price_options(p: ModelProbability, m: MarketSnapshot, cfg: GateConfig
     if p.maker_fill is not None:  # the strategy's own (e.g. fitted) fill odds per side
         fills = p.maker_fill
     else:
-        h = maker_fill_probability(spread=spread, tick=m.tick, base=cfg.maker_fill_prob)
+        h = maker_fill_probability(spread=spread, tick=m.tick, base=cfg.maker_fill_prob, table=cfg.maker_fill_table)
         fills = (h, h)
     sides: list[tuple[Side, float, Decimal | None, Decimal | None, float]] = [
         ("yes", p.p_yes, m.yes_ask, m.yes_bid, fills[0]),
