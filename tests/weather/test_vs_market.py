@@ -156,3 +156,16 @@ def test_vs_market_cli_needs_exactly_one_price_source(tmp_path, capsys):
     rc = main(["weather", "vs-market", "--forecasts", str(FORECASTS), "--actuals", str(ACTUALS),
                "--out", str(tmp_path)])
     assert rc == 2 and "exactly one of --candles" in capsys.readouterr().err
+
+
+def test_projecting_a_model_far_below_the_ladder_leaves_no_negative_mass():
+    """A model pmf whose mass all lies below the ladder (mean -39 °F, ladder 20..28 °F): the old
+    ``1 - cdf`` tail rounded to -2.2e-16 in the empty top bracket (the property test above caught
+    it now and then)."""
+    from kalshi_edge.families.weather.market_pmf import project_to_support
+    from kalshi_edge.families.weather.model import GRID, GRID_LO_F
+
+    model = np.exp(-0.5 * ((GRID - -39.0) / 3.0) ** 2)
+    model /= model.sum()
+    out = project_to_support(GRID_LO_F, model, 20, 28)
+    assert out.min() >= 0 and abs(out.sum() - 1) < 1e-12 and out[0] == pytest.approx(1.0)

@@ -171,7 +171,6 @@ def implied_pmf(ladder: Ladder, prices: dict[str, float | None], *, floor_p: flo
 def project_to_support(grid_lo: int, pmf: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """A pmf on integers ``grid_lo..`` restricted to ``lo..hi``: mass below ``lo`` is added to ``lo``
     and mass above ``hi`` to ``hi`` (so every tail bracket keeps its probability)."""
-    cdf = np.concatenate([[0.0], np.cumsum(pmf)])
     n = len(pmf)
     i0 = int(np.clip(lo - grid_lo, 0, n))
     i1 = int(np.clip(hi - grid_lo + 1, 0, n))
@@ -179,8 +178,10 @@ def project_to_support(grid_lo: int, pmf: np.ndarray, lo: int, hi: int) -> np.nd
     seg = pmf[i0:i1]
     start = i0 + grid_lo - lo
     out[start : start + len(seg)] = seg
-    out[0] += cdf[i0]
-    out[-1] += 1.0 - cdf[i1]
+    # the tails as sums of their own cells (never ``1 - cdf``: a cumulative sum that rounds past 1
+    # would leave a negative mass of ~1e-16 in an empty tail bracket)
+    out[0] += pmf[:i0].sum()
+    out[-1] += pmf[i1:].sum()
     return out / out.sum()
 
 
