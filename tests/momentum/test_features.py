@@ -183,3 +183,19 @@ def test_look_ahead_probe_perturbing_rows_after_t_changes_nothing_at_or_before_t
     # sanity: the perturbation did change rows after t (else the probe proves nothing)
     assert not np.array_equal(a[a["ts_s"] > t_cut + 60][["mid_c"]].to_numpy()[:50],
                               b[b["ts_s"] > t_cut + 60][["mid_c"]].to_numpy()[:50])
+
+
+def test_a_thin_maker_fill_cell_falls_back_to_the_shared_measured_default():
+    """A fitted table's cell with too few samples takes the edge path's measured default for that
+    spread (it used to take a hard-coded 0.3, the overstated old heuristic); a fitted cell wins."""
+    from decimal import Decimal
+
+    from kalshi_edge.families.weather.momentum.fills import FillCell, MakerFillModel
+    from kalshi_edge.trading.intents import maker_fill_probability
+
+    m = MakerFillModel([FillCell(300, 1, 1, "yes_bid", 5, 4), FillCell(300, 2, 2, "yes_bid", 1000, 70)])
+    assert m.prob(1, 300, "yes_bid") == maker_fill_probability(spread=Decimal("0.01"), tick=Decimal("0.01"))
+    assert m.prob(2, 300, "yes_bid") == 0.07
+    again = MakerFillModel.from_json(m.to_json())
+    assert again.prior is None and again.prob(1, 300, "yes_bid") == m.prob(1, 300, "yes_bid")
+    assert MakerFillModel.from_json({"prior": 0.2, "cells": []}).prob(3, 300) == 0.2  # an explicit prior is kept

@@ -79,7 +79,9 @@ class FillCell:
 class MakerFillModel:
     """Fill probability of a maker order at the touch by (horizon, spread bucket, side)."""
 
-    def __init__(self, cells: Sequence[FillCell], prior: float = 0.3) -> None:
+    def __init__(self, cells: Sequence[FillCell], prior: float | None = None) -> None:
+        """``prior``: the rate for a cell with too few samples; None (the default) takes the shared
+        measured default for that spread (:func:`kalshi_edge.trading.intents.maker_fill_probability`)."""
         self.cells = list(cells)
         self.prior = prior
         self._by = {(c.horizon_s, c.spread_lo, c.side): c for c in cells}
@@ -127,16 +129,25 @@ class MakerFillModel:
         return cls(cells)
 
     def prob(self, spread_c: int, horizon_s: int, side: str = "yes_bid", *, min_n: int = 30) -> float:
-        """The fitted fill rate for that cell (the nearest fitted horizon), ``prior`` when too thin."""
+        """The fitted fill rate for that cell (the nearest fitted horizon); the prior when too thin."""
         hs = sorted({c.horizon_s for c in self.cells})
         if not hs:
-            return self.prior
+            return self._prior(spread_c)
         h = min(hs, key=lambda x: abs(x - horizon_s))
         for s_lo, s_hi in SPREAD_BUCKETS:
             if s_lo <= spread_c <= s_hi:
                 c = self._by.get((h, s_lo, side))
-                return c.rate if c is not None and c.n >= min_n else self.prior
-        return self.prior
+                return c.rate if c is not None and c.n >= min_n else self._prior(spread_c)
+        return self._prior(spread_c)
+
+    def _prior(self, spread_c: int) -> float:
+        if self.prior is not None:
+            return self.prior
+        from decimal import Decimal
+
+        from kalshi_edge.trading.intents import maker_fill_probability
+
+        return maker_fill_probability(spread=Decimal(max(int(spread_c), 1)) / 100, tick=Decimal("0.01"))
 
     def table(self) -> list[dict[str, object]]:
         return [{"horizon_s": c.horizon_s, "spread_c": f"{c.spread_lo}-{c.spread_hi}", "side": c.side,
@@ -150,4 +161,4 @@ class MakerFillModel:
     @classmethod
     def from_json(cls, d: dict) -> MakerFillModel:
         return cls([FillCell(int(h), int(lo), int(hi), str(s), int(n), int(k)) for h, lo, hi, s, n, k in d["cells"]],
-                   prior=float(d.get("prior", 0.3)))
+                   prior=None if d.get("prior") is None else float(d["prior"]))

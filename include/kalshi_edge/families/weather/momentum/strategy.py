@@ -55,7 +55,7 @@ spread most of the time, so the shared edge path rests at the bid (maker fee fro
 function, ``quadratic`` series: zero) unless a taker's edge after fees is larger. The resting
 option's expected value uses the artifact's fitted maker-fill table (``fills.py``: how often the
 recorded touch traded through that price within ``horizon_s``, per spread and side) when there is
-one (``maker_fills=fitted``, the default), else the shared heuristic (``maker_fills=heuristic``
+one (``maker_fills=fitted``, the default), else the shared measured default (``maker_fills=heuristic``
 or no artifact).
 """
 
@@ -177,7 +177,7 @@ class WeatherMomentum(Strategy):
         self.model: dict[str, Any] | None = None
         self.model_version = RULES_VERSION
         #: the artifact's maker-fill table (``fills.py``, fitted on the training days): the edge
-        #: path prices resting orders with these odds instead of the shared heuristic
+        #: path prices resting orders with these odds instead of the shared default
         self.fill_model: Any = None
         hawkes = None
         if use_model != "never":
