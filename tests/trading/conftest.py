@@ -30,3 +30,16 @@ def prob(ticker: str = "KXHIGHNY-26MAR01-B45.5", p: float = 0.6, *, confidence: 
 @pytest.fixture
 def now() -> datetime:
     return NOW
+
+
+@pytest.fixture
+def sim():
+    """The built-in scenario's simulator on loopback with a manual clock (``sim.test_clock``)."""
+    from kalshi_edge.exchange.scenario import BUILTIN_CLOCK
+    from kalshi_edge.exchange.simulator import run_simulator_in_thread
+    from kalshi_edge.exchange.state import ManualClock
+
+    clk = ManualClock(BUILTIN_CLOCK)
+    with run_simulator_in_thread(seed=2, clock=clk) as s:
+        s.test_clock = clk
+        yield s

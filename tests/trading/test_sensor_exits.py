@@ -16,9 +16,6 @@ from decimal import Decimal
 import pytest
 
 from kalshi_edge.config import load_settings
-from kalshi_edge.exchange.scenario import BUILTIN_CLOCK
-from kalshi_edge.exchange.simulator import run_simulator_in_thread
-from kalshi_edge.exchange.state import ManualClock
 from kalshi_edge.kalshi.rest import KalshiRestClient
 from kalshi_edge.trading.dag_tasks import place_from_sensor
 from kalshi_edge.trading.intents import GateConfig, build_intents
@@ -29,14 +26,6 @@ from kalshi_edge.trading.strategy import ModelProbability
 FAST = {"backoff_base": 0.001, "backoff_max": 0.005, "rate_limit": False}
 TICKER = "KXHIGHNY-26JUL12-B84.5"  # the builtin scenario's bracket quoted 0.29 / 0.31
 WHEN = datetime(2026, 7, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def sim():
-    clk = ManualClock(BUILTIN_CLOCK)
-    with run_simulator_in_thread(seed=2, clock=clk) as s:
-        s.test_clock = clk
-        yield s
 
 
 @pytest.fixture

@@ -10,9 +10,6 @@ from decimal import Decimal
 import pytest
 
 from kalshi_edge.config import load_settings
-from kalshi_edge.exchange.scenario import BUILTIN_CLOCK
-from kalshi_edge.exchange.simulator import run_simulator_in_thread
-from kalshi_edge.exchange.state import ManualClock
 from kalshi_edge.trading.ledger import OrderLedger
 from kalshi_edge.trading.runner import open_session, place_intents, scan_intents
 from kalshi_edge.trading.settlement import run_settlement
@@ -20,14 +17,6 @@ from kalshi_edge.trading.settlement import run_settlement
 FAST = {"backoff_base": 0.001, "backoff_max": 0.005, "rate_limit": False}
 PARAMS = {"longshot_fade": {"shrink": 0.3}}
 BOOK_ONLY = ["ladder_consensus", "longshot_fade"]  # independent of which families have plugged in
-
-
-@pytest.fixture
-def sim():
-    clk = ManualClock(BUILTIN_CLOCK)
-    with run_simulator_in_thread(seed=2, clock=clk) as s:
-        s.test_clock = clk
-        yield s
 
 
 def settings_for(tmp_path, **kw):
