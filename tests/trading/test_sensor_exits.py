@@ -20,6 +20,7 @@ from kalshi_edge.kalshi.rest import KalshiRestClient
 from kalshi_edge.trading.dag_tasks import place_from_sensor
 from kalshi_edge.trading.intents import GateConfig, build_intents
 from kalshi_edge.trading.ledger import OrderLedger
+from kalshi_edge.trading.runner import place_intents
 from kalshi_edge.trading.session import rest_market_source
 from kalshi_edge.trading.strategy import ModelProbability
 
@@ -141,6 +142,25 @@ def test_an_empty_run_is_red_when_the_kill_switch_is_tripped(sim, settings):
     with pytest.raises(JobFailed, match="kill switch tripped") as err:
         run(sim, settings, [])
     assert not is_transient(err.value)
+    # the step says why it stopped as a code (what the task checks), not only as prose
+    res = place_intents(settings, [], families=["weather"], base_url=sim.base_url, client_kwargs=FAST)
+    assert res["halted"] == "kill_switch" and "kill switch" in res["skipped"]
+
+
+def test_a_step_that_cannot_reach_the_exchange_is_retried_not_red_at_once(sim, settings, monkeypatch):
+    from kalshi_edge.errors import TransientError, is_transient
+    from kalshi_edge.trading import brokers
+
+    run(sim, settings, [entry(sim, settings, "ladder_consensus", 0.60)])  # a held position: a session opens
+    def down(self):  # noqa: ANN001 - the exchange stops answering reads after the session opened
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(brokers.RestBroker, "balance", down)
+    res = place_intents(settings, [], families=["weather"], base_url=sim.base_url, client_kwargs=FAST)
+    assert res["halted"] == "unreachable"
+    with pytest.raises(TransientError) as err:
+        run(sim, settings, [])
+    assert is_transient(err.value)
 
 
 def test_an_empty_run_still_checks_exits_before_turning_red_for_a_strategy_that_never_priced(sim, settings):

@@ -6,10 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-#: ``execute`` results that mean the step could not reach the exchange (nothing checked, maybe
-#: nothing sent): transient, so the task is retried (idempotent by client_order_id), then red.
-_UNREACHED = ("exchange unreachable", "read failed", "reconcile failed")
-
 
 def place_from_sensor(logical_date: datetime, params: dict[str, Any] | None = None,
                       settings: Any = None) -> dict[str, Any]:
@@ -42,11 +38,11 @@ def place_from_sensor(logical_date: datetime, params: dict[str, Any] | None = No
                            "checked_positions": res["checked_positions"], "skipped": res["skipped"],
                            "orders_sent": res["orders_sent"], "denied": res["denied"],
                            "positions": len(res["positions"])}
-    skipped = str(res["skipped"] or "")
-    if any(k in skipped for k in _UNREACHED):
+    skipped, halted = str(res["skipped"] or ""), res.get("halted", "")
+    if halted == "unreachable":  # nothing checked, maybe nothing sent: retried (idempotent), then red
         raise TransientError(f"sensor step could not check exits or place orders: {skipped} "
                              f"(placed {len(out['placed'])} of {len(intents)} intents)")
-    if skipped.startswith("kill switch tripped"):
+    if halted == "kill_switch":
         raise JobFailed(f"sensor step: {skipped}; no order and no exit was sent")
     if failing:
         raise JobFailed(f"{strategy_failure_message(failing)} (placed {len(out['placed'])} orders "

@@ -458,7 +458,7 @@ def place_intents(settings: Any, intents: Sequence[dict[str, Any]], *, families:
         path = ledger_path or Path(settings.data_dir) / "ledger" / f"orders_{mode}.jsonl"
         if _holds_nothing(path):
             return {"placed": [], "skipped": "no intents and no held position or working order: nothing to check",
-                    "checked_positions": 0, "orders_sent": 0, "exits": {}, "denied": {}, "positions": {},
+                    "halted": "", "checked_positions": 0, "orders_sent": 0, "exits": {}, "denied": {}, "positions": {},
                     "errors": [], "strategy_errors": {}}
     h = open_session(settings, mode=mode, live_flag=live_flag, families=families,
                      base_url=base_url, ledger_path=ledger_path, client_kwargs=client_kwargs,
@@ -470,5 +470,5 @@ def place_intents(settings: Any, intents: Sequence[dict[str, Any]], *, families:
         summary = h.session.summary()
     finally:
         h.close()
-    return {"placed": result.get("placed", []), "skipped": result.get("skipped", ""), "checked_positions": checked,
-            **summary}
+    return {"placed": result.get("placed", []), "skipped": result.get("skipped", ""),
+            "halted": result.get("halted", ""), "checked_positions": checked, **summary}

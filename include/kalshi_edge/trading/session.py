@@ -246,15 +246,19 @@ class TradingSession:
 
     def execute(self, intents: list[OrderIntent] | None) -> dict[str, Any]:
         """Reconcile if needed, then send ``intents`` (or, if None, this step's own decisions)
-        through the risk engine. Intents already in the ledger are never sent again."""
+        through the risk engine. Intents already in the ledger are never sent again.
+
+        A step that stopped early says why twice: ``skipped`` (prose) and ``halted``, a code for
+        callers: ``"kill_switch"`` (tripped; a person must reset it) or ``"unreachable"`` (the
+        exchange did not answer, or an unknown outcome could not be reconciled: retry later)."""
         now = self.clock()
         self.status.steps += 1
         self.status.last_step_at = now
         placed: list[str] = []
         if self._kill_switch_tripped():
-            return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped; a person must reset it"}
+            return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped; a person must reset it", "halted": "kill_switch"}
         if self._needs_reconcile and not self.reconcile():
-            return {"at": now.isoformat(), "placed": placed, "skipped": "exchange unreachable; reconcile pending"}
+            return {"at": now.isoformat(), "placed": placed, "skipped": "exchange unreachable; reconcile pending", "halted": "unreachable"}
         try:
             self._poll_fills()
             self._expire_makers(now)
@@ -264,7 +268,7 @@ class TradingSession:
         except Exception as exc:  # noqa: BLE001 - a failed read is a disconnect: reconcile next step
             self._needs_reconcile = True
             self._note_failure("read", exc)
-            return {"at": now.isoformat(), "placed": placed, "skipped": f"read failed: {exc}"}
+            return {"at": now.isoformat(), "placed": placed, "skipped": f"read failed: {exc}", "halted": "unreachable"}
         self._client_errors.clear()
         marks = {m.ticker: m.mid for m in markets if m.mid is not None}
         if intents is None:
@@ -275,7 +279,7 @@ class TradingSession:
             self._day_start = (now.date(), equity)
         state0 = self._state(now, balance, marks, equity, active, trading)
         if self.risk.guard(state0) is not None and self._kill_switch_tripped():
-            return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped (drawdown)"}
+            return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped (drawdown)", "halted": "kill_switch"}
         # Exits go first: they reduce risk and are never blocked by exposure limits.
         exits = self._stop_loss_exits(now, markets, state0)
         stopped = {i.ticker for i in exits}
@@ -314,7 +318,7 @@ class TradingSession:
                     continue
                 if self._amend(target, intent, target.filled + decision.count, now) is None:
                     if not self.reconcile():
-                        return {"at": now.isoformat(), "placed": placed, "skipped": "unknown amend; reconcile failed"}
+                        return {"at": now.isoformat(), "placed": placed, "skipped": "unknown amend; reconcile failed", "halted": "unreachable"}
                     continue
                 balance = self._safe_balance(balance)
                 continue
@@ -332,14 +336,14 @@ class TradingSession:
             if not isinstance(decision, Approved):
                 self.status.bump(self.status.denied, decision.reason)
                 if self._kill_switch_tripped():  # the drawdown check just tripped it
-                    return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped"}
+                    return {"at": now.isoformat(), "placed": placed, "skipped": "kill switch tripped", "halted": "kill_switch"}
                 continue
             if intent.action == "sell":
                 self.status.bump(self.status.exits, intent.reason)
             ok = self._send(intent.with_count(decision.count), now)
             if ok is None:  # outcome unknown: reconcile before anything else
                 if not self.reconcile():
-                    return {"at": now.isoformat(), "placed": placed, "skipped": "unknown order; reconcile failed"}
+                    return {"at": now.isoformat(), "placed": placed, "skipped": "unknown order; reconcile failed", "halted": "unreachable"}
                 continue
             placed.append(intent.client_order_id)
             balance = self._safe_balance(balance)
