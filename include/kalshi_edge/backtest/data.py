@@ -102,35 +102,18 @@ def load_ws_journal(path: Path | str) -> pd.DataFrame:
     Frames go through the client's :class:`~kalshi_edge.kalshi.ws.BookKeeper`, so ``seq`` gaps
     drop a market's book until its next snapshot: no row is emitted from a book known to be wrong.
     """
-    import json
-
-    from kalshi_edge.kalshi.journal import replay
-    from kalshi_edge.kalshi.ws import BookKeeper
+    from kalshi_edge.kalshi.journal import book_updates, replay
 
     p = Path(path)
-    keeper = BookKeeper()
     last: dict[str, tuple[int, int]] = {}
     rows: list[tuple[pd.Timestamp, str, int, int]] = []
-    for i, entry in enumerate(replay(p), start=1):
-        try:
-            msg = json.loads(entry.frame)
-        except ValueError:
-            continue  # a malformed frame is what the socket delivered; the keeper never saw it either
-        if not isinstance(msg, dict):
-            continue
-        keeper.process(msg)  # every message: subscription replies teach the keeper its sids
-        if msg.get("type") not in ("orderbook_snapshot", "orderbook_delta"):
-            continue
-        ticker = (msg.get("msg") or {}).get("market_ticker")
-        book = keeper.books.get(ticker) if ticker else None
-        if book is None:
-            continue
+    for i, recv_ts_ms, ticker, book in book_updates((e.recv_ts_ms, e.frame) for e in replay(p)):
         where = f"{p}: frame {i} ({ticker})"
         bid = _cents(book.best_yes_bid, where) if book.best_yes_bid is not None else 0
         ask = _cents(book.best_yes_ask, where) if book.best_yes_ask is not None else 100
         if last.get(ticker) != (bid, ask):
             last[ticker] = (bid, ask)
-            rows.append((pd.Timestamp(entry.recv_ts_ms, unit="ms", tz="UTC"), ticker, bid, ask))
+            rows.append((pd.Timestamp(recv_ts_ms, unit="ms", tz="UTC"), ticker, bid, ask))
     return _frame(rows, p.name)
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +83,31 @@ def replay(path: Path | str, *, direction: str | None = "in") -> Iterator[Journa
             raise ValueError(f"{p}:{i}: not a journal line") from None
         if direction is None or entry.direction == direction:
             yield entry
+
+
+def book_updates(entries: Iterable[tuple[int, str]]) -> Iterator[tuple[int, int, str, Any]]:
+    """``(frame number from 1, recv_ts_ms, ticker, book)`` after every order-book message of a
+    session's received frames, in frame order: the one replay of a journal into books.
+
+    Every message goes through the client's :class:`~kalshi_edge.kalshi.ws.BookKeeper`
+    (subscription replies teach it the sids; a ``seq`` gap drops a market's book until its next
+    snapshot, so no book known to be wrong is yielded). A malformed frame is skipped: the keeper
+    never saw it either. ``book`` is the keeper's live object: read it before the next item.
+    """
+    from kalshi_edge.kalshi.ws import BookKeeper
+
+    keeper = BookKeeper()
+    for i, (recv_ts_ms, frame) in enumerate(entries, start=1):
+        try:
+            msg = json.loads(frame)
+        except ValueError:
+            continue
+        if not isinstance(msg, dict):
+            continue
+        keeper.process(msg)
+        if msg.get("type") not in ("orderbook_snapshot", "orderbook_delta"):
+            continue
+        ticker = (msg.get("msg") or {}).get("market_ticker")
+        book = keeper.books.get(ticker) if ticker else None
+        if book is not None:
+            yield i, int(recv_ts_ms), ticker, book

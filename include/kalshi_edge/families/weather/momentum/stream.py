@@ -129,24 +129,10 @@ def events_from_journal(path: Path | str) -> Iterator[BookEvent]:
 def events_from_journal_entries(entries: Iterable[tuple[int, str]], where: str = "journal") -> Iterator[BookEvent]:
     """The same from ``(recv_ts_ms, raw frame)`` pairs of one session in frame order (received
     frames only), e.g. the lake's ``kalshi_ws_journal`` rows."""
-    from kalshi_edge.kalshi.ws import BookKeeper
+    from kalshi_edge.kalshi.journal import book_updates
 
-    keeper = BookKeeper()
     last: dict[str, tuple] = {}
-    for i, (recv_ts_ms, frame) in enumerate(entries, start=1):
-        try:
-            msg = json.loads(frame)
-        except ValueError:
-            continue  # a malformed frame: the keeper never saw it either
-        if not isinstance(msg, dict):
-            continue
-        keeper.process(msg)
-        if msg.get("type") not in ("orderbook_snapshot", "orderbook_delta"):
-            continue
-        ticker = (msg.get("msg") or {}).get("market_ticker")
-        book = keeper.books.get(ticker) if ticker else None
-        if book is None:
-            continue
+    for i, recv_ts_ms, ticker, book in book_updates(entries):
         at = f"{where}: frame {i} ({ticker})"
         yb, nb = book.best_yes_bid, book.best_no_bid
         bid = _cents(yb, at) if yb is not None else 0
